@@ -1,0 +1,96 @@
+"""One named exception per broken rule, each carrying its API error code and HTTP status.
+
+The HTTP layer maps every ``ClientLedgerError`` to ``{"error": {"code", "message"}}`` in one handler;
+the web UI shows ``message`` next to the form. Raising one of these inside a unit of work rolls the
+whole use case back, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+
+class ClientLedgerError(Exception):
+    code: str = "error"
+    status_code: int = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(ClientLedgerError):
+    code = "validation_error"
+    status_code = 422
+
+
+class NotFound(ClientLedgerError):
+    code = "not_found"
+    status_code = 404
+
+
+class InsufficientCredit(ClientLedgerError):
+    code = "insufficient_credit"
+    status_code = 422
+
+
+class ExceedsBalanceDue(ClientLedgerError):
+    code = "exceeds_balance_due"
+    status_code = 422
+
+
+class ExceedsRefundable(ClientLedgerError):
+    code = "exceeds_refundable"
+    status_code = 422
+
+
+class IdempotencyKeyReused(ClientLedgerError):
+    code = "idempotency_key_reused"
+    status_code = 409
+
+
+class UseRefund(ClientLedgerError):
+    code = "use_refund"
+    status_code = 409
+
+
+class CreditAlreadyUsed(ClientLedgerError):
+    code = "credit_already_used"
+    status_code = 409
+
+
+class InsurancePaid(ClientLedgerError):
+    code = "insurance_paid"
+    status_code = 409
+
+
+class Conflict(ClientLedgerError):
+    """A request that contradicts the object's state (e.g. billing an appointment twice)."""
+
+    code = "conflict"
+    status_code = 409
+
+
+class CardDeclined(ClientLedgerError):
+    code = "card_declined"
+    status_code = 402
+
+
+class ProcessorUnavailable(ClientLedgerError):
+    """The payment processor could not be reached; nothing was recorded, the request may be retried."""
+
+    code = "processor_unavailable"
+    status_code = 503
+
+
+class Forbidden(ClientLedgerError):
+    code = "forbidden"
+    status_code = 403
+
+
+class Unauthorized(ClientLedgerError):
+    code = "unauthorized"
+    status_code = 401
+
+
+class RateLimited(ClientLedgerError):
+    code = "rate_limited"
+    status_code = 429
