@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from clientledger.credits.schemas import LotRead
+from clientledger.schemas_common import Id, Model, NonNegativeCents, ReadModel
+
+Status = Literal["scheduled", "attended", "canceled", "late_canceled", "no_show"]
+NewStatus = Literal["attended", "canceled", "late_canceled", "no_show"]
+Disposition = Literal["credit", "refund"]
+
+
+class AppointmentCreate(Model):
+    client_id: Id
+    date: dt.date
+    service_code: str = Field(min_length=1, max_length=20)
+    fee: NonNegativeCents
+
+
+class AppointmentStatusChange(Model):
+    status: NewStatus
+    fee: NonNegativeCents = Field(default=0, description="Cancellation / no-show fee (cents)")
+    disposition: Disposition = "credit"
+
+
+class AppointmentRead(ReadModel):
+    id: str
+    client_id: str
+    date: dt.date
+    service_code: str
+    fee: int
+    status: Status
+    status_fee: int | None = None
+    bill_id: str | None = None
+    created_at: dt.datetime
+
+
+class AppointmentStatusResult(AppointmentRead):
+    bill: dict[str, object] | None = None
+    credits_created: list[LotRead] = Field(default_factory=list)

@@ -1,0 +1,128 @@
+"""Appointment use cases: scheduling, and what happens to money when a session does not happen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from clientledger.appointments.repository import client_appointment_rows, get_appointment_row
+from clientledger.appointments.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    AppointmentStatusChange,
+    AppointmentStatusResult,
+)
+from clientledger.audit.service import record_event
+from clientledger.billing.moves import release_excess
+from clientledger.billing.repository import get_bill_row
+from clientledger.billing.service import CANCELED, get_bill, item_responsibility
+from clientledger.clients.repository import get_client_row, lock_client
+from clientledger.credits.service import get_lot
+from clientledger.db import Tx
+from clientledger.errors import InsurancePaid, ValidationFailed
+from clientledger.ids import new_id
+from clientledger.journal.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
+from clientledger.journal.ledger import record
+from clientledger.journal.posting import cr, dr
+from clientledger.models import appointments, bill_items, bills
+from clientledger.rules.freeing import excess_paid
+
+
+def schedule_appointment(tx: Tx, *, data: AppointmentCreate) -> AppointmentRead:
+    client = get_client_row(tx, data.client_id)
+    appt_id = new_id("appt")
+    tx.conn.execute(
+        insert(appointments).values(
+            id=appt_id,
+            practice_id=tx.practice_id,
+            client_id=client.id,
+            date=data.date,
+            service_code=data.service_code,
+            fee=data.fee,
+            status="scheduled",
+            created_at=tx.now,
+        )
+    )
+    record_event(tx, action="appointment.scheduled", object_ids=[appt_id, client.id])
+    return get_appointment(tx, appointment_id=appt_id)
+
+
+def get_appointment(tx: Tx, *, appointment_id: str) -> AppointmentRead:
+    return AppointmentRead.model_validate(get_appointment_row(tx, appointment_id))
+
+
+def list_client_appointments(tx: Tx, *, client_id: str) -> list[AppointmentRead]:
+    get_client_row(tx, client_id)
+    return [AppointmentRead.model_validate(r) for r in client_appointment_rows(tx, client_id)]
+
+
+def set_appointment_status(
+    tx: Tx, *, appointment_id: str, data: AppointmentStatusChange
+) -> AppointmentStatusResult:
+    """Mark a session attended, canceled or missed (rule 6).
+
+    A canceled or missed session bills only ``fee``; what the client paid beyond it becomes a
+    ``cancellation``/``no_show`` credit lot (``disposition: credit``) or goes back to the original
+    payment method (``refund``).
+    """
+    appt = get_appointment_row(tx, appointment_id)
+    client = lock_client(tx, appt.client_id)
+    appt = get_appointment_row(tx, appointment_id)
+    canceled = data.status in CANCELED
+    fee = data.fee if canceled else None
+    if not canceled and data.fee:
+        raise ValidationFailed("A fee applies only to canceled, late canceled or no-show sessions.")
+    if fee is not None and fee > appt.fee:
+        raise ValidationFailed(f"The fee cannot exceed the session's fee of {appt.fee} cents.")
+    lot_ids: list[str] = []
+    if appt.item_id is not None and (canceled or appt.status in CANCELED):
+        lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
+    tx.conn.execute(
+        update(appointments).where(appointments.c.id == appt.id).values(status=data.status, status_fee=fee)
+    )
+    record_event(
+        tx,
+        action="appointment.status_changed",
+        object_ids=[appt.id, client.id, appt.bill_id, *lot_ids],
+        detail=data.model_dump(),
+    )
+    result = AppointmentStatusResult.model_validate(get_appointment_row(tx, appt.id))
+    if appt.bill_id is not None:
+        result.bill = get_bill(tx, bill_id=appt.bill_id).model_dump(mode="json")
+    result.credits_created = [get_lot(tx, client_id=client.id, lot_id=lot_id) for lot_id in lot_ids]
+    return result
+
+
+def _rebill_item(
+    tx: Tx, *, appt: Row[Any], client: Row[Any], new_status: str, new_fee: int | None, data: AppointmentStatusChange
+) -> list[str]:
+    """Change a billed item's fee to what the new status bills, then free what was overpaid."""
+    a, c = appt, client
+    item = tx.conn.execute(select(bill_items).where(bill_items.c.id == a.item_id)).one()
+    if item.insurance_paid > 0:
+        raise InsurancePaid("Insurance has already paid this session; it cannot be canceled.")
+    fee = a.fee if new_fee is None else new_fee
+    client_share, insurance_share = item_responsibility(billing=c.billing, copay=c.copay, fee=fee, status=new_status)
+    bill_id = item.bill_id
+    lines = [
+        dr(REVENUE, item.fee - fee, bill_id=bill_id, item_id=item.id),
+        cr(AR_CLIENT, item.client_responsibility - client_share, bill_id=bill_id, item_id=item.id),
+        cr(AR_INSURANCE, item.insurance_responsibility - insurance_share, bill_id=bill_id, item_id=item.id),
+    ]
+    tx.conn.execute(
+        update(bill_items).where(bill_items.c.id == item.id).values(fee=fee, insurance_responsibility=insurance_share)
+    )
+    bill = get_bill_row(tx, bill_id)
+    new_responsibility = bill.client_responsibility - (item.client_responsibility - client_share)
+    excess = excess_paid(client_paid=bill.client_paid, client_responsibility=new_responsibility)
+    source = "no_show" if new_status == "no_show" else "cancellation"
+    released = release_excess(
+        tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
+    )
+    record(tx, kind=f"appointment_{new_status}", client_id=c.id, bill_id=bill_id, lines=lines + released.lines)
+    fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
+    due = get_bill_row(tx, bill_id).balance_due
+    status = "void" if not any(fees) else ("paid" if due == 0 else "open")
+    tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
+    return released.lot_ids

@@ -1,0 +1,165 @@
+"""Building blocks of bill money movements, shared by billing, payments, appointments and insurance.
+
+Each returns the postings of one movement (and inserts the line or lot it needs); the calling use
+case gathers them into its single journal entry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row
+
+from clientledger.billing.repository import insert_line, paid_lines
+from clientledger.credits.repository import insert_lot, line_draws, open_lots
+from clientledger.db import Tx
+from clientledger.journal.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
+from clientledger.journal.posting import Posting, cr, dr
+from clientledger.payments.repository import add_refunded, get_payment_row, insert_refund, payment_line
+from clientledger.payments.settlement import settle_refund_after_commit
+from clientledger.rules.credit import draw_fifo
+from clientledger.rules.freeing import plan_release
+from clientledger.rules.refunds import RefundPlan
+
+
+def apply_credit(tx: Tx, *, client_id: str, bill_id: str, amount: int) -> tuple[str | None, list[Posting]]:
+    """A client_credit line paying ``amount`` from the client's lots, oldest first (rule 2)."""
+    if amount <= 0:
+        return None, []
+    draws = draw_fifo(open_lots(tx, client_id), amount)
+    line_id = insert_line(tx, bill_id=bill_id, type="client_credit", deduct=True)
+    lines = [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id, line_id=line_id) for d in draws]
+    lines.append(cr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
+    return line_id, lines
+
+
+def return_credit(tx: Tx, *, bill_id: str, line_id: str, amount: int) -> list[Posting]:
+    """Give ``amount`` of a client_credit line back to the lots it came from, newest lot first."""
+    lines = [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id)]
+    left = amount
+    for draw in reversed(line_draws(tx, line_id)):
+        take = min(draw.amount, left)
+        if take:
+            lines.append(cr(CLIENT_CREDIT, take, lot_id=draw.lot_id, line_id=line_id))
+            left -= take
+    if left:
+        raise ValueError(f"line {line_id} holds less credit than {amount}")
+    return lines
+
+
+def shrink_discount(*, bill_id: str, line_id: str, amount: int) -> list[Posting]:
+    """A discount (client_credit not deducted) only ever shrinks: nothing becomes credit."""
+    return [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id), cr(ADJUST_DISCOUNT, amount)]
+
+
+def shrink_credit_line(tx: Tx, line: Any, *, bill_id: str, amount: int) -> list[Posting]:
+    if line.deduct_from_credit_balance:
+        return return_credit(tx, bill_id=bill_id, line_id=line.id, amount=amount)
+    return shrink_discount(bill_id=bill_id, line_id=line.id, amount=amount)
+
+
+def move_to_credit(
+    tx: Tx,
+    *,
+    client_id: str,
+    bill_id: str | None,
+    line_id: str | None,
+    payment_id: str,
+    amount: int,
+    source: str,
+) -> tuple[str, list[Posting]]:
+    """Money of a client payment leaves the bill (or arrives beyond it) as a new credit lot."""
+    lot_id = insert_lot(tx, client_id=client_id, source=source, amount=amount, payment_id=payment_id, bill_id=bill_id)
+    lines = [cr(CLIENT_CREDIT, amount, lot_id=lot_id, payment_id=payment_id)]
+    if line_id is not None:
+        lines.append(dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
+    return lot_id, lines
+
+
+def begin_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | None) -> tuple[str, list[Posting]]:
+    """Record a refund of a client payment; card refunds settle with the processor after commit.
+
+    Cash and check refunds are handed over at the desk, so they settle at once.
+    """
+    line_id = None
+    lines = [cr(cash(payment.method), plan.amount, payment_id=payment.id)]
+    lines += [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id) for d in plan.from_lots]
+    if plan.from_bill:
+        line = payment_line(tx, payment.id)
+        assert line is not None
+        line_id = line.id
+        lines.append(dr(AR_CLIENT, plan.from_bill, bill_id=line.bill_id, line_id=line.id))
+    allocation = {
+        "lots": {d.lot_id: d.amount for d in plan.from_lots},
+        "line_id": line_id,
+        "bill_id": payment.bill_id,
+        "from_bill": plan.from_bill,
+    }
+    card = payment.method == "card" and payment.charge_id is not None
+    refund_id = insert_refund(
+        tx,
+        payment_id=payment.id,
+        amount=plan.amount,
+        from_credit=plan.from_credit,
+        from_bills=plan.from_bill,
+        status="pending" if card else "settled",
+        reason=reason,
+        allocation=json.dumps(allocation),
+    )
+    add_refunded(tx, payment.id, plan.amount)
+    if card:
+        settle_refund_after_commit(tx, refund_id)
+    return refund_id, lines
+
+
+@dataclass
+class Released:
+    lines: list[Posting] = field(default_factory=list)
+    lot_ids: list[str] = field(default_factory=list)
+    refund_ids: list[str] = field(default_factory=list)
+
+
+def release_excess(
+    tx: Tx, *, client_id: str, bill_id: str, excess: int, source: str, disposition: str = "credit"
+) -> Released:
+    """Rules 5 and 6: take ``excess`` off the bill's payment lines in the rule's order."""
+    out = Released()
+    if excess <= 0:
+        return out
+    for rel in plan_release(paid_lines(tx, bill_id), excess):
+        if rel.type == "client_credit":
+            line = _Line(rel.line_id, rel.deduct_from_credit_balance)
+            out.lines += shrink_credit_line(tx, line, bill_id=bill_id, amount=rel.amount)
+            continue
+        assert rel.payment_id is not None
+        if disposition == "refund":
+            payment = get_payment_row(tx, rel.payment_id)
+            refund_id, lines = begin_refund(
+                tx,
+                payment=payment,
+                plan=RefundPlan(amount=rel.amount, from_lots=[], from_bill=rel.amount),
+                reason=f"{source.replace('_', ' ')} refund",
+            )
+            out.refund_ids.append(refund_id)
+            out.lines += lines
+        else:
+            lot_id, lines = move_to_credit(
+                tx,
+                client_id=client_id,
+                bill_id=bill_id,
+                line_id=rel.line_id,
+                payment_id=rel.payment_id,
+                amount=rel.amount,
+                source=source,
+            )
+            out.lot_ids.append(lot_id)
+            out.lines += lines
+    return out
+
+
+@dataclass(frozen=True)
+class _Line:
+    id: str
+    deduct_from_credit_balance: bool | None

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from clientledger.schemas_common import Id, Model, PositiveCents, ReadModel
+
+LineType = Literal["card", "cash", "check", "client_credit"]
+BillStatus = Literal["open", "paid", "void"]
+
+
+class BillCreate(Model):
+    client_id: Id
+    appointment_ids: list[Id] = Field(min_length=1, max_length=100)
+    apply_available_credit: bool | None = None
+
+
+class PaymentLineCreate(Model):
+    type: LineType
+    amount: PositiveCents
+    deduct_from_credit_balance: bool | None = None
+    card_number: str | None = Field(
+        default=None, max_length=30, description="Card to charge (card only); default: the card on file"
+    )
+
+
+class LineRefund(Model):
+    amount: PositiveCents | None = None
+
+
+class LotDraw(ReadModel):
+    lot_id: str
+    amount: int
+    source: str | None = None
+
+
+class LineRead(ReadModel):
+    id: str
+    type: LineType
+    amount: int = Field(description="Now applied to this bill")
+    payment_id: str | None = None
+    captured: int | None = Field(default=None, description="The original payment amount captured")
+    credited: int | None = Field(default=None, description="Part of that payment ever moved to client credit")
+    refunded: int | None = None
+    deduct_from_credit_balance: bool | None = None
+    lots: list[LotDraw] | None = None
+    card_last4: str | None = None
+    created_at: dt.datetime
+
+
+class BillItemRead(ReadModel):
+    id: str
+    appointment_id: str
+    date: dt.date
+    service_code: str
+    fee: int
+    client_responsibility: int
+    insurance_responsibility: int
+    insurance_paid: int
+    claim_ref: str | None = None
+
+
+class BillRead(ReadModel):
+    id: str
+    client_id: str
+    status: BillStatus
+    apply_available_credit: bool
+    items: list[BillItemRead]
+    client_responsibility: int
+    client_paid: int
+    balance_due: int
+    lines: list[LineRead]
+    created_at: dt.datetime

@@ -1,0 +1,290 @@
+"""Bill use cases: what happens, in which transaction, when staff work on a bill."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+
+from clientledger.audit.service import record_event
+from clientledger.billing.moves import apply_credit, begin_refund, move_to_credit, shrink_credit_line
+from clientledger.billing.repository import (
+    get_bill_row,
+    get_line_row,
+    insert_line,
+    item_rows,
+    line_rows,
+    lot_draws_by_line,
+)
+from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, LotDraw, PaymentLineCreate
+from clientledger.clients.repository import lock_client
+from clientledger.db import Tx
+from clientledger.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
+from clientledger.ids import new_id
+from clientledger.journal.accounts import (
+    ADJUST_CREDIT_REMOVED,
+    ADJUST_DISCOUNT,
+    AR_CLIENT,
+    AR_INSURANCE,
+    CLIENT_CREDIT,
+    REVENUE,
+    cash,
+)
+from clientledger.journal.ledger import record
+from clientledger.journal.posting import Posting, cr, dr
+from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, payments, practices, refunds
+from clientledger.payments.processors.base import Charge
+from clientledger.payments.repository import get_payment_row, insert_payment
+from clientledger.rules.credit import check_credit_payment, credit_to_apply
+from clientledger.rules.payments import split_payment
+from clientledger.rules.refunds import plan_line_refund
+
+CANCELED = ("canceled", "late_canceled", "no_show")
+
+
+def item_responsibility(*, billing: str, copay: int | None, fee: int, status: str) -> tuple[int, int]:
+    """(client, insurance) shares of a session's fee; a cancellation fee is the client's alone."""
+    if billing == "insurance" and status not in CANCELED:
+        client = min(copay or 0, fee)
+        return client, fee - client
+    return fee, 0
+
+
+def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
+    """Bill the client's appointments and, unless staff opt out, pay what it can from credit."""
+    client = lock_client(tx, data.client_id)
+    apply = data.apply_available_credit
+    if apply is None:
+        apply = bool(
+            tx.conn.execute(select(practices.c.auto_apply_credit).where(practices.c.id == tx.practice_id)).scalar()
+        )
+    wanted = list(dict.fromkeys(data.appointment_ids))
+    appts = tx.conn.execute(
+        select(appointments, bill_items.c.id.label("item_id"))
+        .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+        .where(appointments.c.id.in_(wanted), appointments.c.practice_id == tx.practice_id)
+    ).all()
+    found = {a.id: a for a in appts}
+    for appt_id in wanted:
+        appt = found.get(appt_id)
+        if appt is None or appt.client_id != client.id:
+            raise NotFound(f"No appointment {appt_id!r} for this client.")
+        if appt.item_id is not None:
+            raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
+    bill_id = new_id("bill")
+    tx.conn.execute(
+        insert(bills).values(
+            id=bill_id,
+            practice_id=tx.practice_id,
+            client_id=client.id,
+            status="open",
+            apply_available_credit=apply,
+            client_responsibility=0,
+            client_paid=0,
+            balance_due=0,
+            created_at=tx.now,
+        )
+    )
+    lines: list[Posting] = []
+    items = []
+    owed = 0
+    for appt_id in wanted:
+        appt = found[appt_id]
+        fee = appt.status_fee if appt.status in CANCELED else appt.fee
+        client_share, insurance_share = item_responsibility(
+            billing=client.billing, copay=client.copay, fee=fee, status=appt.status
+        )
+        item_id = new_id("item")
+        items.append(
+            {
+                "id": item_id,
+                "practice_id": tx.practice_id,
+                "bill_id": bill_id,
+                "appointment_id": appt.id,
+                "date": appt.date,
+                "service_code": appt.service_code,
+                "fee": fee,
+                "client_responsibility": 0,
+                "insurance_responsibility": insurance_share,
+                "insurance_paid": 0,
+            }
+        )
+        owed += client_share
+        lines += [
+            dr(AR_CLIENT, client_share, bill_id=bill_id, item_id=item_id),
+            dr(AR_INSURANCE, insurance_share, bill_id=bill_id, item_id=item_id),
+            cr(REVENUE, fee, bill_id=bill_id, item_id=item_id),
+        ]
+    tx.conn.execute(insert(bill_items), items)
+    if apply:
+        amount = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed)
+        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=amount)[1]
+    record(tx, kind="bill_created", client_id=client.id, bill_id=bill_id, lines=lines)
+    if not any(i["fee"] for i in items):
+        tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status="void"))
+    record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted])
+    return get_bill(tx, bill_id=bill_id)
+
+
+def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge | None = None) -> LineRead:
+    """A client payment on a bill (rules 3 and 4). A card payment arrives already charged."""
+    bill = get_bill_row(tx, bill_id)
+    client = lock_client(tx, bill.client_id)
+    bill = get_bill_row(tx, bill_id)
+    if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
+        raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
+    if data.type != "card" and data.card_number is not None:
+        raise ValidationFailed("card_number applies to card payments only.")
+    if data.type == "card" and (charge is None or charge.amount != data.amount):
+        raise ValidationFailed("A card payment needs a processor charge of the same amount.")
+    if data.type == "client_credit":
+        deduct = data.deduct_from_credit_balance is not False
+        check_credit_payment(
+            amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
+        )
+        if deduct:
+            line_id, lines = apply_credit(tx, client_id=client.id, bill_id=bill.id, amount=data.amount)
+            assert line_id is not None
+        else:
+            line_id = insert_line(tx, bill_id=bill.id, type="client_credit", deduct=False)
+            lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
+        record(tx, kind="credit_payment" if deduct else "discount", client_id=client.id, bill_id=bill.id, lines=lines)
+        record_event(tx, action="bill.payment_added", object_ids=[bill.id, line_id, client.id], detail=data.model_dump())
+        return get_line(tx, bill_id=bill.id, line_id=line_id)
+    split = split_payment(amount=data.amount, balance_due=bill.balance_due)
+    payment_id = insert_payment(
+        tx,
+        client_id=client.id,
+        method=data.type,
+        amount=data.amount,
+        bill_id=bill.id,
+        charge=charge,
+        processor=tx.db.processor.name,
+    )
+    line_id = insert_line(tx, bill_id=bill.id, type=data.type, payment_id=payment_id)
+    lines = [
+        dr(cash(data.type), data.amount, payment_id=payment_id),
+        cr(AR_CLIENT, split.applied, bill_id=bill.id, line_id=line_id),
+    ]
+    lot_ids = []
+    if split.to_credit:
+        lot_id, more = move_to_credit(
+            tx,
+            client_id=client.id,
+            bill_id=bill.id,
+            line_id=None,
+            payment_id=payment_id,
+            amount=split.to_credit,
+            source="overpayment",
+        )
+        lines += more
+        lot_ids.append(lot_id)
+    record(tx, kind="payment_received", client_id=client.id, bill_id=bill.id, payment_id=payment_id, lines=lines)
+    record_event(
+        tx,
+        action="bill.payment_added",
+        object_ids=[bill.id, line_id, payment_id, client.id, *lot_ids],
+        detail={"type": data.type, "amount": data.amount, "to_credit": split.to_credit},
+    )
+    return get_line(tx, bill_id=bill.id, line_id=line_id)
+
+
+def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> LineRead:
+    """Refund on a payment row: a credit line returns to the account; a card/cash/check line pays back."""
+    from clientledger.payments.service import refund_payment_in_tx
+
+    bill = get_bill_row(tx, bill_id)
+    client = lock_client(tx, bill.client_id)
+    line = get_line_row(tx, bill_id, line_id)
+    if line.type != "client_credit":
+        assert line.payment_id is not None
+        refund_payment_in_tx(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
+        return get_line(tx, bill_id=bill_id, line_id=line_id)
+    take = plan_line_refund(amount=amount, line_amount=line.amount)
+    lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
+    kind = "credit_line_refunded" if line.deduct_from_credit_balance else "discount_reduced"
+    record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines)
+    record_event(tx, action="bill.line_refunded", object_ids=[bill_id, line_id, client.id], detail={"amount": take})
+    return get_line(tx, bill_id=bill_id, line_id=line_id)
+
+
+def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
+    """Remove a payment row: credit is gone for good; cash/check was recorded in error; card: refund."""
+    bill = get_bill_row(tx, bill_id)
+    client = lock_client(tx, bill.client_id)
+    line = get_line_row(tx, bill_id, line_id)
+    lines: list[Posting]
+    if line.type == "card":
+        raise UseRefund("A card payment went through the processor: refund it instead of removing it.")
+    if line.type == "client_credit":
+        offset = ADJUST_CREDIT_REMOVED if line.deduct_from_credit_balance else ADJUST_DISCOUNT
+        lines = [dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line_id), cr(offset, line.amount)]
+        kind = "credit_line_removed"
+    else:
+        lines, kind = _void_payment_postings(tx, bill_id=bill_id, line=line), "payment_voided"
+    record(tx, kind=kind, client_id=client.id, bill_id=bill_id, payment_id=line.payment_id, lines=lines)
+    tx.conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(removed_at=tx.now))
+    if line.payment_id:
+        tx.conn.execute(update(payments).where(payments.c.id == line.payment_id).values(voided_at=tx.now))
+    record_event(tx, action="bill.line_removed", object_ids=[bill_id, line_id, line.payment_id, client.id])
+
+
+def _void_payment_postings(tx: Tx, *, bill_id: str, line: object) -> list[Posting]:
+    """Undo a cash/check payment recorded in error, unless credit it created was already spent."""
+    payment = get_payment_row(tx, line.payment_id)  # type: ignore[attr-defined]
+    refunded = tx.conn.execute(select(refunds.c.id).where(refunds.c.payment_id == payment.id)).first()
+    if refunded is not None:
+        raise CreditAlreadyUsed("Part of this payment was refunded; it cannot be removed as an error.")
+    lots = tx.conn.execute(
+        select(credit_lots.c.id, credit_lots.c.amount, credit_lots.c.remaining).where(
+            credit_lots.c.payment_id == payment.id
+        )
+    ).all()
+    if any(lot.remaining != lot.amount for lot in lots):
+        raise CreditAlreadyUsed("Credit this payment created has been used; refund or remove that first.")
+    lines = [cr(cash(payment.method), payment.captured, payment_id=payment.id)]
+    lines.append(dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line.id))  # type: ignore[attr-defined]
+    lines += [dr(CLIENT_CREDIT, lot.remaining, lot_id=lot.id) for lot in lots]
+    return lines
+
+
+def get_line(tx: Tx, *, bill_id: str, line_id: str) -> LineRead:
+    for line in get_bill(tx, bill_id=bill_id).lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(f"No payment line {line_id!r} on bill {bill_id!r}.")
+
+
+def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
+    bill = get_bill_row(tx, bill_id)
+    draws = lot_draws_by_line(tx, bill_id)
+    lines = []
+    for r in line_rows(tx, bill_id):
+        is_credit = r.type == "client_credit"
+        lines.append(
+            LineRead(
+                id=r.id,
+                type=r.type,
+                amount=r.amount,
+                payment_id=r.payment_id,
+                captured=None if is_credit else r.captured,
+                credited=None if is_credit else r.credited,
+                refunded=None if is_credit else r.refunded,
+                deduct_from_credit_balance=r.deduct_from_credit_balance if is_credit else None,
+                lots=[LotDraw(lot_id=d.lot_id, amount=d.amount, source=d.source) for d in draws.get(r.id, [])]
+                if is_credit
+                else None,
+                card_last4=r.card_last4,
+                created_at=r.created_at,
+            )
+        )
+    return BillRead(
+        id=bill.id,
+        client_id=bill.client_id,
+        status=bill.status,
+        apply_available_credit=bill.apply_available_credit,
+        items=[BillItemRead.model_validate(i) for i in item_rows(tx, bill_id)],
+        client_responsibility=bill.client_responsibility,
+        client_paid=bill.client_paid,
+        balance_due=bill.balance_due,
+        lines=lines,
+        created_at=bill.created_at,
+    )

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from clientledger.schemas_common import Model, NonNegativeCents, ReadModel
+
+Billing = Literal["self_pay", "insurance"]
+
+
+class ClientCreate(Model):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    billing: Billing = "self_pay"
+    copay: NonNegativeCents | None = None
+
+
+class ClientRead(ReadModel):
+    id: str
+    name: str
+    email: str | None
+    billing: Billing
+    copay: int | None
+    credit_balance: int
+    balance_due: int
+    created_at: datetime

@@ -1,0 +1,43 @@
+"""Client use cases."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from clientledger.audit.service import record_event
+from clientledger.clients.repository import get_client_row, list_client_rows
+from clientledger.clients.schemas import ClientCreate, ClientRead
+from clientledger.db import Tx
+from clientledger.errors import ValidationFailed
+from clientledger.ids import new_id
+from clientledger.models import clients
+
+
+def create_client(tx: Tx, *, data: ClientCreate) -> ClientRead:
+    """Add a client; an insurance client carries the copay collected at each session."""
+    if data.billing == "insurance" and data.copay is None:
+        raise ValidationFailed("An insurance client needs a copay (integer cents, 0 allowed).")
+    client_id = new_id("cl")
+    tx.conn.execute(
+        insert(clients).values(
+            id=client_id,
+            practice_id=tx.practice_id,
+            name=data.name.strip(),
+            email=data.email,
+            billing=data.billing,
+            copay=data.copay if data.billing == "insurance" else None,
+            credit_balance=0,
+            balance_due=0,
+            created_at=tx.now,
+        )
+    )
+    record_event(tx, action="client.created", object_ids=[client_id], detail={"name": data.name})
+    return get_client(tx, client_id=client_id)
+
+
+def get_client(tx: Tx, *, client_id: str) -> ClientRead:
+    return ClientRead.model_validate(get_client_row(tx, client_id))
+
+
+def list_clients(tx: Tx, *, limit: int = 50, cursor: str | None = None) -> list[ClientRead]:
+    return [ClientRead.model_validate(r) for r in list_client_rows(tx, limit=limit, cursor=cursor)]

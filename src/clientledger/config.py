@@ -1,0 +1,25 @@
+"""Settings read from the environment (the CLI's ``--database-url`` overrides the URL)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///./clientledger.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    processor: str = "simulated"
+    token_ttl_days: int = 30
+    session_idle_minutes: int = 30
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        return cls(
+            database_url=database_url or os.environ.get("CLIENTLEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            processor=os.environ.get("CLIENTLEDGER_PROCESSOR", "simulated"),
+            token_ttl_days=int(os.environ.get("CLIENTLEDGER_TOKEN_TTL_DAYS", "30")),
+            session_idle_minutes=int(os.environ.get("CLIENTLEDGER_SESSION_IDLE_MINUTES", "30")),
+        )

@@ -1,0 +1,116 @@
+"""Credit lot queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+
+from clientledger.db import Tx
+from clientledger.errors import NotFound
+from clientledger.ids import new_id
+from clientledger.journal.accounts import CLIENT_CREDIT
+from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
+from clientledger.rules.credit import LotBalance
+
+
+def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
+    """Lots with credit left, oldest first (the order credit is spent in)."""
+    stmt = select(credit_lots.c.id, credit_lots.c.remaining).where(
+        credit_lots.c.practice_id == tx.practice_id,
+        credit_lots.c.client_id == client_id,
+        credit_lots.c.remaining > 0,
+    )
+    if payment_id is not None:
+        stmt = stmt.where(credit_lots.c.payment_id == payment_id)
+    return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt.order_by(credit_lots.c.id))]
+
+
+def insert_lot(
+    tx: Tx,
+    *,
+    client_id: str,
+    source: str,
+    amount: int,
+    payment_id: str | None = None,
+    bill_id: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> str:
+    """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
+    lot_id = new_id("lot")
+    tx.conn.execute(
+        insert(credit_lots).values(
+            id=lot_id,
+            practice_id=tx.practice_id,
+            client_id=client_id,
+            source=source,
+            amount=amount,
+            remaining=0,
+            reason=reason,
+            note=note,
+            payment_id=payment_id,
+            bill_id=bill_id,
+            created_at=tx.now,
+        )
+    )
+    return lot_id
+
+
+def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> Row[Any]:
+    row = tx.conn.execute(
+        select(credit_lots).where(
+            credit_lots.c.id == lot_id,
+            credit_lots.c.client_id == client_id,
+            credit_lots.c.practice_id == tx.practice_id,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No credit lot {lot_id!r} for this client.")
+    return row
+
+
+def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None = None) -> list[Row[Any]]:
+    stmt = (
+        select(credit_lots, payments.c.captured, payments.c.credited)
+        .select_from(credit_lots.outerjoin(payments, payments.c.id == credit_lots.c.payment_id))
+        .where(credit_lots.c.practice_id == tx.practice_id, credit_lots.c.client_id == client_id)
+    )
+    if lot_ids is not None:
+        stmt = stmt.where(credit_lots.c.id.in_(lot_ids))
+    return list(tx.conn.execute(stmt.order_by(credit_lots.c.id)))
+
+
+def line_draws(tx: Tx, line_id: str) -> list[LotBalance]:
+    """What a client_credit line currently holds from each lot, oldest lot first."""
+    rows = tx.conn.execute(
+        select(line_lots.c.lot_id, line_lots.c.amount)
+        .where(line_lots.c.line_id == line_id, line_lots.c.amount > 0)
+        .order_by(line_lots.c.lot_id)
+    )
+    return [LotBalance(r.lot_id, r.amount) for r in rows]
+
+
+def credit_history_rows(tx: Tx, client_id: str) -> list[Row[Any]]:
+    return list(
+        tx.conn.execute(
+            select(
+                journal_entries.c.id.label("entry_id"),
+                journal_entries.c.kind,
+                journal_entries.c.created_at,
+                journal_entries.c.user_id,
+                journal_entries.c.memo,
+                journal_entries.c.bill_id,
+                journal_entries.c.payment_id,
+                postings.c.lot_id,
+                (-postings.c.amount).label("amount"),
+            )
+            .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
+            .where(
+                postings.c.practice_id == tx.practice_id,
+                postings.c.client_id == client_id,
+                postings.c.account == CLIENT_CREDIT,
+            )
+            .order_by(journal_entries.c.id.desc(), postings.c.id)
+        )
+    )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from clientledger.schemas_common import Model, PositiveCents, ReadModel
+
+LotSource = Literal["prepayment", "overpayment", "insurance_adjustment", "cancellation", "no_show", "manual"]
+ManualReason = Literal["courtesy", "fee_waiver", "discount", "billing_resolution", "other"]
+
+
+class ManualCreditCreate(Model):
+    amount: PositiveCents
+    reason: ManualReason
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CreditRemove(Model):
+    amount: PositiveCents | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class LotRead(ReadModel):
+    id: str
+    client_id: str
+    source: LotSource
+    amount: int
+    remaining: int
+    created_at: datetime
+    reason: str | None = None
+    note: str | None = None
+    payment_id: str | None = None
+    bill_id: str | None = None
+    captured: int | None = Field(default=None, description="The original payment amount captured")
+    credited: int | None = Field(default=None, description="The part of that payment that went to credit")
+
+
+class CreditHistoryEntry(ReadModel):
+    entry_id: str
+    kind: str
+    created_at: datetime
+    lot_id: str
+    amount: int = Field(description="Signed cents: positive adds credit, negative uses or removes it")
+    bill_id: str | None = None
+    payment_id: str | None = None
+    user_id: str | None = None
+    memo: str | None = None
+
+
+class CreditsRead(Model):
+    client_id: str
+    balance: int
+    lots: list[LotRead]
+    history: list[CreditHistoryEntry]

@@ -1,0 +1,68 @@
+"""Credit use cases staff run from a client's Billing > Settings page."""
+
+from __future__ import annotations
+
+from clientledger.audit.service import record_event
+from clientledger.clients.repository import get_client_row, lock_client
+from clientledger.credits.repository import (
+    credit_history_rows,
+    get_lot_row,
+    insert_lot,
+    lot_rows_with_provenance,
+)
+from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, CreditsRead, LotRead, ManualCreditCreate
+from clientledger.db import Tx
+from clientledger.journal.accounts import ADJUST_CREDIT_REMOVED, ADJUST_DISCOUNT, CLIENT_CREDIT
+from clientledger.journal.ledger import record
+from clientledger.journal.posting import cr, dr
+from clientledger.rules.credit import check_removal
+
+
+def add_manual_credit(tx: Tx, *, client_id: str, data: ManualCreditCreate) -> LotRead:
+    """A courtesy adjustment, fee waiver or billing resolution: new credit the practice grants."""
+    lock_client(tx, client_id)
+    lot_id = insert_lot(tx, client_id=client_id, source="manual", amount=data.amount, reason=data.reason, note=data.note)
+    record(
+        tx,
+        kind="manual_credit",
+        client_id=client_id,
+        memo=data.note,
+        lines=[dr(ADJUST_DISCOUNT, data.amount), cr(CLIENT_CREDIT, data.amount, lot_id=lot_id)],
+    )
+    record_event(tx, action="credit.added", object_ids=[client_id, lot_id], detail=data.model_dump())
+    return get_lot(tx, client_id=client_id, lot_id=lot_id)
+
+
+def remove_credit(tx: Tx, *, client_id: str, lot_id: str, data: CreditRemove) -> LotRead:
+    """Take credit off the client's account for good (default: all that the lot has left)."""
+    lock_client(tx, client_id)
+    lot = get_lot_row(tx, client_id, lot_id)
+    amount = data.amount if data.amount is not None else lot.remaining
+    check_removal(amount=amount, remaining=lot.remaining)
+    record(
+        tx,
+        kind="credit_removed",
+        client_id=client_id,
+        memo=data.note,
+        lines=[dr(CLIENT_CREDIT, amount, lot_id=lot_id), cr(ADJUST_CREDIT_REMOVED, amount)],
+    )
+    record_event(tx, action="credit.removed", object_ids=[client_id, lot_id], detail={"amount": amount, "note": data.note})
+    return get_lot(tx, client_id=client_id, lot_id=lot_id)
+
+
+def get_lot(tx: Tx, *, client_id: str, lot_id: str) -> LotRead:
+    rows = lot_rows_with_provenance(tx, client_id, [lot_id])
+    if not rows:
+        get_lot_row(tx, client_id, lot_id)
+    return LotRead.model_validate(rows[0])
+
+
+def get_credits(tx: Tx, *, client_id: str) -> CreditsRead:
+    """Balance, every lot with where it came from, and every movement of credit, newest first."""
+    client = get_client_row(tx, client_id)
+    return CreditsRead(
+        client_id=client_id,
+        balance=client.credit_balance,
+        lots=[LotRead.model_validate(r) for r in lot_rows_with_provenance(tx, client_id)],
+        history=[CreditHistoryEntry.model_validate(r) for r in credit_history_rows(tx, client_id)],
+    )

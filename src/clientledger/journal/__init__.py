@@ -1,0 +1,1 @@
+"""Double-entry journal: every money movement is one balanced entry (see ``posting.py``)."""

@@ -1,0 +1,98 @@
+"""Writing journal entries. The only way money moves in clientledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+
+from clientledger.db import Tx
+from clientledger.errors import ClientLedgerError
+from clientledger.ids import new_id
+from clientledger.journal.accounts import ACCOUNTS
+from clientledger.models import journal_entries, postings
+
+
+class UnbalancedEntry(ClientLedgerError):
+    """A bug, never user input: services build entries from rules that always balance."""
+
+    code = "unbalanced_entry"
+    status_code = 500
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: str
+    amount: int
+    client_id: str | None = None
+    bill_id: str | None = None
+    item_id: str | None = None
+    line_id: str | None = None
+    payment_id: str | None = None
+    lot_id: str | None = None
+
+
+def dr(account: str, amount: int, **refs: str | None) -> Posting:
+    return Posting(account, amount, **refs)
+
+
+def cr(account: str, amount: int, **refs: str | None) -> Posting:
+    return Posting(account, -amount, **refs)
+
+
+def post_entry(
+    tx: Tx,
+    *,
+    kind: str,
+    lines: list[Posting],
+    client_id: str | None = None,
+    bill_id: str | None = None,
+    payment_id: str | None = None,
+    memo: str | None = None,
+) -> str | None:
+    """Write one balanced entry; zero-amount postings are dropped, and an empty entry is not written."""
+    kept = [p for p in lines if p.amount != 0]
+    if not kept:
+        return None
+    if sum(p.amount for p in kept) != 0:
+        raise UnbalancedEntry(f"journal entry {kind!r} does not balance: {kept}")
+    unknown = {p.account for p in kept} - ACCOUNTS.keys()
+    if unknown:
+        raise UnbalancedEntry(f"unknown accounts {sorted(unknown)} in {kind!r}")
+    entry_id = new_id("je")
+    tx.conn.execute(
+        insert(journal_entries),
+        [
+            {
+                "id": entry_id,
+                "practice_id": tx.practice_id,
+                "kind": kind,
+                "user_id": tx.ctx.user_id,
+                "client_id": client_id,
+                "bill_id": bill_id,
+                "payment_id": payment_id,
+                "memo": memo,
+                "request_id": tx.ctx.request_id,
+                "created_at": tx.now,
+            }
+        ],
+    )
+    tx.conn.execute(
+        insert(postings),
+        [
+            {
+                "practice_id": tx.practice_id,
+                "entry_id": entry_id,
+                "account": p.account,
+                "amount": p.amount,
+                "client_id": p.client_id or client_id,
+                "bill_id": p.bill_id,
+                "item_id": p.item_id,
+                "line_id": p.line_id,
+                "payment_id": p.payment_id,
+                "lot_id": p.lot_id,
+            }
+            for p in kept
+        ],
+    )
+    return entry_id

@@ -1,0 +1,124 @@
+"""``clientledger verify``: recompute every balance from the journal and list each mismatch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from clientledger.journal.accounts import CASH_PREFIX
+from clientledger.journal.posting import Posting
+from clientledger.journal.projections import Deltas, derive
+from clientledger.models import (
+    bill_items,
+    bill_lines,
+    bills,
+    clients,
+    credit_lots,
+    line_lots,
+    payments,
+    postings,
+    refunds,
+)
+
+
+def _postings(conn: Connection) -> Iterator[Posting]:
+    result = conn.execution_options(yield_per=5000).execute(
+        select(
+            postings.c.account,
+            postings.c.amount,
+            postings.c.client_id,
+            postings.c.bill_id,
+            postings.c.item_id,
+            postings.c.line_id,
+            postings.c.payment_id,
+            postings.c.lot_id,
+        )
+    )
+    for r in result:
+        yield Posting(r.account, r.amount, r.client_id, r.bill_id, r.item_id, r.line_id, r.payment_id, r.lot_id)
+
+
+def _compare(
+    problems: list[str], what: str, rows: Iterable[Any], column: str, expected: dict[Any, int], key: str = "id"
+) -> None:
+    for r in rows:
+        want = expected.get(getattr(r, key), 0)
+        have = getattr(r, column)
+        if have != want:
+            problems.append(f"{what} {getattr(r, key)}: {column} is {have}, journal says {want}")
+
+
+def verify(conn: Connection) -> list[str]:
+    """Every invariant of the ledger; returns one line per violation (empty: all is well)."""
+    problems: list[str] = []
+    unbalanced = conn.execute(
+        select(postings.c.entry_id, func.sum(postings.c.amount))
+        .group_by(postings.c.entry_id)
+        .having(func.sum(postings.c.amount) != 0)
+    ).all()
+    problems += [f"journal entry {e}: postings sum to {s}, not 0" for e, s in unbalanced]
+    total = conn.execute(select(func.coalesce(func.sum(postings.c.amount), 0))).scalar()
+    if total != 0:
+        problems.append(f"trial balance: all postings sum to {total}, not 0")
+
+    d: Deltas = derive(_postings(conn))
+    _compare(problems, "credit lot", conn.execute(select(credit_lots.c.id, credit_lots.c.remaining)), "remaining", d.lot_remaining)
+    client_rows = conn.execute(select(clients.c.id, clients.c.credit_balance, clients.c.balance_due)).all()
+    _compare(problems, "client", client_rows, "credit_balance", d.client_credit)
+    _compare(problems, "client", client_rows, "balance_due", d.client_due)
+    lots_sum = dict(
+        conn.execute(select(credit_lots.c.client_id, func.sum(credit_lots.c.remaining)).group_by(credit_lots.c.client_id)).all()
+    )
+    _compare(problems, "client (sum of lots)", client_rows, "credit_balance", lots_sum)
+    bill_rows = conn.execute(
+        select(bills.c.id, bills.c.status, bills.c.balance_due, bills.c.client_responsibility, bills.c.client_paid)
+    ).all()
+    _compare(problems, "bill", bill_rows, "balance_due", d.bill_due)
+    _compare(problems, "bill", bill_rows, "client_responsibility", d.bill_responsibility)
+    _compare(problems, "bill", bill_rows, "client_paid", d.bill_paid)
+    for b in bill_rows:
+        if b.status != "void" and (b.status == "paid") != (b.balance_due == 0):
+            problems.append(f"bill {b.id}: status {b.status!r} with balance_due {b.balance_due}")
+    _compare(
+        problems,
+        "bill item",
+        conn.execute(select(bill_items.c.id, bill_items.c.client_responsibility)),
+        "client_responsibility",
+        d.item_responsibility,
+    )
+    _compare(problems, "payment line", conn.execute(select(bill_lines.c.id, bill_lines.c.amount)), "amount", d.line_amount)
+    for r in conn.execute(select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount)):
+        want = d.line_lot.get((r.line_id, r.lot_id), 0)
+        if r.amount != want:
+            problems.append(f"line {r.line_id} on lot {r.lot_id}: amount is {r.amount}, journal says {want}")
+    pay_rows = conn.execute(
+        select(payments.c.id, payments.c.captured, payments.c.refunded, payments.c.credited, payments.c.voided_at)
+    ).all()
+    _compare(problems, "payment", pay_rows, "credited", d.payment_credited)
+    cash_net: dict[str, int] = defaultdict(int)
+    for pid, acct, amount in conn.execute(
+        select(postings.c.payment_id, postings.c.account, func.sum(postings.c.amount))
+        .where(postings.c.account.like(f"{CASH_PREFIX}%"), postings.c.payment_id.is_not(None))
+        .group_by(postings.c.payment_id, postings.c.account)
+    ):
+        if acct != "cash:insurance":
+            cash_net[pid] += amount
+    refunded = dict(
+        conn.execute(
+            select(refunds.c.payment_id, func.sum(refunds.c.amount))
+            .where(refunds.c.status != "failed")
+            .group_by(refunds.c.payment_id)
+        ).all()
+    )
+    for p in pay_rows:
+        held = 0 if p.voided_at is not None else p.captured - p.refunded
+        if cash_net.get(p.id, 0) != held:
+            problems.append(f"payment {p.id}: holds {held} after refunds, journal cash says {cash_net.get(p.id, 0)}")
+        if refunded.get(p.id, 0) != p.refunded:
+            problems.append(f"payment {p.id}: refunded is {p.refunded}, refunds add up to {refunded.get(p.id, 0)}")
+    negative = conn.execute(select(credit_lots.c.id).where(credit_lots.c.remaining < 0)).all()
+    problems += [f"credit lot {r.id}: negative remaining" for r in negative]
+    return problems

@@ -1,0 +1,339 @@
+"""Every table, in one place (SQLAlchemy Core: the hot write paths pay no ORM cost per row).
+
+Money columns are integer cents; their names say what the amount is. Columns named like
+``credit_balance`` or ``remaining`` are projections of the journal, changed only in the same
+transaction as the journal entry that moves them, and recomputed by ``clientledger verify``.
+Every table carries ``practice_id``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ID = 32
+
+
+def _id() -> Column[str]:
+    return Column("id", String(ID), primary_key=True)
+
+
+def _practice() -> Column[str]:
+    return Column("practice_id", String(ID), ForeignKey("practices.id"), nullable=False)
+
+
+def _ref(name: str, table: str, *, nullable: bool = True) -> Column[str]:
+    return Column(name, String(ID), ForeignKey(f"{table}.id"), nullable=nullable)
+
+
+def _created() -> Column[object]:
+    return Column("created_at", DateTime, nullable=False)
+
+
+practices = Table(
+    "practices",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("auto_apply_credit", Boolean, nullable=False, default=True),
+    _created(),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _practice(),
+    Column("email", String(320), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    _created(),
+    UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
+    CheckConstraint("role in ('owner', 'biller', 'clinician')", name="role"),
+)
+Index("ix_users_email", users.c.email)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("user_id", "users", nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False, default="api"),
+    _created(),
+    Column("expires_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    _id(),
+    _practice(),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("billing", String(20), nullable=False),
+    Column("copay", BigInteger, nullable=True),
+    Column("credit_balance", BigInteger, nullable=False, default=0),
+    Column("balance_due", BigInteger, nullable=False, default=0),
+    _created(),
+    CheckConstraint("billing in ('self_pay', 'insurance')", name="billing"),
+    CheckConstraint("copay is null or copay >= 0", name="copay_nonneg"),
+    CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
+    CheckConstraint("balance_due >= 0", name="due_nonneg"),
+)
+Index("ix_clients_practice_created", clients.c.practice_id, clients.c.id)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("client_id", "clients", nullable=False),
+    Column("date", Date, nullable=False),
+    Column("service_code", String(20), nullable=False),
+    Column("fee", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_fee", BigInteger, nullable=True),
+    _created(),
+    CheckConstraint("fee >= 0", name="fee_nonneg"),
+    CheckConstraint(
+        "status in ('scheduled', 'attended', 'canceled', 'late_canceled', 'no_show')", name="status"
+    ),
+)
+Index("ix_appointments_client", appointments.c.client_id)
+
+bills = Table(
+    "bills",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("client_id", "clients", nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("apply_available_credit", Boolean, nullable=False),
+    Column("client_responsibility", BigInteger, nullable=False, default=0),
+    Column("client_paid", BigInteger, nullable=False, default=0),
+    Column("balance_due", BigInteger, nullable=False, default=0),
+    _created(),
+    CheckConstraint("status in ('open', 'paid', 'void')", name="status"),
+    CheckConstraint("client_responsibility >= 0", name="resp_nonneg"),
+    CheckConstraint("client_paid >= 0", name="paid_nonneg"),
+    CheckConstraint("balance_due >= 0", name="due_nonneg"),
+)
+Index("ix_bills_client", bills.c.client_id)
+
+bill_items = Table(
+    "bill_items",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("bill_id", "bills", nullable=False),
+    _ref("appointment_id", "appointments", nullable=False),
+    Column("date", Date, nullable=False),
+    Column("service_code", String(20), nullable=False),
+    Column("fee", BigInteger, nullable=False),
+    Column("client_responsibility", BigInteger, nullable=False),
+    Column("insurance_responsibility", BigInteger, nullable=False),
+    Column("insurance_paid", BigInteger, nullable=False, default=0),
+    Column("claim_ref", String(20), nullable=True),
+    UniqueConstraint("appointment_id", name="uq_bill_items_appointment"),
+    UniqueConstraint("practice_id", "claim_ref", name="uq_bill_items_claim_ref"),
+    CheckConstraint("fee >= 0", name="fee_nonneg"),
+    CheckConstraint("client_responsibility >= 0", name="client_resp_nonneg"),
+    CheckConstraint("insurance_responsibility >= 0", name="ins_resp_nonneg"),
+)
+Index("ix_bill_items_bill", bill_items.c.bill_id)
+
+payments = Table(
+    "payments",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("client_id", "clients", nullable=False),
+    _ref("bill_id", "bills"),
+    Column("method", String(10), nullable=False),
+    Column("captured", BigInteger, nullable=False),
+    Column("credited", BigInteger, nullable=False, default=0),
+    Column("refunded", BigInteger, nullable=False, default=0),
+    Column("processor", String(20), nullable=True),
+    Column("charge_id", String(100), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("memo", String(500), nullable=True),
+    Column("voided_at", DateTime, nullable=True),
+    _created(),
+    CheckConstraint("method in ('card', 'cash', 'check')", name="method"),
+    CheckConstraint("captured > 0", name="captured_pos"),
+    CheckConstraint("credited >= 0", name="credited_nonneg"),
+    CheckConstraint("refunded >= 0 and refunded <= captured", name="refunded_range"),
+)
+Index("ix_payments_client", payments.c.client_id)
+
+bill_lines = Table(
+    "bill_lines",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("bill_id", "bills", nullable=False),
+    _ref("payment_id", "payments"),
+    Column("type", String(20), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("deduct_from_credit_balance", Boolean, nullable=True),
+    Column("removed_at", DateTime, nullable=True),
+    _created(),
+    CheckConstraint("type in ('card', 'cash', 'check', 'client_credit')", name="type"),
+    CheckConstraint("amount >= 0", name="amount_nonneg"),
+)
+Index("ix_bill_lines_bill", bill_lines.c.bill_id)
+Index("ix_bill_lines_payment", bill_lines.c.payment_id)
+
+credit_lots = Table(
+    "credit_lots",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("client_id", "clients", nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("reason", String(30), nullable=True),
+    Column("note", String(500), nullable=True),
+    _ref("payment_id", "payments"),
+    _ref("bill_id", "bills"),
+    _created(),
+    CheckConstraint(
+        "source in ('prepayment', 'overpayment', 'insurance_adjustment', 'cancellation', 'no_show', 'manual')",
+        name="source",
+    ),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("remaining >= 0 and remaining <= amount", name="remaining_range"),
+)
+Index("ix_credit_lots_client", credit_lots.c.client_id, credit_lots.c.id)
+Index("ix_credit_lots_payment", credit_lots.c.payment_id)
+
+line_lots = Table(
+    "line_lots",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("line_id", "bill_lines", nullable=False),
+    _ref("lot_id", "credit_lots", nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
+    CheckConstraint("amount >= 0", name="amount_nonneg"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("payment_id", "payments", nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("from_credit", BigInteger, nullable=False),
+    Column("from_bills", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("processor_refund_id", String(100), nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("allocation", Text, nullable=False, doc="JSON: where the money came from, to undo a failed refund"),
+    _created(),
+    Column("settled_at", DateTime, nullable=True),
+    CheckConstraint("amount > 0", name="amount_pos"),
+    CheckConstraint("from_credit >= 0 and from_bills >= 0 and from_credit + from_bills = amount", name="split"),
+    CheckConstraint("status in ('pending', 'settled', 'failed')", name="status"),
+)
+Index("ix_refunds_payment", refunds.c.payment_id)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    _id(),
+    _practice(),
+    Column("kind", String(40), nullable=False),
+    _ref("user_id", "users"),
+    Column("client_id", String(ID), nullable=True),
+    Column("bill_id", String(ID), nullable=True),
+    Column("payment_id", String(ID), nullable=True),
+    Column("memo", String(500), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    _created(),
+)
+Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _practice(),
+    _ref("entry_id", "journal_entries", nullable=False),
+    Column("account", String(40), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("client_id", String(ID), nullable=True),
+    Column("bill_id", String(ID), nullable=True),
+    Column("item_id", String(ID), nullable=True),
+    Column("line_id", String(ID), nullable=True),
+    Column("payment_id", String(ID), nullable=True),
+    Column("lot_id", String(ID), nullable=True),
+    CheckConstraint("amount <> 0", name="amount_nonzero"),
+)
+Index("ix_postings_entry", postings.c.entry_id)
+Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    _id(),
+    _practice(),
+    _ref("user_id", "users"),
+    Column("action", String(60), nullable=False),
+    Column("object_ids", Text, nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),
+    _created(),
+)
+
+audit_objects = Table(
+    "audit_objects",
+    metadata,
+    Column("event_id", String(ID), ForeignKey("audit_events.id"), primary_key=True),
+    Column("object_id", String(ID), primary_key=True),
+    _practice(),
+)
+Index("ix_audit_objects_object", audit_objects.c.practice_id, audit_objects.c.object_id)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _practice(),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    _created(),
+    PrimaryKeyConstraint("practice_id", "key", name="pk_idempotency_keys"),
+)

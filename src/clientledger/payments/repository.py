@@ -1,0 +1,117 @@
+"""Client payment and refund queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from clientledger.db import Tx
+from clientledger.errors import NotFound
+from clientledger.ids import new_id
+from clientledger.models import bill_lines, payments, refunds
+from clientledger.payments.processors.base import Charge
+
+
+def insert_payment(
+    tx: Tx,
+    *,
+    client_id: str,
+    method: str,
+    amount: int,
+    bill_id: str | None,
+    charge: Charge | None,
+    processor: str | None,
+    memo: str | None = None,
+) -> str:
+    payment_id = new_id("pay")
+    tx.conn.execute(
+        insert(payments).values(
+            id=payment_id,
+            practice_id=tx.practice_id,
+            client_id=client_id,
+            bill_id=bill_id,
+            method=method,
+            captured=amount,
+            credited=0,
+            refunded=0,
+            processor=processor if charge else None,
+            charge_id=charge.charge_id if charge else None,
+            card_last4=charge.card_last4 if charge else None,
+            memo=memo,
+            created_at=tx.now,
+        )
+    )
+    return payment_id
+
+
+def get_payment_row(tx: Tx, payment_id: str) -> Row[Any]:
+    row = tx.conn.execute(
+        select(payments).where(payments.c.id == payment_id, payments.c.practice_id == tx.practice_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No payment {payment_id!r} in this practice.")
+    return row
+
+
+def payment_line(tx: Tx, payment_id: str) -> Row[Any] | None:
+    return tx.conn.execute(
+        select(bill_lines).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
+    ).first()
+
+
+def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
+    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(refunded=payments.c.refunded + amount))
+
+
+def insert_refund(
+    tx: Tx,
+    *,
+    payment_id: str,
+    amount: int,
+    from_credit: int,
+    from_bills: int,
+    status: str,
+    reason: str | None,
+    allocation: str,
+) -> str:
+    refund_id = new_id("rf")
+    tx.conn.execute(
+        insert(refunds).values(
+            id=refund_id,
+            practice_id=tx.practice_id,
+            payment_id=payment_id,
+            amount=amount,
+            from_credit=from_credit,
+            from_bills=from_bills,
+            status=status,
+            reason=reason,
+            allocation=allocation,
+            created_at=tx.now,
+            settled_at=tx.now if status == "settled" else None,
+        )
+    )
+    return refund_id
+
+
+def get_refund_row(tx: Tx, refund_id: str) -> Row[Any]:
+    row = tx.conn.execute(
+        select(refunds).where(refunds.c.id == refund_id, refunds.c.practice_id == tx.practice_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No refund {refund_id!r}.")
+    return row
+
+
+def refund_rows(tx: Tx, payment_id: str) -> list[Row[Any]]:
+    return list(tx.conn.execute(select(refunds).where(refunds.c.payment_id == payment_id).order_by(refunds.c.id)))
+
+
+def pending_refund_rows(tx: Tx) -> list[Row[Any]]:
+    return list(
+        tx.conn.execute(
+            select(refunds, payments.c.charge_id, payments.c.client_id)
+            .select_from(refunds.join(payments, payments.c.id == refunds.c.payment_id))
+            .where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
+        )
+    )

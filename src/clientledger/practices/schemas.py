@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from clientledger.schemas_common import Model, ReadModel
+
+Role = Literal["owner", "biller", "clinician"]
+
+
+class PracticeRead(ReadModel):
+    id: str
+    name: str
+    auto_apply_credit: bool
+    created_at: dt.datetime
+
+
+class PracticeUpdate(Model):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    auto_apply_credit: bool | None = None
+
+
+class UserCreate(Model):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+
+
+class UserRead(ReadModel):
+    id: str
+    practice_id: str
+    email: str
+    role: Role
+    created_at: dt.datetime

@@ -1,0 +1,66 @@
+"""Rules 1-3: how much credit applies to a bill, and which lots it comes from (oldest first)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clientledger.errors import ExceedsBalanceDue, InsufficientCredit, ValidationFailed
+
+
+@dataclass(frozen=True)
+class LotBalance:
+    lot_id: str
+    remaining: int
+
+
+@dataclass(frozen=True)
+class Draw:
+    lot_id: str
+    amount: int
+
+
+def credit_to_apply(*, credit_balance: int, balance_due: int, rise: int | None = None) -> int:
+    """Rule 2: ``min(credit_balance, balance_due)`` on a new bill; with a rise, ``min(.., rise)`` too."""
+    amount = min(credit_balance, balance_due)
+    if rise is not None:
+        amount = min(amount, rise)
+    return max(amount, 0)
+
+
+def draw_fifo(lots: Sequence[LotBalance], amount: int) -> list[Draw]:
+    """Take ``amount`` from ``lots`` (given oldest first), exhausting each before the next."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if amount > sum(lot.remaining for lot in lots):
+        raise InsufficientCredit(
+            f"The client has {sum(lot.remaining for lot in lots)} cents of credit; {amount} is needed."
+        )
+    draws: list[Draw] = []
+    left = amount
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            draws.append(Draw(lot.lot_id, take))
+            left -= take
+    return draws
+
+
+def check_credit_payment(*, amount: int, balance_due: int, credit_balance: int, deduct: bool) -> None:
+    """Rule 3: a client_credit payment never exceeds the balance due; deducting needs the credit."""
+    if amount <= 0:
+        raise ValidationFailed("amount must be greater than 0")
+    if amount > balance_due:
+        raise ExceedsBalanceDue(f"The bill's balance due is {balance_due} cents; {amount} is more than that.")
+    if deduct and amount > credit_balance:
+        raise InsufficientCredit(f"The client has {credit_balance} cents of credit; {amount} is more than that.")
+
+
+def check_removal(*, amount: int, remaining: int) -> None:
+    """Rule 8: a lot can lose at most what it still has."""
+    if amount <= 0:
+        raise ValidationFailed("amount must be greater than 0")
+    if amount > remaining:
+        raise InsufficientCredit(f"The lot has {remaining} cents remaining; {amount} cannot be removed.")
