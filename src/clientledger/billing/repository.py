@@ -56,7 +56,7 @@ def line_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
     )
 
 
-def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Row[Any]]]:
+def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Any]]:
     rows = tx.conn.execute(
         select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
         .select_from(
@@ -67,7 +67,7 @@ def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Row[Any]]]:
         .where(bill_lines.c.bill_id == bill_id)
         .order_by(line_lots.c.lot_id)
     )
-    out: dict[str, list[Row[Any]]] = {}
+    out: dict[str, list[Any]] = {}
     for r in rows:
         out.setdefault(r.line_id, []).append(r)
     return out

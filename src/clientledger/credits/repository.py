@@ -11,7 +11,7 @@ from clientledger.errors import NotFound
 from clientledger.ids import new_id
 from clientledger.journal.accounts import CLIENT_CREDIT
 from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
-from clientledger.rules.credit import LotBalance
+from clientledger.rules.credit import Draw, LotBalance
 
 
 def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
@@ -81,14 +81,14 @@ def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None =
     return list(tx.conn.execute(stmt.order_by(credit_lots.c.id)))
 
 
-def line_draws(tx: Tx, line_id: str) -> list[LotBalance]:
+def line_draws(tx: Tx, line_id: str) -> list[Draw]:
     """What a client_credit line currently holds from each lot, oldest lot first."""
     rows = tx.conn.execute(
         select(line_lots.c.lot_id, line_lots.c.amount)
         .where(line_lots.c.line_id == line_id, line_lots.c.amount > 0)
         .order_by(line_lots.c.lot_id)
     )
-    return [LotBalance(r.lot_id, r.amount) for r in rows]
+    return [Draw(r.lot_id, r.amount) for r in rows]
 
 
 def credit_history_rows(tx: Tx, client_id: str) -> list[Row[Any]]:

@@ -43,17 +43,17 @@ importer that streams must post inside one database transaction and roll it back
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
+import functools
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Final, Literal, cast
 
 import pyx12.params
 import pyx12.x12context
@@ -89,6 +89,7 @@ ADJUSTMENT_GROUPS: Final = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
 _AMOUNT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _DATE = re.compile(r"^\d{8}$")
+_REFERENCE = re.compile(r"(\d{2})(?:-(\d{1,2}))?$")
 
 # GS01 functional identifier -> what a billing person would call the file.
 _GS01_NAMES: Final = {
@@ -362,10 +363,32 @@ def _to_date(raw: str) -> dt.date:
         raise ValueError("is not a real date") from exc
 
 
+@functools.lru_cache(maxsize=256)
+def _position(ref: str) -> tuple[int, int | None]:
+    """``"SVC01-2"`` -> ``(0, 1)``: zero-based element and sub-element index of a reference."""
+    match = _REFERENCE.search(ref)
+    if match is None:
+        raise ValueError(f"not an X12 element reference: {ref!r}")
+    element, sub = match.groups()
+    return int(element) - 1, (int(sub) - 1 if sub else None)
+
+
 def _element(seg: Any, ref: str) -> str:
-    """An element's text, '' when absent. pyx12 returns None past the last element."""
-    value = seg.get_value(ref)
-    return "" if value is None else str(value).strip()
+    """An element's text by X12 reference (``CLP04``, ``SVC01-2``), '' when absent.
+
+    Reads pyx12's parsed ``Segment.elements`` by position rather than through ``get_value``, which
+    re-parses the reference as an X12 path on every call and dominated the per-claim cost.
+    """
+    index, sub = _position(ref)
+    elements = seg.elements
+    if index >= len(elements):
+        return ""
+    composite = elements[index]
+    if sub is None:
+        return str(composite.format()).strip()
+    if sub >= len(composite):
+        return ""
+    return str(composite[sub].get_value()).strip()
 
 
 class _Problems:
@@ -569,9 +592,7 @@ class _IssueLog:
     def st_error(self, err_cde: str, err_str: str) -> None:
         self._envelope_error("st", err_cde, err_str)
 
-    def seg_error(
-        self, err_cde: str, err_str: str, err_value: str | None = None, src_line: int | None = None
-    ) -> None:
+    def seg_error(self, err_cde: str, err_str: str, err_value: str | None = None, src_line: int | None = None) -> None:
         line = int(src_line) if src_line else self._line
         self.issues.append(_Issue("seg", line, self._segment, str(err_cde), str(err_str)))
 
@@ -611,8 +632,8 @@ def _params() -> Any:
     return params
 
 
-def _open_text(source: Source) -> tuple[IO[str], bool]:
-    """A text stream over ``source`` and whether we opened it (and must close it).
+def _open_text(source: Source) -> tuple[IO[str], Callable[[], None]]:
+    """A text stream over ``source`` and how to let go of it when done.
 
     Bytes are UTF-8 when they decode as such, else Latin-1 (X12 is byte-oriented and some payers
     send Windows-1252 names); a byte-order mark and blank lines before ISA are dropped, and line
@@ -623,15 +644,32 @@ def _open_text(source: Source) -> tuple[IO[str], bool]:
             text = source.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = source.decode("latin-1")
-        return io.StringIO(_normalise(text)), True
+        stream: IO[str] = io.StringIO(_normalise(text))
+        return stream, stream.close
     if isinstance(source, str):
-        return io.StringIO(_normalise(source)), True
+        stream = io.StringIO(_normalise(source))
+        return stream, stream.close
     if isinstance(source, os.PathLike):
-        return open(Path(source), encoding="utf-8-sig", errors="replace"), True  # noqa: SIM115
+        stream = open(Path(source), encoding="utf-8-sig", errors="replace")  # noqa: SIM115
+        return stream, stream.close
     if isinstance(source, io.TextIOBase):
-        return source, False
-    decoder = codecs.getreader("utf-8-sig")
-    return decoder(source, errors="replace"), False  # type: ignore[arg-type]
+        return source, _leave_open
+    # A binary stream the caller owns (an upload's spooled file): decode it, and on close detach
+    # the wrapper so the caller's stream stays open.
+    wrapper = io.TextIOWrapper(cast(IO[bytes], source), encoding="utf-8-sig", errors="replace")
+    return wrapper, _detacher(wrapper)
+
+
+def _leave_open() -> None:
+    return None
+
+
+def _detacher(wrapper: io.TextIOWrapper[Any]) -> Callable[[], None]:
+    def detach() -> None:
+        if not wrapper.closed:
+            wrapper.detach()
+
+    return detach
 
 
 def _normalise(text: str) -> str:
@@ -661,9 +699,11 @@ class RemittanceReader:
     def __init__(self, source: Source) -> None:
         if isinstance(source, bytes | str) and not source.strip():
             raise InvalidRemittance(f"The uploaded file is empty. {_RESEND}")
-        self._stream, self._owns_stream = _open_text(source)
+        self._stream, self._release = _open_text(source)
+        self._closed = False
         self._log = _IssueLog()
         self._pending: Any = None
+        self._finished = False
         self._exhausted = False
         self._claims_started = False
         self._transactions = 0
@@ -688,8 +728,10 @@ class RemittanceReader:
 
     # lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
-        if self._owns_stream:
-            self._stream.close()
+        """Release the input (closing it only if this reader opened it). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._release()
 
     def __enter__(self) -> RemittanceReader:
         return self
@@ -762,9 +804,7 @@ class RemittanceReader:
                 f"835 remittance. {_RESEND}"
             )
         if self._trn is None:
-            raise InvalidRemittance(
-                f"The file has no TRN segment (the check or EFT trace number). {_RESEND}"
-            )
+            raise InvalidRemittance(f"The file has no TRN segment (the check or EFT trace number). {_RESEND}")
         if self._payer_name is None:
             raise InvalidRemittance(f"The file does not name the payer (no N1*PR segment). {_RESEND}")
         trace_number, originator = self._trn
@@ -837,9 +877,7 @@ class RemittanceReader:
         try:
             return _to_date(raw)
         except ValueError as exc:
-            raise InvalidRemittance(
-                f"Segment {line} BPR16 (check or EFT date) '{raw}' {exc}. {_RESEND}"
-            ) from exc
+            raise InvalidRemittance(f"Segment {line} BPR16 (check or EFT date) '{raw}' {exc}. {_RESEND}") from exc
 
     def _plb(self, seg: Any, line: int) -> list[ProviderAdjustment]:
         """PLB03/04 ... PLB13/14: up to six reason:reference/amount pairs."""
@@ -872,6 +910,9 @@ class RemittanceReader:
 
     def _finish(self) -> None:
         """End of input: trailers present and counted right, one complete ST*835."""
+        if self._finished:
+            return
+        self._finished = True
         source = self._context.src
         source.cleanup()
         self._log.handle_errors(source.pop_errors())
@@ -880,7 +921,7 @@ class RemittanceReader:
 
 
 def _is_claim(node: Any) -> bool:
-    return node.type == "loop" and node.id == "2100"
+    return bool(node.type == "loop" and node.id == "2100")
 
 
 def _envelope_message(issues: list[_Issue]) -> str:

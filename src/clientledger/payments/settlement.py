@@ -27,14 +27,18 @@ log = logging.getLogger(__name__)
 
 def settle_refund_after_commit(tx: Tx, refund_id: str) -> None:
     db, ctx = tx.db, tx.ctx
-    tx.after_commit(lambda: settle_refund(db, ctx, refund_id))
+
+    def settle() -> None:
+        settle_refund(db, ctx, refund_id)
+
+    tx.after_commit(settle)
 
 
 def settle_refund(db: Database, ctx: Ctx, refund_id: str) -> str:
     """Send a pending refund to the processor and record the outcome; returns the refund's status."""
     with db.transaction(ctx, write=False) as tx:
         refund = get_refund_row(tx, refund_id)
-        charge_id = tx.conn.execute(select(payments.c.charge_id).where(payments.c.id == refund.payment_id)).scalar()
+        charge_id = tx.conn.execute(select(payments.c.charge_id).where(payments.c.id == refund.payment_id)).scalar_one()
     if refund.status != "pending":
         return str(refund.status)
     try:

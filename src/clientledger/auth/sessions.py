@@ -1,0 +1,129 @@
+"""Browser sessions for the web UI: log in with email and password, slide an idle timeout, log out.
+
+A session is an ``api_tokens`` row of kind ``session``: only the token's digest is stored, the
+browser holds the token in an httpOnly cookie. Each use pushes ``expires_at`` to ``now + idle``
+(written at most every ``_TOUCH_EVERY`` so that reading pages does not write on every request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from clientledger.audit.service import record_event
+from clientledger.auth.passwords import token_digest, verify_password
+from clientledger.db import Ctx, Database, utcnow
+from clientledger.models import api_tokens, practices, users
+from clientledger.practices.service import issue_token
+
+SESSION_KIND = "session"
+_TOUCH_EVERY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Session:
+    token_id: str
+    practice_id: str
+    practice_name: str
+    user_id: str
+    email: str
+    role: str
+
+
+def csrf_token_for(token: str) -> str:
+    """The form token bound to a session: knowing it requires knowing the (httpOnly) session token."""
+    return hmac.new(token.encode(), b"clientledger-csrf", hashlib.sha256).hexdigest()
+
+
+def start_session(db: Database, *, email: str, password: str, idle: timedelta) -> tuple[str, Session] | None:
+    """Check ``email``/``password`` and open a session; ``None`` when they do not match.
+
+    An email may belong to users of several practices: the oldest account whose password matches
+    wins (a login page has no practice picker).
+    """
+    address = email.strip().lower()
+    with db.engine.connect() as conn:
+        candidates = conn.execute(
+            select(users.c.id, users.c.practice_id, users.c.password_hash)
+            .where(users.c.email == address)
+            .order_by(users.c.created_at, users.c.id)
+        ).all()
+    if not candidates:
+        verify_password(None, password)  # same cost as a real check: timing does not reveal emails
+        return None
+    user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
+    if user is None:
+        return None
+    ctx = Ctx(practice_id=user.practice_id, user_id=user.id)
+    with db.transaction(ctx) as tx:
+        token = issue_token(tx, user_id=user.id, ttl=idle, kind=SESSION_KIND)
+        record_event(tx, action="session.started", object_ids=[user.id])
+    session = resume_session(db, token=token, idle=idle)
+    assert session is not None
+    return token, session
+
+
+def resume_session(db: Database, *, token: str, idle: timedelta) -> Session | None:
+    """The live session behind ``token``, its idle timeout pushed forward; ``None`` if ended or unknown."""
+    now = utcnow()
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                api_tokens.c.id,
+                api_tokens.c.practice_id,
+                api_tokens.c.user_id,
+                api_tokens.c.last_used_at,
+                api_tokens.c.expires_at,
+                users.c.email,
+                users.c.role,
+                practices.c.name.label("practice_name"),
+            )
+            .select_from(
+                api_tokens.join(users, users.c.id == api_tokens.c.user_id).join(
+                    practices, practices.c.id == api_tokens.c.practice_id
+                )
+            )
+            .where(
+                api_tokens.c.token_hash == token_digest(token),
+                api_tokens.c.kind == SESSION_KIND,
+                api_tokens.c.revoked_at.is_(None),
+            )
+        ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= _TOUCH_EVERY:
+        with db.transaction(Ctx(practice_id=row.practice_id, user_id=row.user_id)) as tx:
+            tx.conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == row.id, api_tokens.c.revoked_at.is_(None))
+                .values(last_used_at=now, expires_at=now + idle)
+            )
+    return Session(
+        token_id=row.id,
+        practice_id=row.practice_id,
+        practice_name=row.practice_name,
+        user_id=row.user_id,
+        email=row.email,
+        role=row.role,
+    )
+
+
+def end_session(db: Database, *, token: str) -> None:
+    """Log out: the token stops working at once."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(api_tokens.c.id, api_tokens.c.practice_id, api_tokens.c.user_id).where(
+                api_tokens.c.token_hash == token_digest(token),
+                api_tokens.c.kind == SESSION_KIND,
+                api_tokens.c.revoked_at.is_(None),
+            )
+        ).first()
+    if row is None:
+        return
+    with db.transaction(Ctx(practice_id=row.practice_id, user_id=row.user_id)) as tx:
+        tx.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(revoked_at=tx.now))
+        record_event(tx, action="session.ended", object_ids=[row.user_id])
