@@ -18,7 +18,7 @@ def get_client_row(tx: Tx, client_id: str, *, lock: bool = False) -> Row[Any]:
     """
     stmt = select(clients).where(clients.c.id == client_id, clients.c.practice_id == tx.practice_id)
     if lock and tx.dialect == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts referencing it still run
     row = tx.conn.execute(stmt).first()
     if row is None:
         raise NotFound(f"No client {client_id!r} in this practice.")
