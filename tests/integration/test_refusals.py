@@ -25,7 +25,10 @@ def test_amounts_must_be_positive_integer_cents(amount: Any) -> None:
 
 
 def _state(ledger: Ledger) -> tuple[Any, ...]:
-    return (ledger.entries(), ledger.read(lambda tx: tx.conn.exec_driver_sql("select count(*) from audit_events").scalar()))
+    return (
+        ledger.entries(),
+        ledger.read(lambda tx: tx.conn.exec_driver_sql("select count(*) from audit_events").scalar()),
+    )
 
 
 def test_every_refusal_leaves_the_books_untouched(ledger: Ledger, db: Database) -> None:

@@ -39,7 +39,10 @@ def test_prepaid_credit_applies_to_the_next_bill_oldest_lot_first(ledger: Ledger
     assert drawn == {first.id: 10000, second.id: 5000}
     assert ledger.get_client(client.id).credit_balance == 5000
     assert last_entry(ledger, "bill_created") == postings(
-        ("ar:client", 15000), ("revenue:services", -15000), ("client_credit", 10000), ("client_credit", 5000),
+        ("ar:client", 15000),
+        ("revenue:services", -15000),
+        ("client_credit", 10000),
+        ("client_credit", 5000),
         ("ar:client", -15000),
     )
     assert ledger.verify() == []
@@ -111,7 +114,12 @@ def test_no_show_with_a_fee_frees_only_the_rest(ledger: Ledger) -> None:
     [lot] = result.credits_created
     assert (lot.source, lot.amount) == ("no_show", 10000)
     after = ledger.get_bill(bill.id)
-    assert (after.items[0].fee, after.client_responsibility, after.client_paid, after.status) == (5000, 5000, 5000, "paid")
+    assert (after.items[0].fee, after.client_responsibility, after.client_paid, after.status) == (
+        5000,
+        5000,
+        5000,
+        "paid",
+    )
     assert ledger.verify() == []
 
 
@@ -159,7 +167,11 @@ def test_manual_credit_for_a_fee_waiver(ledger: Ledger) -> None:
     client = ledger.client()
     lot = ledger.manual_credit(client.id, 2500, "fee_waiver", note="waived late fee")
     assert (lot.source, lot.reason, lot.note, lot.remaining, lot.payment_id) == (
-        "manual", "fee_waiver", "waived late fee", 2500, None,
+        "manual",
+        "fee_waiver",
+        "waived late fee",
+        2500,
+        None,
     )
     assert last_entry(ledger, "manual_credit") == postings(("adjust:discount", 2500), ("client_credit", -2500))
     [event] = ledger.credits(client.id).history

@@ -178,7 +178,9 @@ def test_removing_a_credit_line_deletes_the_credit_for_good(ledger: Ledger) -> N
     after = ledger.get_bill(bill.id)
     assert (after.lines, after.balance_due, after.status) == ([], 15000, "open")
     assert ledger.get_client(client.id).credit_balance == 5000
-    assert last_entry(ledger, "credit_line_removed") == postings(("ar:client", 15000), ("adjust:credit_removed", -15000))
+    assert last_entry(ledger, "credit_line_removed") == postings(
+        ("ar:client", 15000), ("adjust:credit_removed", -15000)
+    )
     readded = ledger.manual_credit(client.id, 15000, "billing_resolution", note="re-added after removal")
     assert readded.remaining == 15000
     assert ledger.get_client(client.id).credit_balance == 20000
