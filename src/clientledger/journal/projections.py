@@ -20,7 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy import bindparam, case, literal, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clientledger.db import Tx
 from clientledger.ids import new_id
@@ -71,61 +73,98 @@ def derive(postings: Iterable[Posting], deltas: Deltas | None = None) -> Deltas:
     return d
 
 
+# Built once: a use case runs these on every money movement, and building a statement costs more
+# than running it. Several rows of one kind go to the driver as one executemany.
+_k, _d = bindparam("k"), bindparam("d")
+_LOT = update(credit_lots).where(credit_lots.c.id == _k).values(remaining=credit_lots.c.remaining + _d)
+_CLIENT = (
+    update(clients)
+    .where(clients.c.id == _k)
+    .values(
+        credit_balance=clients.c.credit_balance + bindparam("credit"),
+        balance_due=clients.c.balance_due + bindparam("due"),
+    )
+)
+_new_due = bills.c.balance_due + bindparam("due")
+_BILL = (
+    update(bills)
+    .where(bills.c.id == _k)
+    .values(
+        balance_due=_new_due,
+        client_paid=bills.c.client_paid + bindparam("paid"),
+        client_responsibility=bills.c.client_responsibility + bindparam("resp"),
+        status=case(
+            (bills.c.status == "void", literal("void")),
+            (_new_due == 0, literal("paid")),
+            else_=literal("open"),
+        ),
+    )
+)
+_ITEM = (
+    update(bill_items)
+    .where(bill_items.c.id == _k)
+    .values(client_responsibility=bill_items.c.client_responsibility + _d)
+)
+_LINE = update(bill_lines).where(bill_lines.c.id == _k).values(amount=bill_lines.c.amount + _d)
+_PAYMENT = update(payments).where(payments.c.id == _k).values(credited=payments.c.credited + _d)
+
+
+_LINE_LOT = (
+    update(line_lots)
+    .where(line_lots.c.line_id == _k, line_lots.c.lot_id == bindparam("lot"))
+    .values(amount=line_lots.c.amount + _d)
+)
+
+
+def _add_draws(tx: Tx, rows: list[dict[str, object]]) -> None:
+    """Add to a line's draw on a lot, creating the row on first draw (one statement either way)."""
+    insert_fn = pg_insert if tx.dialect == "postgresql" else sqlite_insert
+    stmt = insert_fn(line_lots)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[line_lots.c.line_id, line_lots.c.lot_id],
+        set_={"amount": line_lots.c.amount + stmt.excluded.amount},
+    )
+    tx.conn.execute(stmt, rows)
+
+
 def apply(tx: Tx, postings: list[Posting]) -> None:
-    """Bring every projection touched by ``postings`` up to date (one UPDATE per row)."""
+    """Bring every projection touched by ``postings`` up to date, in the same transaction."""
     d = derive(postings)
     conn = tx.conn
-    for lot_id, delta in d.lot_remaining.items():
-        if delta:
-            conn.execute(update(credit_lots).where(credit_lots.c.id == lot_id).values(remaining=credit_lots.c.remaining + delta))
-    for client_id in d.client_credit.keys() | d.client_due.keys():
-        credit, due = d.client_credit.get(client_id, 0), d.client_due.get(client_id, 0)
-        if credit or due:
-            conn.execute(
-                update(clients)
-                .where(clients.c.id == client_id)
-                .values(credit_balance=clients.c.credit_balance + credit, balance_due=clients.c.balance_due + due)
-            )
-    for bill_id in d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys():
-        due = d.bill_due.get(bill_id, 0)
-        new_due = bills.c.balance_due + due
+    lots = [{"k": k, "d": v} for k, v in d.lot_remaining.items() if v]
+    if lots:
+        conn.execute(_LOT, lots)
+    client_ids = d.client_credit.keys() | d.client_due.keys()
+    changed = [{"k": c, "credit": d.client_credit.get(c, 0), "due": d.client_due.get(c, 0)} for c in client_ids]
+    changed = [r for r in changed if r["credit"] or r["due"]]
+    if changed:
+        conn.execute(_CLIENT, changed)
+    bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys()
+    if bill_ids:
         conn.execute(
-            update(bills)
-            .where(bills.c.id == bill_id)
-            .values(
-                balance_due=new_due,
-                client_paid=bills.c.client_paid + d.bill_paid.get(bill_id, 0),
-                client_responsibility=bills.c.client_responsibility + d.bill_responsibility.get(bill_id, 0),
-                status=case(
-                    (bills.c.status == "void", literal("void")),
-                    (new_due == 0, literal("paid")),
-                    else_=literal("open"),
-                ),
-            )
+            _BILL,
+            [
+                {
+                    "k": b,
+                    "due": d.bill_due.get(b, 0),
+                    "paid": d.bill_paid.get(b, 0),
+                    "resp": d.bill_responsibility.get(b, 0),
+                }
+                for b in bill_ids
+            ],
         )
-    for item_id, delta in d.item_responsibility.items():
-        if delta:
-            conn.execute(
-                update(bill_items)
-                .where(bill_items.c.id == item_id)
-                .values(client_responsibility=bill_items.c.client_responsibility + delta)
-            )
-    for line_id, delta in d.line_amount.items():
-        if delta:
-            conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(amount=bill_lines.c.amount + delta))
-    for (line_id, lot_id), delta in d.line_lot.items():
-        if not delta:
-            continue
-        existing = conn.execute(
-            select(line_lots.c.id).where(line_lots.c.line_id == line_id, line_lots.c.lot_id == lot_id)
-        ).scalar()
-        if existing is None:
-            conn.execute(
-                insert(line_lots).values(
-                    id=new_id("ll"), practice_id=tx.practice_id, line_id=line_id, lot_id=lot_id, amount=delta
-                )
-            )
-        else:
-            conn.execute(update(line_lots).where(line_lots.c.id == existing).values(amount=line_lots.c.amount + delta))
-    for payment_id, delta in d.payment_credited.items():
-        conn.execute(update(payments).where(payments.c.id == payment_id).values(credited=payments.c.credited + delta))
+    for stmt, deltas in ((_ITEM, d.item_responsibility), (_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
+        rows = [{"k": k, "d": v} for k, v in deltas.items() if v]
+        if rows:
+            conn.execute(stmt, rows)
+    # A draw only shrinks after it exists; the CHECK (amount >= 0) is evaluated before ON CONFLICT.
+    draws = [
+        {"id": new_id("ll"), "practice_id": tx.practice_id, "line_id": line, "lot_id": lot, "amount": v}
+        for (line, lot), v in d.line_lot.items()
+        if v > 0
+    ]
+    if draws:
+        _add_draws(tx, draws)
+    returns = [{"k": line, "lot": lot, "d": v} for (line, lot), v in d.line_lot.items() if v < 0]
+    if returns:
+        conn.execute(_LINE_LOT, returns)
