@@ -80,15 +80,13 @@ __all__ = [
 #: ``pathlib.Path`` (or other ``os.PathLike``) so that a file's text is never mistaken for a name.
 Source = str | bytes | os.PathLike[str] | IO[str] | IO[bytes]
 
-#: CLP02 values of 005010X221A1. Others are reported by pyx12 as a claim problem.
-CLAIM_STATUS_CODES: Final = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
-
 #: CAS01 groups: contractual, patient responsibility, other, payer-initiated, correction/reversal
 #: (CR exists only in 4010; the 5010 map reports it as a claim problem).
 ADJUSTMENT_GROUPS: Final = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
 _AMOUNT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _DATE = re.compile(r"^\d{8}$")
+_NO_MAP = re.compile(r"Map not found\.\s+icvn=\S*, fic=(\S*), vriic=(\S*)")
 _REFERENCE = re.compile(r"(\d{2})(?:-(\d{1,2}))?$")
 
 # GS01 functional identifier -> what a billing person would call the file.
@@ -773,8 +771,12 @@ class RemittanceReader:
             self._exhausted = True
             return None
         except Exception as exc:
-            # pyx12 raises on some malformed input (e.g. an IEA with no ISA); any failure inside
-            # the parser means the file cannot be read, which is the user's 422, not our 500.
+            # pyx12 raises on some malformed input (e.g. an IEA with no ISA) and when it has no
+            # map for the GS version; any failure inside the parser means the file cannot be
+            # read, which is the user's 422, not our 500.
+            no_map = _NO_MAP.search(str(exc))
+            if no_map is not None:
+                raise InvalidRemittance(_unsupported_message(*no_map.groups())) from exc
             raise InvalidRemittance(
                 f"The file could not be read as an X12 835 ({type(exc).__name__}: {exc}). {_RESEND}"
             ) from exc
@@ -791,9 +793,12 @@ class RemittanceReader:
             self._segment(node)
         if self._pending is None:
             self._finish()
-        else:
-            self._check_outside(before=_line_span(self._pending)[0])
-        return self._header()
+            return self._header()
+        # A missing BPR/TRN/N1*PR is named before pyx12's knock-on "segment not found" errors,
+        # which would only describe the symptom.
+        header = self._header()
+        self._check_outside(before=_line_span(self._pending)[0])
+        return header
 
     def _header(self) -> RemittanceHeader:
         if self._transactions == 0:
@@ -827,17 +832,8 @@ class RemittanceReader:
         if seg_id == "GS":
             code = _element(seg, "GS01")
             version = _element(seg, "GS08")
-            if code != "HP":
-                what = _GS01_NAMES.get(code, f"an X12 file of type {code or '(blank)'}")
-                raise InvalidRemittance(
-                    f"This is {what} file, not an 835 remittance (ERA). Upload the 835/ERA file from "
-                    "your clearinghouse or payer portal."
-                )
-            if not version.startswith(_SUPPORTED_VERSIONS):
-                raise InvalidRemittance(
-                    f"This 835 uses X12 version {version or '(blank)'}; only 005010X221A1 (and the older "
-                    "004010X091A1) can be imported. Ask your clearinghouse for a 5010 835."
-                )
+            if code != "HP" or not version.startswith(_SUPPORTED_VERSIONS):
+                raise InvalidRemittance(_unsupported_message(code, version))
         elif seg_id == "ST":
             self._transactions += 1
             kind = _element(seg, "ST01")
@@ -924,6 +920,20 @@ def _is_claim(node: Any) -> bool:
     return bool(node.type == "loop" and node.id == "2100")
 
 
+def _unsupported_message(code: str, version: str) -> str:
+    """GS01/GS08 name a transaction or version other than an 835 we can read."""
+    if code != "HP":
+        what = _GS01_NAMES.get(code, f"an X12 file of type {code or '(blank)'}")
+        return (
+            f"This is {what} file, not an 835 remittance (ERA). Upload the 835/ERA file from your "
+            "clearinghouse or payer portal."
+        )
+    return (
+        f"This 835 uses X12 version {version or '(blank)'}; only 005010X221A1 (and the older "
+        "004010X091A1) can be imported. Ask your clearinghouse for a 5010 835."
+    )
+
+
 def _envelope_message(issues: list[_Issue]) -> str:
     if any((i.kind, i.code) in _TRUNCATION_CODES for i in issues):
         missing = [i for i in issues if (i.kind, i.code) in _TRUNCATION_CODES]
@@ -947,4 +957,8 @@ def _not_x12_message(stream: IO[str], exc: Exception) -> str:
             f"with '{shown}'. Upload the 835/ERA file from your clearinghouse or payer portal, not a "
             "PDF, spreadsheet or printed remittance."
         )
-    return f"The file's ISA header is not valid X12 ({exc}). {_RESEND}"
+    reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
+    return (
+        "The file's ISA header is damaged: X12 requires it to be exactly 106 characters with "
+        f"space-padded fields, and this one is not ({reason}). {_RESEND}"
+    )
