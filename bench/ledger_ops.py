@@ -28,7 +28,7 @@ N = int(os.environ.get("BENCH_N", "2000"))
 PG_URL = os.environ.get("CLIENTLEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _rate(n: int, run: Callable[[int], None]) -> float:
+def _rate(n: int, run: Callable[[int], object]) -> float:
     start = time.perf_counter()
     for i in range(n):
         run(i)
@@ -43,7 +43,7 @@ def service_rate(db: Database, n: int) -> float:
     client = ledger.client("Bench Client")
     ledger.prepay(client.id, "cash", 15000 * (n + 10))
     appts = [ledger.appointment(client.id, fee=15000).id for _ in range(n)]
-    for i in range(20):  # warm caches (compiled statements, pages)
+    for _i in range(20):  # warm caches (compiled statements, pages)
         ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
     rate = _rate(n, lambda i: ledger.bill(client.id, [appts[i]]))
     assert not ledger.verify()
@@ -110,6 +110,10 @@ def _postgres_schema_url(base: str) -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return url, drop
+
+
+def _report(label: str, rate: float, floor: float) -> None:
+    print(f"{label:31s} service {rate:8.0f} ops/s | raw floor {floor:8.0f} tx/s | ratio {rate / floor:.2f}")
 
 
 def main() -> None:

@@ -74,10 +74,9 @@ class Database:
             lock.acquire()
         tx: Tx | None = None
         try:
-            with self.engine.connect().execution_options(clientledger_write=write) as conn:
-                with conn.begin():
-                    tx = Tx(conn=conn, ctx=ctx, db=self)
-                    yield tx
+            with self.engine.connect().execution_options(clientledger_write=write) as conn, conn.begin():
+                tx = Tx(conn=conn, ctx=ctx, db=self)
+                yield tx
         finally:
             if lock is not None:
                 lock.release()

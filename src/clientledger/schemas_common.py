@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Strict: a float (10.0 too), a string or a bool is refused, as the API contract demands.
 PositiveCents = Annotated[int, Field(strict=True, gt=0, le=10**11, description="Integer cents, > 0")]
 NonNegativeCents = Annotated[int, Field(strict=True, ge=0, le=10**11, description="Integer cents, >= 0")]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The database stores naive UTC; answers say so (``...Z``), as ISO 8601 / RFC 3339 clients expect.
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Model(BaseModel):

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from clientledger.credits.schemas import LotRead
-from clientledger.schemas_common import Id, Model, NonNegativeCents, ReadModel
+from clientledger.schemas_common import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
 
 Status = Literal["scheduled", "attended", "canceled", "late_canceled", "no_show"]
 NewStatus = Literal["attended", "canceled", "late_canceled", "no_show"]
@@ -35,7 +35,7 @@ class AppointmentRead(ReadModel):
     status: Status
     status_fee: int | None = None
     bill_id: str | None = None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class AppointmentStatusResult(AppointmentRead):

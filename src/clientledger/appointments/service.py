@@ -57,9 +57,7 @@ def list_client_appointments(tx: Tx, *, client_id: str) -> list[AppointmentRead]
     return [AppointmentRead.model_validate(r) for r in client_appointment_rows(tx, client_id)]
 
 
-def set_appointment_status(
-    tx: Tx, *, appointment_id: str, data: AppointmentStatusChange
-) -> AppointmentStatusResult:
+def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStatusChange) -> AppointmentStatusResult:
     """Mark a session attended, canceled or missed (rule 6).
 
     A canceled or missed session bills only ``fee``; what the client paid beyond it becomes a
@@ -78,9 +76,7 @@ def set_appointment_status(
     lot_ids: list[str] = []
     if appt.item_id is not None and (canceled or appt.status in CANCELED):
         lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
-    tx.conn.execute(
-        update(appointments).where(appointments.c.id == appt.id).values(status=data.status, status_fee=fee)
-    )
+    tx.conn.execute(update(appointments).where(appointments.c.id == appt.id).values(status=data.status, status_fee=fee))
     record_event(
         tx,
         action="appointment.status_changed",

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Id, Model, PositiveCents, ReadModel
+from clientledger.schemas_common import Id, Model, PositiveCents, ReadModel, UtcDateTime
 
 LineType = Literal["card", "cash", "check", "client_credit"]
 BillStatus = Literal["open", "paid", "void"]
@@ -47,7 +47,7 @@ class LineRead(ReadModel):
     deduct_from_credit_balance: bool | None = None
     lots: list[LotDraw] | None = None
     card_last4: str | None = None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class BillItemRead(ReadModel):
@@ -72,4 +72,4 @@ class BillRead(ReadModel):
     client_paid: int
     balance_due: int
     lines: list[LineRead]
-    created_at: dt.datetime
+    created_at: UtcDateTime

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, NonNegativeCents, ReadModel
+from clientledger.schemas_common import Model, NonNegativeCents, ReadModel, UtcDateTime
 
 Billing = Literal["self_pay", "insurance"]
 
@@ -25,4 +24,4 @@ class ClientRead(ReadModel):
     copay: int | None
     credit_balance: int
     balance_due: int
-    created_at: datetime
+    created_at: UtcDateTime

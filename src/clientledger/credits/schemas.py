@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, PositiveCents, ReadModel
+from clientledger.schemas_common import Model, PositiveCents, ReadModel, UtcDateTime
 
 LotSource = Literal["prepayment", "overpayment", "insurance_adjustment", "cancellation", "no_show", "manual"]
 ManualReason = Literal["courtesy", "fee_waiver", "discount", "billing_resolution", "other"]
@@ -28,7 +27,7 @@ class LotRead(ReadModel):
     source: LotSource
     amount: int
     remaining: int
-    created_at: datetime
+    created_at: UtcDateTime
     reason: str | None = None
     note: str | None = None
     payment_id: str | None = None
@@ -40,7 +39,7 @@ class LotRead(ReadModel):
 class CreditHistoryEntry(ReadModel):
     entry_id: str
     kind: str
-    created_at: datetime
+    created_at: UtcDateTime
     lot_id: str
     amount: int = Field(description="Signed cents: positive adds credit, negative uses or removes it")
     bill_id: str | None = None

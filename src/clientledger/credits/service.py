@@ -21,7 +21,9 @@ from clientledger.rules.credit import check_removal
 def add_manual_credit(tx: Tx, *, client_id: str, data: ManualCreditCreate) -> LotRead:
     """A courtesy adjustment, fee waiver or billing resolution: new credit the practice grants."""
     lock_client(tx, client_id)
-    lot_id = insert_lot(tx, client_id=client_id, source="manual", amount=data.amount, reason=data.reason, note=data.note)
+    lot_id = insert_lot(
+        tx, client_id=client_id, source="manual", amount=data.amount, reason=data.reason, note=data.note
+    )
     record(
         tx,
         kind="manual_credit",
@@ -46,7 +48,9 @@ def remove_credit(tx: Tx, *, client_id: str, lot_id: str, data: CreditRemove) ->
         memo=data.note,
         lines=[dr(CLIENT_CREDIT, amount, lot_id=lot_id), cr(ADJUST_CREDIT_REMOVED, amount)],
     )
-    record_event(tx, action="credit.removed", object_ids=[client_id, lot_id], detail={"amount": amount, "note": data.note})
+    record_event(
+        tx, action="credit.removed", object_ids=[client_id, lot_id], detail={"amount": amount, "note": data.note}
+    )
     return get_lot(tx, client_id=client_id, lot_id=lot_id)
 
 

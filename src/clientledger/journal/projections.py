@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, literal, update
+from sqlalchemy import BindParameter, bindparam, case, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,7 +75,8 @@ def derive(postings: Iterable[Posting], deltas: Deltas | None = None) -> Deltas:
 
 # Built once: a use case runs these on every money movement, and building a statement costs more
 # than running it. Several rows of one kind go to the driver as one executemany.
-_k, _d = bindparam("k"), bindparam("d")
+_k: BindParameter[str] = bindparam("k")
+_d: BindParameter[int] = bindparam("d")
 _LOT = update(credit_lots).where(credit_lots.c.id == _k).values(remaining=credit_lots.c.remaining + _d)
 _CLIENT = (
     update(clients)

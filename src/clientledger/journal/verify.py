@@ -65,12 +65,20 @@ def verify(conn: Connection) -> list[str]:
         problems.append(f"trial balance: all postings sum to {total}, not 0")
 
     d: Deltas = derive(_postings(conn))
-    _compare(problems, "credit lot", conn.execute(select(credit_lots.c.id, credit_lots.c.remaining)), "remaining", d.lot_remaining)
+    _compare(
+        problems,
+        "credit lot",
+        conn.execute(select(credit_lots.c.id, credit_lots.c.remaining)),
+        "remaining",
+        d.lot_remaining,
+    )
     client_rows = conn.execute(select(clients.c.id, clients.c.credit_balance, clients.c.balance_due)).all()
     _compare(problems, "client", client_rows, "credit_balance", d.client_credit)
     _compare(problems, "client", client_rows, "balance_due", d.client_due)
     lots_sum = dict(
-        conn.execute(select(credit_lots.c.client_id, func.sum(credit_lots.c.remaining)).group_by(credit_lots.c.client_id)).all()
+        conn.execute(
+            select(credit_lots.c.client_id, func.sum(credit_lots.c.remaining)).group_by(credit_lots.c.client_id)
+        ).all()
     )
     _compare(problems, "client (sum of lots)", client_rows, "credit_balance", lots_sum)
     bill_rows = conn.execute(
@@ -89,7 +97,9 @@ def verify(conn: Connection) -> list[str]:
         "client_responsibility",
         d.item_responsibility,
     )
-    _compare(problems, "payment line", conn.execute(select(bill_lines.c.id, bill_lines.c.amount)), "amount", d.line_amount)
+    _compare(
+        problems, "payment line", conn.execute(select(bill_lines.c.id, bill_lines.c.amount)), "amount", d.line_amount
+    )
     for r in conn.execute(select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount)):
         want = d.line_lot.get((r.line_id, r.lot_id), 0)
         if r.amount != want:

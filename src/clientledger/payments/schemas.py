@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, PositiveCents, ReadModel
+from clientledger.schemas_common import Model, PositiveCents, ReadModel, UtcDateTime
 
 Method = Literal["card", "cash", "check"]
 
@@ -31,7 +30,7 @@ class RefundRead(ReadModel):
     status: Literal["pending", "settled", "failed"]
     reason: str | None = None
     processor_refund_id: str | None = None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class PaymentRead(ReadModel):
@@ -48,4 +47,4 @@ class PaymentRead(ReadModel):
     voided: bool = False
     lot_ids: list[str] = Field(default_factory=list)
     refunds: list[RefundRead] = Field(default_factory=list)
-    created_at: dt.datetime
+    created_at: UtcDateTime

@@ -32,7 +32,9 @@ from clientledger.rules.refunds import plan_refund
 T = TypeVar("T")
 
 
-def record_prepayment(tx: Tx, *, client_id: str, data: ClientPaymentCreate, charge: Charge | None = None) -> PaymentRead:
+def record_prepayment(
+    tx: Tx, *, client_id: str, data: ClientPaymentCreate, charge: Charge | None = None
+) -> PaymentRead:
     """Money taken before it is earned: all of it becomes credit with this payment as provenance."""
     if data.type == "card" and (charge is None or charge.amount != data.amount):
         raise ValueError("a card prepayment needs a processor charge of the same amount")

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, ReadModel
+from clientledger.schemas_common import Model, ReadModel, UtcDateTime
 
 Role = Literal["owner", "biller", "clinician"]
 
@@ -14,7 +13,7 @@ class PracticeRead(ReadModel):
     id: str
     name: str
     auto_apply_credit: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class PracticeUpdate(Model):
@@ -33,4 +32,4 @@ class UserRead(ReadModel):
     practice_id: str
     email: str
     role: Role
-    created_at: dt.datetime
+    created_at: UtcDateTime

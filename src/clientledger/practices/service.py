@@ -86,16 +86,14 @@ def ensure_practice_and_owner(db: Database, *, name: str, email: str, password: 
                 insert(practices).values(id=practice_id, name=name, auto_apply_credit=True, created_at=utcnow())
             )
         email = email.strip().lower()
-        owner = tx.conn.execute(
-            select(users).where(users.c.practice_id == practice_id, users.c.email == email)
-        ).first()
+        owner = tx.conn.execute(select(users).where(users.c.practice_id == practice_id, users.c.email == email)).first()
         if owner is None:
-            user = create_user(
-                tx, data=UserCreate(email=email, password=password or new_token(), role="owner")
-            )
+            user = create_user(tx, data=UserCreate(email=email, password=password or new_token(), role="owner"))
             owner_id = user.id
         else:
             owner_id = owner.id
             if password:
-                tx.conn.execute(update(users).where(users.c.id == owner_id).values(password_hash=hash_password(password)))
+                tx.conn.execute(
+                    update(users).where(users.c.id == owner_id).values(password_hash=hash_password(password))
+                )
         return issue_token(tx, user_id=owner_id, ttl=ttl)
