@@ -33,16 +33,19 @@ def schedule_appointment(tx: Tx, *, data: AppointmentCreate) -> AppointmentRead:
     client = get_client_row(tx, data.client_id)
     appt_id = new_id("appt")
     tx.conn.execute(
-        insert(appointments).values(
-            id=appt_id,
-            practice_id=tx.practice_id,
-            client_id=client.id,
-            date=data.date,
-            service_code=data.service_code,
-            fee=data.fee,
-            status="scheduled",
-            created_at=tx.now,
-        )
+        insert(appointments),
+        [
+            dict(
+                id=appt_id,
+                practice_id=tx.practice_id,
+                client_id=client.id,
+                date=data.date,
+                service_code=data.service_code,
+                fee=data.fee,
+                status="scheduled",
+                created_at=tx.now,
+            )
+        ],
     )
     record_event(tx, action="appointment.scheduled", object_ids=[appt_id, client.id])
     return get_appointment(tx, appointment_id=appt_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 
 from clientledger.db import Tx
 from clientledger.errors import NotFound
@@ -13,15 +13,21 @@ from clientledger.models import bill_items, bill_lines, bills, credit_lots, line
 from clientledger.rules.freeing import PaidLine
 
 
+_BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
+
+
 def get_bill_row(tx: Tx, bill_id: str) -> Row[Any]:
-    row = tx.conn.execute(select(bills).where(bills.c.id == bill_id, bills.c.practice_id == tx.practice_id)).first()
+    row = tx.conn.execute(_BILL, {"bill_id": bill_id, "practice_id": tx.practice_id}).first()
     if row is None:
         raise NotFound(f"No bill {bill_id!r} in this practice.")
     return row
 
 
+_ITEMS = select(bill_items).where(bill_items.c.bill_id == bindparam("bill_id")).order_by(bill_items.c.id)
+
+
 def item_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    return list(tx.conn.execute(select(bill_items).where(bill_items.c.bill_id == bill_id).order_by(bill_items.c.id)))
+    return list(tx.conn.execute(_ITEMS, {"bill_id": bill_id}))
 
 
 def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
@@ -38,35 +44,33 @@ def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
     return row
 
 
+_LINES = (
+    select(bill_lines, payments.c.captured, payments.c.credited, payments.c.refunded, payments.c.card_last4)
+    .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
+    .where(bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None))
+    .order_by(bill_lines.c.id)
+)
+
+
 def line_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
     """Live payment lines with their payment's captured/credited/refunded, oldest first."""
-    return list(
-        tx.conn.execute(
-            select(
-                bill_lines,
-                payments.c.captured,
-                payments.c.credited,
-                payments.c.refunded,
-                payments.c.card_last4,
-            )
-            .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
-            .where(bill_lines.c.bill_id == bill_id, bill_lines.c.removed_at.is_(None))
-            .order_by(bill_lines.c.id)
+    return list(tx.conn.execute(_LINES, {"bill_id": bill_id}))
+
+
+_DRAWS = (
+    select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
+    .select_from(
+        line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
+            credit_lots, credit_lots.c.id == line_lots.c.lot_id
         )
     )
+    .where(bill_lines.c.bill_id == bindparam("bill_id"))
+    .order_by(line_lots.c.lot_id)
+)
 
 
 def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Any]]:
-    rows = tx.conn.execute(
-        select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
-        .select_from(
-            line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
-                credit_lots, credit_lots.c.id == line_lots.c.lot_id
-            )
-        )
-        .where(bill_lines.c.bill_id == bill_id)
-        .order_by(line_lots.c.lot_id)
-    )
+    rows = tx.conn.execute(_DRAWS, {"bill_id": bill_id})
     out: dict[str, list[Any]] = {}
     for r in rows:
         out.setdefault(r.line_id, []).append(r)
@@ -83,21 +87,30 @@ def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
     return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
 
 
-def insert_line(
-    tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None
-) -> str:
+def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None) -> str:
     """A new line starts at ``amount = 0``; the journal entry that pays with it raises it."""
     line_id = new_id("ln")
     tx.conn.execute(
-        insert(bill_lines).values(
-            id=line_id,
-            practice_id=tx.practice_id,
-            bill_id=bill_id,
-            payment_id=payment_id,
-            type=type,
-            amount=0,
-            deduct_from_credit_balance=deduct,
-            created_at=tx.now,
-        )
+        insert(bill_lines),
+        [
+            dict(
+                id=line_id,
+                practice_id=tx.practice_id,
+                bill_id=bill_id,
+                payment_id=payment_id,
+                type=type,
+                amount=0,
+                deduct_from_credit_balance=deduct,
+                created_at=tx.now,
+            )
+        ],
     )
     return line_id
+
+
+def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -> list[str]:
+    """One client's bill ids, newest first; ``cursor`` is the last id of the previous page."""
+    stmt = select(bills.c.id).where(bills.c.client_id == client_id, bills.c.practice_id == tx.practice_id)
+    if cursor:
+        stmt = stmt.where(bills.c.id < cursor)
+    return list(tx.conn.execute(stmt.order_by(bills.c.id.desc()).limit(limit)).scalars())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 
 from clientledger.audit.service import record_event
-from clientledger.billing.moves import apply_credit, begin_refund, move_to_credit, shrink_credit_line
+from clientledger.billing.moves import apply_credit, move_to_credit, shrink_credit_line
 from clientledger.billing.repository import (
+    client_bill_ids,
     get_bill_row,
     get_line_row,
     insert_line,
@@ -15,7 +16,7 @@ from clientledger.billing.repository import (
     lot_draws_by_line,
 )
 from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, LotDraw, PaymentLineCreate
-from clientledger.clients.repository import lock_client
+from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.db import Tx
 from clientledger.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.ids import new_id
@@ -71,17 +72,20 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
     tx.conn.execute(
-        insert(bills).values(
-            id=bill_id,
-            practice_id=tx.practice_id,
-            client_id=client.id,
-            status="open",
-            apply_available_credit=apply,
-            client_responsibility=0,
-            client_paid=0,
-            balance_due=0,
-            created_at=tx.now,
-        )
+        insert(bills),
+        [
+            dict(
+                id=bill_id,
+                practice_id=tx.practice_id,
+                client_id=client.id,
+                status="open",
+                apply_available_credit=apply,
+                client_responsibility=0,
+                client_paid=0,
+                balance_due=0,
+                created_at=tx.now,
+            )
+        ],
     )
     lines: list[Posting] = []
     items = []
@@ -147,7 +151,9 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             line_id = insert_line(tx, bill_id=bill.id, type="client_credit", deduct=False)
             lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
         record(tx, kind="credit_payment" if deduct else "discount", client_id=client.id, bill_id=bill.id, lines=lines)
-        record_event(tx, action="bill.payment_added", object_ids=[bill.id, line_id, client.id], detail=data.model_dump())
+        record_event(
+            tx, action="bill.payment_added", object_ids=[bill.id, line_id, client.id], detail=data.model_dump()
+        )
         return get_line(tx, bill_id=bill.id, line_id=line_id)
     split = split_payment(amount=data.amount, balance_due=bill.balance_due)
     payment_id = insert_payment(
@@ -288,3 +294,9 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
         lines=lines,
         created_at=bill.created_at,
     )
+
+
+def list_client_bills(tx: Tx, *, client_id: str, limit: int = 50, cursor: str | None = None) -> list[BillRead]:
+    """A client's bills, newest first (the client page lists them)."""
+    client = get_client_row(tx, client_id)
+    return [get_bill(tx, bill_id=b) for b in client_bill_ids(tx, client.id, limit=limit, cursor=cursor)]

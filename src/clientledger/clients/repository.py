@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from clientledger.db import Tx
 from clientledger.errors import NotFound
 from clientledger.models import clients
+
+
+_CLIENT = select(clients).where(
+    clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id")
+)
+# FOR NO KEY UPDATE: rows that merely reference the client (inserts with a foreign key) still proceed.
+_LOCK_CLIENT = _CLIENT.with_for_update(key_share=True)
 
 
 def get_client_row(tx: Tx, client_id: str, *, lock: bool = False) -> Row[Any]:
@@ -16,10 +23,8 @@ def get_client_row(tx: Tx, client_id: str, *, lock: bool = False) -> Row[Any]:
 
     On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
     """
-    stmt = select(clients).where(clients.c.id == client_id, clients.c.practice_id == tx.practice_id)
-    if lock and tx.dialect == "postgresql":
-        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts referencing it still run
-    row = tx.conn.execute(stmt).first()
+    stmt = _LOCK_CLIENT if lock and tx.dialect == "postgresql" else _CLIENT
+    row = tx.conn.execute(stmt, {"client_id": client_id, "practice_id": tx.practice_id}).first()
     if row is None:
         raise NotFound(f"No client {client_id!r} in this practice.")
     return row

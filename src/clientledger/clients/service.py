@@ -19,17 +19,20 @@ def create_client(tx: Tx, *, data: ClientCreate) -> ClientRead:
         raise ValidationFailed("An insurance client needs a copay (integer cents, 0 allowed).")
     client_id = new_id("cl")
     tx.conn.execute(
-        insert(clients).values(
-            id=client_id,
-            practice_id=tx.practice_id,
-            name=data.name.strip(),
-            email=data.email,
-            billing=data.billing,
-            copay=data.copay if data.billing == "insurance" else None,
-            credit_balance=0,
-            balance_due=0,
-            created_at=tx.now,
-        )
+        insert(clients),
+        [
+            dict(
+                id=client_id,
+                practice_id=tx.practice_id,
+                name=data.name.strip(),
+                email=data.email,
+                billing=data.billing,
+                copay=data.copay if data.billing == "insurance" else None,
+                credit_balance=0,
+                balance_due=0,
+                created_at=tx.now,
+            )
+        ],
     )
     record_event(tx, action="client.created", object_ids=[client_id], detail={"name": data.name})
     return get_client(tx, client_id=client_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 
 from clientledger.db import Tx
 from clientledger.errors import NotFound
@@ -14,16 +14,23 @@ from clientledger.models import credit_lots, journal_entries, line_lots, payment
 from clientledger.rules.credit import Draw, LotBalance
 
 
-def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
-    """Lots with credit left, oldest first (the order credit is spent in)."""
-    stmt = select(credit_lots.c.id, credit_lots.c.remaining).where(
-        credit_lots.c.practice_id == tx.practice_id,
-        credit_lots.c.client_id == client_id,
+_OPEN_LOTS = (
+    select(credit_lots.c.id, credit_lots.c.remaining)
+    .where(
+        credit_lots.c.practice_id == bindparam("practice_id"),
+        credit_lots.c.client_id == bindparam("client_id"),
         credit_lots.c.remaining > 0,
     )
-    if payment_id is not None:
-        stmt = stmt.where(credit_lots.c.payment_id == payment_id)
-    return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt.order_by(credit_lots.c.id))]
+    .order_by(credit_lots.c.id)
+)
+_OPEN_LOTS_OF_PAYMENT = _OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
+
+
+def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
+    """Lots with credit left, oldest first (the order credit is spent in)."""
+    params = {"practice_id": tx.practice_id, "client_id": client_id, "payment_id": payment_id}
+    stmt = _OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
+    return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
 
 
 def insert_lot(
@@ -40,19 +47,22 @@ def insert_lot(
     """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
     lot_id = new_id("lot")
     tx.conn.execute(
-        insert(credit_lots).values(
-            id=lot_id,
-            practice_id=tx.practice_id,
-            client_id=client_id,
-            source=source,
-            amount=amount,
-            remaining=0,
-            reason=reason,
-            note=note,
-            payment_id=payment_id,
-            bill_id=bill_id,
-            created_at=tx.now,
-        )
+        insert(credit_lots),
+        [
+            dict(
+                id=lot_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                source=source,
+                amount=amount,
+                remaining=0,
+                reason=reason,
+                note=note,
+                payment_id=payment_id,
+                bill_id=bill_id,
+                created_at=tx.now,
+            )
+        ],
     )
     return lot_id
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, case, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -117,15 +118,16 @@ _LINE_LOT = (
 )
 
 
-def _add_draws(tx: Tx, rows: list[dict[str, object]]) -> None:
-    """Add to a line's draw on a lot, creating the row on first draw (one statement either way)."""
-    insert_fn = pg_insert if tx.dialect == "postgresql" else sqlite_insert
+def _draw_upsert(insert_fn: Any) -> Any:
     stmt = insert_fn(line_lots)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[line_lots.c.line_id, line_lots.c.lot_id],
         set_={"amount": line_lots.c.amount + stmt.excluded.amount},
     )
-    tx.conn.execute(stmt, rows)
+
+
+# Add to a line's draw on a lot, creating the row on its first draw: one statement either way.
+_ADD_DRAW = {"postgresql": _draw_upsert(pg_insert), "sqlite": _draw_upsert(sqlite_insert)}
 
 
 def apply(tx: Tx, postings: list[Posting]) -> None:
@@ -165,7 +167,7 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
         if v > 0
     ]
     if draws:
-        _add_draws(tx, draws)
+        conn.execute(_ADD_DRAW[tx.dialect], draws)
     returns = [{"k": line, "lot": lot, "d": v} for (line, lot), v in d.line_lot.items() if v < 0]
     if returns:
         conn.execute(_LINE_LOT, returns)

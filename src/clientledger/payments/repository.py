@@ -26,21 +26,24 @@ def insert_payment(
 ) -> str:
     payment_id = new_id("pay")
     tx.conn.execute(
-        insert(payments).values(
-            id=payment_id,
-            practice_id=tx.practice_id,
-            client_id=client_id,
-            bill_id=bill_id,
-            method=method,
-            captured=amount,
-            credited=0,
-            refunded=0,
-            processor=processor if charge else None,
-            charge_id=charge.charge_id if charge else None,
-            card_last4=charge.card_last4 if charge else None,
-            memo=memo,
-            created_at=tx.now,
-        )
+        insert(payments),
+        [
+            dict(
+                id=payment_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                bill_id=bill_id,
+                method=method,
+                captured=amount,
+                credited=0,
+                refunded=0,
+                processor=processor if charge else None,
+                charge_id=charge.charge_id if charge else None,
+                card_last4=charge.card_last4 if charge else None,
+                memo=memo,
+                created_at=tx.now,
+            )
+        ],
     )
     return payment_id
 
@@ -77,19 +80,22 @@ def insert_refund(
 ) -> str:
     refund_id = new_id("rf")
     tx.conn.execute(
-        insert(refunds).values(
-            id=refund_id,
-            practice_id=tx.practice_id,
-            payment_id=payment_id,
-            amount=amount,
-            from_credit=from_credit,
-            from_bills=from_bills,
-            status=status,
-            reason=reason,
-            allocation=allocation,
-            created_at=tx.now,
-            settled_at=tx.now if status == "settled" else None,
-        )
+        insert(refunds),
+        [
+            dict(
+                id=refund_id,
+                practice_id=tx.practice_id,
+                payment_id=payment_id,
+                amount=amount,
+                from_credit=from_credit,
+                from_bills=from_bills,
+                status=status,
+                reason=reason,
+                allocation=allocation,
+                created_at=tx.now,
+                settled_at=tx.now if status == "settled" else None,
+            )
+        ],
     )
     return refund_id
 
