@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.CheckConstraint("balance_due >= 0", name=op.f("ck_clients_due_nonneg")),
         sa.CheckConstraint("copay is null or copay >= 0", name=op.f("ck_clients_copay_nonneg")),
         sa.CheckConstraint("credit_balance >= 0", name=op.f("ck_clients_credit_nonneg")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_clients_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_clients_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
     )
     with op.batch_alter_table("clients", schema=None) as batch_op:
@@ -72,9 +70,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("role in ('owner', 'biller', 'clinician')", name=op.f("ck_users_role")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_users_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_users_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
     )
@@ -92,9 +88,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_api_tokens_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_api_tokens_practice_id_practices")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
@@ -115,12 +109,8 @@ def upgrade() -> None:
             name=op.f("ck_appointments_status"),
         ),
         sa.CheckConstraint("fee >= 0", name=op.f("ck_appointments_fee_nonneg")),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_appointments_client_id_clients")
-        ),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_appointments_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_appointments_client_id_clients")),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_appointments_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appointments")),
     )
     with op.batch_alter_table("appointments", schema=None) as batch_op:
@@ -136,9 +126,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_audit_events_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_audit_events_practice_id_practices")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_audit_events_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
@@ -158,9 +146,7 @@ def upgrade() -> None:
         sa.CheckConstraint("client_paid >= 0", name=op.f("ck_bills_paid_nonneg")),
         sa.CheckConstraint("client_responsibility >= 0", name=op.f("ck_bills_resp_nonneg")),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_bills_client_id_clients")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_bills_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_bills_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bills")),
     )
     with op.batch_alter_table("bills", schema=None) as batch_op:
@@ -192,12 +178,8 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=32), nullable=False),
         sa.Column("object_id", sa.String(length=32), nullable=False),
         sa.Column("practice_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["audit_events.id"], name=op.f("fk_audit_objects_event_id_audit_events")
-        ),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_audit_objects_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["event_id"], ["audit_events.id"], name=op.f("fk_audit_objects_event_id_audit_events")),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_audit_objects_practice_id_practices")),
         sa.PrimaryKeyConstraint("event_id", "object_id", name=op.f("pk_audit_objects")),
     )
     with op.batch_alter_table("audit_objects", schema=None) as batch_op:
@@ -223,9 +205,7 @@ def upgrade() -> None:
             ["appointment_id"], ["appointments.id"], name=op.f("fk_bill_items_appointment_id_appointments")
         ),
         sa.ForeignKeyConstraint(["bill_id"], ["bills.id"], name=op.f("fk_bill_items_bill_id_bills")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_bill_items_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_bill_items_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bill_items")),
         sa.UniqueConstraint("appointment_id", name="uq_bill_items_appointment"),
         sa.UniqueConstraint("practice_id", "claim_ref", name="uq_bill_items_claim_ref"),
@@ -255,9 +235,7 @@ def upgrade() -> None:
         sa.CheckConstraint("refunded >= 0 and refunded <= captured", name=op.f("ck_payments_refunded_range")),
         sa.ForeignKeyConstraint(["bill_id"], ["bills.id"], name=op.f("fk_payments_bill_id_bills")),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_payments_client_id_clients")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_payments_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_payments_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
@@ -280,9 +258,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["entry_id"], ["journal_entries.id"], name=op.f("fk_postings_entry_id_journal_entries")
         ),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_postings_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_postings_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postings")),
     )
     with op.batch_alter_table("postings", schema=None) as batch_op:
@@ -300,17 +276,11 @@ def upgrade() -> None:
         sa.Column("deduct_from_credit_balance", sa.Boolean(), nullable=True),
         sa.Column("removed_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint(
-            "type in ('card', 'cash', 'check', 'client_credit')", name=op.f("ck_bill_lines_type")
-        ),
+        sa.CheckConstraint("type in ('card', 'cash', 'check', 'client_credit')", name=op.f("ck_bill_lines_type")),
         sa.CheckConstraint("amount >= 0", name=op.f("ck_bill_lines_amount_nonneg")),
         sa.ForeignKeyConstraint(["bill_id"], ["bills.id"], name=op.f("fk_bill_lines_bill_id_bills")),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_bill_lines_payment_id_payments")
-        ),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_bill_lines_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_bill_lines_payment_id_payments")),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_bill_lines_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bill_lines")),
     )
     with op.batch_alter_table("bill_lines", schema=None) as batch_op:
@@ -335,17 +305,11 @@ def upgrade() -> None:
             name=op.f("ck_credit_lots_source"),
         ),
         sa.CheckConstraint("amount > 0", name=op.f("ck_credit_lots_amount_pos")),
-        sa.CheckConstraint(
-            "remaining >= 0 and remaining <= amount", name=op.f("ck_credit_lots_remaining_range")
-        ),
+        sa.CheckConstraint("remaining >= 0 and remaining <= amount", name=op.f("ck_credit_lots_remaining_range")),
         sa.ForeignKeyConstraint(["bill_id"], ["bills.id"], name=op.f("fk_credit_lots_bill_id_bills")),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_credit_lots_client_id_clients")),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_credit_lots_payment_id_payments")
-        ),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_credit_lots_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_credit_lots_payment_id_payments")),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_credit_lots_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_lots")),
     )
     with op.batch_alter_table("credit_lots", schema=None) as batch_op:
@@ -373,9 +337,7 @@ def upgrade() -> None:
             name=op.f("ck_refunds_split"),
         ),
         sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_refunds_payment_id_payments")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_refunds_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_refunds_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
     )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
@@ -391,9 +353,7 @@ def upgrade() -> None:
         sa.CheckConstraint("amount >= 0", name=op.f("ck_line_lots_amount_nonneg")),
         sa.ForeignKeyConstraint(["line_id"], ["bill_lines.id"], name=op.f("fk_line_lots_line_id_bill_lines")),
         sa.ForeignKeyConstraint(["lot_id"], ["credit_lots.id"], name=op.f("fk_line_lots_lot_id_credit_lots")),
-        sa.ForeignKeyConstraint(
-            ["practice_id"], ["practices.id"], name=op.f("fk_line_lots_practice_id_practices")
-        ),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_line_lots_practice_id_practices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_line_lots")),
         sa.UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
     )

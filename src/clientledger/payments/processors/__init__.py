@@ -47,9 +47,7 @@ def get_processor(name: str | None = None) -> PaymentProcessor:
     if chosen == "stripe":
         api_key = os.environ.get(STRIPE_API_KEY_ENV, "").strip()
         if not api_key:
-            raise ValueError(
-                f"the stripe payment processor needs {STRIPE_API_KEY_ENV} set to a Stripe secret key"
-            )
+            raise ValueError(f"the stripe payment processor needs {STRIPE_API_KEY_ENV} set to a Stripe secret key")
         from clientledger.payments.processors.stripe_adapter import StripeProcessor
 
         return StripeProcessor(

@@ -62,9 +62,7 @@ class SimulatedProcessor:
         require_key(idempotency_key)
         if not isinstance(charge_id, str) or not charge_id.strip():
             raise ValueError("charge_id must be a non-empty string")
-        return Refund(
-            refund_id=REFUND_PREFIX + _key_digest(idempotency_key), charge_id=charge_id, amount=amount
-        )
+        return Refund(refund_id=REFUND_PREFIX + _key_digest(idempotency_key), charge_id=charge_id, amount=amount)
 
 
 def _authorize(card_number: str | None) -> str:

@@ -150,9 +150,7 @@ class StripeProcessor:
                 "or a card saved through Stripe."
             )
         if not self._test_mode:
-            raise CardDeclined(
-                f"{GENERIC_DECLINE_MESSAGE} Your request was in live mode, but used a known test card."
-            )
+            raise CardDeclined(f"{GENERIC_DECLINE_MESSAGE} Your request was in live mode, but used a known test card.")
         return test_card.payment_method, test_card.last4
 
     def _card_on_file(self) -> tuple[str, str]:
