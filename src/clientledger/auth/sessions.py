@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from clientledger.audit.service import record_event
-from clientledger.auth.passwords import token_digest, verify_password
+from clientledger.auth.passwords import token_digest
+from clientledger.auth.service import login
 from clientledger.db import Ctx, Database, utcnow
 from clientledger.models import api_tokens, practices, users
-from clientledger.practices.service import issue_token
 
 SESSION_KIND = "session"
 _TOUCH_EVERY = timedelta(seconds=30)
@@ -39,32 +39,26 @@ def csrf_token_for(token: str) -> str:
     return hmac.new(token.encode(), b"clientledger-csrf", hashlib.sha256).hexdigest()
 
 
-def start_session(db: Database, *, email: str, password: str, idle: timedelta) -> tuple[str, Session] | None:
-    """Check ``email``/``password`` and open a session; ``None`` when they do not match.
+def start_session(
+    db: Database, *, email: str, password: str, idle: timedelta, request_id: str | None = None
+) -> tuple[str, Session]:
+    """Check ``email``/``password`` and open a session for the user.
 
-    An email may belong to users of several practices: the oldest account whose password matches
-    wins (a login page has no practice picker).
+    The password check, the failed-login limit and the choice among practices (an email may be
+    staff in several: the oldest account whose password matches) are the API login's
+    (``auth.service.login``); its new token becomes a ``session`` token that slides.
+    Raises ``Unauthorized`` or ``RateLimited``.
     """
-    address = email.strip().lower()
-    with db.engine.connect() as conn:
-        candidates = conn.execute(
-            select(users.c.id, users.c.practice_id, users.c.password_hash)
-            .where(users.c.email == address)
-            .order_by(users.c.created_at, users.c.id)
-        ).all()
-    if not candidates:
-        verify_password(None, password)  # same cost as a real check: timing does not reveal emails
-        return None
-    user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
-    if user is None:
-        return None
-    ctx = Ctx(practice_id=user.practice_id, user_id=user.id)
+    issued = login(db, email=email, password=password, ttl=idle, request_id=request_id)
+    ctx = Ctx(practice_id=issued.practice_id, user_id=issued.user_id, request_id=request_id)
     with db.transaction(ctx) as tx:
-        token = issue_token(tx, user_id=user.id, ttl=idle, kind=SESSION_KIND)
-        record_event(tx, action="session.started", object_ids=[user.id])
-    session = resume_session(db, token=token, idle=idle)
+        tx.conn.execute(
+            update(api_tokens).where(api_tokens.c.token_hash == token_digest(issued.token)).values(kind=SESSION_KIND)
+        )
+        record_event(tx, action="session.started", object_ids=[issued.user_id])
+    session = resume_session(db, token=issued.token, idle=idle)
     assert session is not None
-    return token, session
+    return issued.token, session
 
 
 def resume_session(db: Database, *, token: str, idle: timedelta) -> Session | None:

@@ -1,0 +1,76 @@
+"""The words staff see for the ledger's codes, and error messages in dollars instead of cents."""
+
+from __future__ import annotations
+
+import re
+
+from clientledger.money import format_cents
+
+PAYMENT_TYPES = {
+    "card": "Credit Card",
+    "cash": "Cash",
+    "check": "Check",
+    "client_credit": "Client Credit/Discount",
+    "insurance": "Insurance",
+}
+CLIENT_METHODS = {"card": "Credit Card", "cash": "Cash", "check": "Check"}
+LOT_SOURCES = {
+    "prepayment": "Prepayment",
+    "overpayment": "Overpayment",
+    "insurance_adjustment": "Insurance adjustment",
+    "cancellation": "Canceled session",
+    "no_show": "No-show",
+    "manual": "Manual",
+}
+REASONS = {
+    "courtesy": "Courtesy",
+    "fee_waiver": "Fee waiver",
+    "discount": "Discount",
+    "billing_resolution": "Billing resolution",
+    "other": "Other",
+}
+APPOINTMENT_STATUSES = {
+    "scheduled": "Scheduled",
+    "attended": "Attended",
+    "canceled": "Canceled",
+    "late_canceled": "Late canceled",
+    "no_show": "No-show",
+}
+NEW_STATUSES = {k: v for k, v in APPOINTMENT_STATUSES.items() if k != "scheduled"}
+BILL_STATUSES = {"open": "Open", "paid": "Paid", "void": "Void"}
+BILLING = {"self_pay": "Self-pay", "insurance": "Insurance"}
+ENTRY_KINDS = {
+    "prepayment": "Prepayment",
+    "payment_received": "Overpayment on a bill",
+    "bill_created": "Applied to a new bill",
+    "credit_payment": "Paid on a bill",
+    "credit_line_refunded": "Returned from a bill",
+    "credit_line_removed": "Removed from a bill",
+    "credit_removed": "Removed",
+    "manual_credit": "Added by hand",
+    "refund": "Refunded to the payment method",
+    "refund_failed": "Refund failed, credit restored",
+    "appointment_canceled": "Canceled session",
+    "appointment_late_canceled": "Late canceled session",
+    "appointment_no_show": "No-show",
+    "appointment_attended": "Session attended again",
+    "appointment_scheduled": "Session rescheduled",
+    "payment_voided": "Payment removed (recorded in error)",
+    "insurance_payment": "Insurance adjustment",
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    if code is None:
+        return ""
+    return table.get(code) or code.replace("_", " ").capitalize()
+
+
+_CENTS = re.compile(r"\b(\d+) cents\b")
+_AFTER_SEMICOLON = re.compile(r"; (\d+) ")
+
+
+def dollars_in_message(message: str) -> str:
+    """Service messages count cents ("At most 4500 cents ...; 6000 was asked"): staff read dollars."""
+    message = _CENTS.sub(lambda m: format_cents(int(m.group(1))), message)
+    return _AFTER_SEMICOLON.sub(lambda m: f"; {format_cents(int(m.group(1)))} ", message)

@@ -1,0 +1,14 @@
+"""The web UI's pages and form handlers, one module per page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from clientledger.web.routes import auth, bill_actions, bills, client_actions, clients, credits, settings
+
+
+def web_routes() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for module in (auth, clients, client_actions, credits, bills, bill_actions, settings):
+        router.include_router(module.router)
+    return router

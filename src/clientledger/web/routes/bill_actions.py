@@ -1,0 +1,131 @@
+"""The bill page's dialogs: Add payment, and Refund / Remove on a payment row's "..." menu."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from clientledger.billing import service as billing
+from clientledger.billing.schemas import LineRead, PaymentLineCreate
+from clientledger.errors import ClientLedgerError, NotFound, ValidationFailed
+from clientledger.money import format_cents
+from clientledger.web.context import Web, action, page
+from clientledger.web.labels import PAYMENT_TYPES, label
+from clientledger.web.routes.bills import BillPage, bill_page_data
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+PAYMENT_FORM = "dialogs/add_payment.html"
+REFUND_FORM = "dialogs/refund.html"
+REMOVE_FORM = "dialogs/remove_line.html"
+LINE_TYPES = ("card", "cash", "check", "client_credit")
+
+
+def _line(data: BillPage, line_id: str) -> LineRead:
+    for line in data.bill.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound("This payment is no longer on the bill (it may have been removed).")
+
+
+@router.get("/bills/{bill_id}/payments/new")
+def payment_form(bill_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    return web.render_form(PAYMENT_FORM, title="Add payment", data=data, bill=data.bill, client=data.client, form=None)
+
+
+@router.post("/bills/{bill_id}/payments/new")
+def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    try:
+        kind = web.field("type")
+        if kind not in LINE_TYPES:
+            raise ValidationFailed("Payment Type: choose Credit Card, Cash, Check or Client Credit/Discount.")
+        amount = web.amount("amount")
+        assert amount is not None
+        deduct = web.checked("deduct_from_credit_balance") if kind == "client_credit" else None
+        card_number = (web.field("card_number") or None) if kind == "card" else None
+        request = web.build(
+            PaymentLineCreate, type=kind, amount=amount, deduct_from_credit_balance=deduct, card_number=card_number
+        )
+        line = web.submit_payment(
+            method=kind,
+            amount=amount,
+            card_number=card_number,
+            use_case=lambda tx, charge: billing.add_payment(tx, bill_id=data.bill.id, data=request, charge=charge),
+        )
+    except ClientLedgerError as err:
+        return web.refused(PAYMENT_FORM, err, title="Add payment", data=data, bill=data.bill, client=data.client)
+    if kind == "client_credit":
+        flash = (
+            f"Paid {format_cents(amount)} from the client's credit."
+            if deduct
+            else f"Added a {format_cents(amount)} discount."
+        )
+    else:
+        flash = f"Added a {label(PAYMENT_TYPES, kind)} payment of {format_cents(amount)}."
+        if line.credited:
+            flash += f" {format_cents(line.credited)} of it went to the client's credit."
+    return web.done(f"/bills/{data.bill.id}", flash)
+
+
+@router.get("/bills/{bill_id}/lines/{line_id}/refund")
+def refund_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    line = _line(data, line_id)
+    return web.render_form(REFUND_FORM, title="Refund", data=data, bill=data.bill, line=line, form=None)
+
+
+@router.post("/bills/{bill_id}/lines/{line_id}/refund")
+def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    line = _line(data, line_id)
+    try:
+        custom = web.field("how") == "custom"
+        amount = web.amount("amount") if custom else None
+        web.submit(lambda tx: billing.refund_line(tx, bill_id=data.bill.id, line_id=line.id, amount=amount))
+    except ClientLedgerError as err:
+        return web.refused(REFUND_FORM, err, title="Refund", data=data, bill=data.bill, line=line)
+    shown = format_cents(amount if amount is not None else data.refundable(line))
+    if line.type == "client_credit" and line.deduct_from_credit_balance:
+        flash = f"{shown} went back to the client's available credit."
+    elif line.type == "client_credit":
+        flash = f"The discount was reduced by {shown}."
+    elif line.type == "card":
+        card = f" ending {line.card_last4}" if line.card_last4 else ""
+        flash = f"Refunded {shown} to the card{card}."
+    else:
+        flash = f"Refunded {shown} of the {label(PAYMENT_TYPES, line.type)} payment."
+    return web.done(f"/bills/{data.bill.id}", flash)
+
+
+@router.get("/bills/{bill_id}/lines/{line_id}/remove")
+def remove_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    line = _line(data, line_id)
+    return web.render_form(
+        REMOVE_FORM, title="Remove payment", data=data, bill=data.bill, client=data.client, line=line, form=None
+    )
+
+
+@router.post("/bills/{bill_id}/lines/{line_id}/remove")
+def remove_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    line = _line(data, line_id)
+    try:
+        web.submit(lambda tx: billing.delete_line(tx, bill_id=data.bill.id, line_id=line.id))
+    except ClientLedgerError as err:
+        return web.refused(
+            REMOVE_FORM, err, title="Remove payment", data=data, bill=data.bill, client=data.client, line=line
+        )
+    if line.type == "client_credit" and line.deduct_from_credit_balance:
+        flash = (
+            f"Removed the Client Credit/Discount payment: {format_cents(line.amount)} of credit was deleted "
+            "permanently. You can add credit again in Billing Settings."
+        )
+    elif line.type == "client_credit":
+        flash = f"Removed the {format_cents(line.amount)} discount."
+    else:
+        flash = f"Removed the {label(PAYMENT_TYPES, line.type)} payment recorded in error."
+    return web.done(f"/bills/{data.bill.id}", flash)

@@ -1,0 +1,115 @@
+"""New bill, and the bill page: services, payments with their details, and the actions on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from clientledger.appointments import service as appointments
+from clientledger.appointments.schemas import AppointmentRead
+from clientledger.billing import service as billing
+from clientledger.billing.schemas import BillCreate, BillRead, LineRead
+from clientledger.clients import service as clients
+from clientledger.clients.schemas import ClientRead
+from clientledger.credits import service as credits
+from clientledger.credits.schemas import LotRead
+from clientledger.db import Tx
+from clientledger.errors import ClientLedgerError, ValidationFailed
+from clientledger.money import format_cents
+from clientledger.practices import service as practices
+from clientledger.rules.credit import LotBalance
+from clientledger.rules.refunds import refundable
+from clientledger.web.context import Web, action, page
+from clientledger.web.labels import dollars_in_message
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+
+@dataclass(frozen=True)
+class NewBill:
+    client: ClientRead
+    unbilled: list[AppointmentRead]
+    apply_by_default: bool
+
+
+def new_bill_data(tx: Tx, client_id: str) -> NewBill:
+    client = clients.get_client(tx, client_id=client_id)
+    appts = appointments.list_client_appointments(tx, client_id=client_id)
+    unbilled = sorted((a for a in appts if a.bill_id is None), key=lambda a: (a.date, a.id))
+    return NewBill(client=client, unbilled=unbilled, apply_by_default=practices.get_practice(tx).auto_apply_credit)
+
+
+@router.get("/clients/{client_id}/bills/new")
+def new_bill_form(client_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: new_bill_data(tx, client_id))
+    return web.render("bill_new.html", nav="clients", data=data, client=data.client, form=None, error=None)
+
+
+@router.post("/clients/{client_id}/bills/new")
+def create_bill(client_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(lambda tx: new_bill_data(tx, client_id))
+    assert web.form is not None
+    try:
+        chosen = [str(v) for v in web.form.getlist("appointment_id") if isinstance(v, str) and v]
+        if not chosen:
+            raise ValidationFailed("Choose at least one appointment to bill.")
+        request = web.build(
+            BillCreate,
+            client_id=data.client.id,
+            appointment_ids=chosen,
+            apply_available_credit=web.checked("apply_available_credit"),
+        )
+        bill = web.submit(lambda tx: billing.create_bill(tx, data=request))
+    except ClientLedgerError as err:
+        status = err.status_code if 400 <= err.status_code < 500 else 422
+        return web.render(
+            "bill_new.html",
+            status_code=status,
+            nav="clients",
+            data=data,
+            client=data.client,
+            form=web.form,
+            error=dollars_in_message(err.message),
+        )
+    applied = [line for line in bill.lines if line.type == "client_credit"]
+    flash = "Bill created."
+    if applied:
+        flash += f" {format_cents(applied[0].amount)} of available credit was applied."
+    return web.done(f"/bills/{bill.id}", flash)
+
+
+@dataclass(frozen=True)
+class BillPage:
+    bill: BillRead
+    client: ClientRead
+    lots: list[LotRead]
+    show_insurance: bool
+
+    def refundable(self, line: LineRead) -> int:
+        """All that a Refund of this row can give back (its "Full Amount")."""
+        if line.type == "client_credit":
+            return line.amount
+        own = [LotBalance(lot.id, lot.remaining) for lot in self.lots if lot.payment_id == line.payment_id]
+        return refundable(captured=line.captured or 0, refunded=line.refunded or 0, own_credit=own, on_bill=line.amount)
+
+    def lot(self, lot_id: str) -> LotRead | None:
+        return next((lot for lot in self.lots if lot.id == lot_id), None)
+
+
+def bill_page_data(tx: Tx, bill_id: str) -> BillPage:
+    bill = billing.get_bill(tx, bill_id=bill_id)
+    client = clients.get_client(tx, client_id=bill.client_id)
+    lots = credits.get_credits(tx, client_id=client.id).lots
+    show_insurance = client.billing == "insurance" or any(
+        i.insurance_responsibility or i.insurance_paid for i in bill.items
+    )
+    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance)
+
+
+@router.get("/bills/{bill_id}")
+def bill_page(bill_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    return web.render("bill.html", nav="clients", data=data, bill=data.bill, client=data.client)

@@ -1,0 +1,124 @@
+"""Dialogs of the client page: add an appointment, record a prepayment, set a session's status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from clientledger.appointments import service as appointments
+from clientledger.appointments.schemas import AppointmentCreate, AppointmentRead, AppointmentStatusChange
+from clientledger.clients import service as clients
+from clientledger.clients.schemas import ClientRead
+from clientledger.db import Tx
+from clientledger.errors import ClientLedgerError, ValidationFailed
+from clientledger.money import format_cents
+from clientledger.payments import service as payments
+from clientledger.payments.schemas import ClientPaymentCreate
+from clientledger.web.context import Web, action, page
+from clientledger.web.labels import APPOINTMENT_STATUSES, CLIENT_METHODS, label
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+APPOINTMENT_FORM = "dialogs/add_appointment.html"
+PREPAY_FORM = "dialogs/prepayment.html"
+STATUS_FORM = "dialogs/set_status.html"
+
+
+def _client(web: Web, client_id: str) -> ClientRead:
+    return web.read(lambda tx: clients.get_client(tx, client_id=client_id))
+
+
+@router.get("/clients/{client_id}/appointments/new")
+def appointment_form(client_id: str, web: Web = Depends(page)) -> Response:
+    client = _client(web, client_id)
+    return web.render_form(APPOINTMENT_FORM, title="Add appointment", client=client, form=None, today=dt.date.today())
+
+
+@router.post("/clients/{client_id}/appointments/new")
+def add_appointment(client_id: str, web: Web = Depends(action)) -> Response:
+    client = _client(web, client_id)
+    try:
+        try:
+            day = dt.date.fromisoformat(web.field("date"))
+        except ValueError:
+            raise ValidationFailed("Date: enter the session's date as YYYY-MM-DD.") from None
+        fee = web.amount("fee", label="Fee", required=False) or 0
+        data = web.build(
+            AppointmentCreate, client_id=client.id, date=day, service_code=web.field("service_code"), fee=fee
+        )
+        appt = web.submit(lambda tx: appointments.schedule_appointment(tx, data=data))
+    except ClientLedgerError as err:
+        return web.refused(APPOINTMENT_FORM, err, title="Add appointment", client=client, today=dt.date.today())
+    return web.done(f"/clients/{client.id}", f"Added the {appt.date.isoformat()} session.")
+
+
+@router.get("/clients/{client_id}/payments/new")
+def prepayment_form(client_id: str, web: Web = Depends(page)) -> Response:
+    client = _client(web, client_id)
+    return web.render_form(PREPAY_FORM, title="Record payment", client=client, form=None)
+
+
+@router.post("/clients/{client_id}/payments/new")
+def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
+    client = _client(web, client_id)
+    try:
+        method = web.field("type")
+        if method not in CLIENT_METHODS:
+            raise ValidationFailed("Payment Type: choose Credit Card, Cash or Check.")
+        amount = web.amount("amount")
+        assert amount is not None
+        card_number = (web.field("card_number") or None) if method == "card" else None
+        data = web.build(
+            ClientPaymentCreate, type=method, amount=amount, memo=web.field("memo") or None, card_number=card_number
+        )
+        payment = web.submit_payment(
+            method=method,
+            amount=amount,
+            card_number=card_number,
+            use_case=lambda tx, charge: payments.record_prepayment(tx, client_id=client.id, data=data, charge=charge),
+        )
+    except ClientLedgerError as err:
+        return web.refused(PREPAY_FORM, err, title="Record payment", client=client)
+    kind = label(CLIENT_METHODS, payment.type)
+    return web.done(
+        f"/clients/{client.id}", f"Recorded a {kind} payment of {format_cents(payment.captured)}; it is now credit."
+    )
+
+
+def _appointment(web: Web, appointment_id: str) -> tuple[AppointmentRead, ClientRead]:
+    def query(tx: Tx) -> tuple[AppointmentRead, ClientRead]:
+        appt = appointments.get_appointment(tx, appointment_id=appointment_id)
+        return appt, clients.get_client(tx, client_id=appt.client_id)
+
+    return web.read(query)
+
+
+@router.get("/appointments/{appointment_id}/status")
+def status_form(appointment_id: str, web: Web = Depends(page)) -> Response:
+    appt, client = _appointment(web, appointment_id)
+    return web.render_form(STATUS_FORM, title="Set status", appointment=appt, client=client, form=None)
+
+
+@router.post("/appointments/{appointment_id}/status")
+def set_status(appointment_id: str, web: Web = Depends(action)) -> Response:
+    appt, client = _appointment(web, appointment_id)
+    try:
+        status = web.field("status")
+        if status not in APPOINTMENT_STATUSES or status == "scheduled":
+            raise ValidationFailed("Status: choose Attended, Canceled, Late canceled or No-show.")
+        fee = web.amount("fee", label="Fee", required=False) or 0
+        disposition = web.field("disposition") or "credit"
+        data = web.build(AppointmentStatusChange, status=status, fee=fee, disposition=disposition)
+        result = web.submit(lambda tx: appointments.set_appointment_status(tx, appointment_id=appt.id, data=data))
+    except ClientLedgerError as err:
+        return web.refused(STATUS_FORM, err, title="Set status", appointment=appt, client=client)
+    message = f"The {appt.date.isoformat()} session is now {label(APPOINTMENT_STATUSES, result.status).lower()}."
+    if result.credits_created:
+        amounts = " and ".join(format_cents(lot.amount) for lot in result.credits_created)
+        message += f" {amounts} of what the client paid is now credit."
+    elif data.disposition == "refund" and result.status != "attended":
+        message += " Anything paid beyond the fee goes back to the original payment method."
+    return web.done(f"/clients/{client.id}", message)

@@ -1,0 +1,85 @@
+"""The client list, a new client, and one client's page (appointments, bills, credit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from clientledger.appointments import service as appointments
+from clientledger.appointments.schemas import AppointmentRead
+from clientledger.billing import service as billing
+from clientledger.billing.schemas import BillRead
+from clientledger.clients import service as clients
+from clientledger.clients.schemas import ClientCreate, ClientRead
+from clientledger.db import Tx
+from clientledger.errors import ClientLedgerError, ValidationFailed
+from clientledger.web.context import Web, action, page
+from clientledger.web.labels import dollars_in_message
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    client: ClientRead
+    appointments: list[AppointmentRead]
+    bills: list[BillRead]
+
+
+def client_page_data(tx: Tx, client_id: str) -> ClientPage:
+    client = clients.get_client(tx, client_id=client_id)
+    appts = appointments.list_client_appointments(tx, client_id=client_id)
+    bill_ids = list(dict.fromkeys(a.bill_id for a in appts if a.bill_id))
+    bills = sorted(
+        (billing.get_bill(tx, bill_id=b) for b in bill_ids), key=lambda b: (b.created_at, b.id), reverse=True
+    )
+    return ClientPage(client=client, appointments=appts, bills=bills)
+
+
+@router.get("/clients")
+def client_list(after: str | None = None, web: Web = Depends(page)) -> Response:
+    rows = web.read(lambda tx: clients.list_clients(tx, limit=PAGE_SIZE + 1, cursor=after))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return web.render(
+        "clients.html", nav="clients", clients=rows, next_cursor=rows[-1].id if more and rows else None, after=after
+    )
+
+
+@router.get("/clients/new")
+def new_client_form(web: Web = Depends(page)) -> Response:
+    return web.render("client_new.html", nav="clients", form=None, error=None)
+
+
+@router.post("/clients/new")
+def create_client(web: Web = Depends(action)) -> Response:
+    try:
+        billing_kind = web.field("billing") or "self_pay"
+        copay = web.amount("copay", label="Copay", required=False) if billing_kind == "insurance" else None
+        if billing_kind == "insurance" and copay is None:
+            raise ValidationFailed("Copay: an insurance client needs a copay ($0.00 is allowed).")
+        data = web.build(
+            ClientCreate,
+            name=web.field("name"),
+            email=web.field("email") or None,
+            billing=billing_kind,
+            copay=copay,
+        )
+        client = web.submit(lambda tx: clients.create_client(tx, data=data))
+    except ClientLedgerError as err:
+        status = err.status_code if 400 <= err.status_code < 500 else 422
+        return web.render(
+            "client_new.html", status_code=status, nav="clients", form=web.form, error=dollars_in_message(err.message)
+        )
+    return web.done(f"/clients/{client.id}", f"Added {client.name}.")
+
+
+@router.get("/clients/{client_id}")
+def client_page(client_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(lambda tx: client_page_data(tx, client_id))
+    return web.render("client.html", nav="clients", data=data, client=data.client)

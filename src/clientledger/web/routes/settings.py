@@ -1,0 +1,49 @@
+"""Practice settings: the name, and whether available credit applies to new bills by itself."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from clientledger.errors import ClientLedgerError, Forbidden
+from clientledger.practices import service as practices
+from clientledger.practices.schemas import PracticeUpdate
+from clientledger.web.context import Web, action, page
+from clientledger.web.labels import dollars_in_message
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+EDITORS = ("owner",)
+
+
+@router.get("/settings")
+def settings_page(web: Web = Depends(page)) -> Response:
+    practice = web.read(practices.get_practice)
+    return web.render(
+        "settings.html", nav="settings", practice=practice, form=None, error=None, can_edit=web.session.role in EDITORS
+    )
+
+
+@router.post("/settings")
+def save_settings(web: Web = Depends(action)) -> Response:
+    practice = web.read(practices.get_practice)
+    try:
+        if web.session.role not in EDITORS:
+            raise Forbidden("Only the practice owner can change these settings.")
+        data = web.build(
+            PracticeUpdate, name=web.field("name") or None, auto_apply_credit=web.checked("auto_apply_credit")
+        )
+        web.submit(lambda tx: practices.update_practice(tx, data=data))
+    except ClientLedgerError as err:
+        status = err.status_code if 400 <= err.status_code < 500 else 422
+        return web.render(
+            "settings.html",
+            status_code=status,
+            nav="settings",
+            practice=practice,
+            form=web.form,
+            error=dollars_in_message(err.message),
+            can_edit=web.session.role in EDITORS,
+        )
+    return web.done("/settings", "Settings saved.")
