@@ -77,13 +77,14 @@ def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Any]]:
     return out
 
 
+_PAID_LINES = select(bill_lines).where(
+    bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None), bill_lines.c.amount > 0
+)
+
+
 def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
     """Lines that still pay something, in the shape the release rule takes."""
-    rows = tx.conn.execute(
-        select(bill_lines).where(
-            bill_lines.c.bill_id == bill_id, bill_lines.c.removed_at.is_(None), bill_lines.c.amount > 0
-        )
-    )
+    rows = tx.conn.execute(_PAID_LINES, {"bill_id": bill_id})
     return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
 
 

@@ -25,6 +25,12 @@ def get_practice(tx: Tx) -> PracticeRead:
 
 def update_practice(tx: Tx, *, data: PracticeUpdate) -> PracticeRead:
     values = data.model_dump(exclude_none=True)
+    if "name" in values:
+        taken = tx.conn.execute(
+            select(practices.c.id).where(practices.c.name == values["name"], practices.c.id != tx.practice_id)
+        ).first()
+        if taken:
+            raise Conflict(f"Another practice is already named {values['name']!r}.")
     if values:
         tx.conn.execute(update(practices).where(practices.c.id == tx.practice_id).values(**values))
         record_event(tx, action="practice.updated", object_ids=[tx.practice_id], detail=values)

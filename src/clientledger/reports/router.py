@@ -1,0 +1,60 @@
+"""HTTP: the credit liability report and the journal (JSON, or CSV with ``Accept: text/csv``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from clientledger.api.deps import Paging, Reader, read
+from clientledger.api.errors import declare
+from clientledger.api.pagination import Page, page_from_query
+from clientledger.reports import service as reports
+from clientledger.reports.schemas import CreditBalancesRead, JournalEntryRead
+
+router = APIRouter(tags=["reports"])
+
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Journal entries, each with postings that sum to zero",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/reports/credit-balances", response_model=CreditBalancesRead, responses=declare())
+def credit_balances(
+    rc: Reader,
+    as_of: Annotated[dt.date | None, Query(description="End of this day, UTC (default: today)")] = None,
+) -> CreditBalancesRead:
+    """Each client's credit balance at the end of `as_of`, and the total: the practice's credit
+    liability, computed from the journal."""
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    return read(rc, lambda tx: reports.credit_balances(tx, as_of=day))
+
+
+@router.get(
+    "/reports/journal",
+    response_model=Page[JournalEntryRead],
+    responses={**declare(), **_CSV_RESPONSE},
+)
+def journal(
+    request: Request,
+    rc: Reader,
+    paging: Paging,
+    start: Annotated[dt.date | None, Query(alias="from", description="First day (UTC), inclusive")] = None,
+    end: Annotated[dt.date | None, Query(alias="to", description="Last day (UTC), inclusive")] = None,
+) -> Page[JournalEntryRead] | Response:
+    """Balanced journal entries, oldest first. With `Accept: text/csv`: the whole range as CSV,
+    one row per posting (no paging)."""
+    if "text/csv" in request.headers.get("accept", ""):
+        text = read(rc, lambda tx: "".join(reports.journal_csv(tx, start=start, end=end)))
+        return Response(
+            content=text,
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="journal.csv"'},
+        )
+    rows = read(rc, lambda tx: reports.journal(tx, start=start, end=end, limit=paging.limit + 1, cursor=paging.cursor))
+    return page_from_query(rows, paging, key=lambda e: e.id)

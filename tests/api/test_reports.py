@@ -1,0 +1,94 @@
+"""Reports from the journal: the credit liability at a date, and the journal itself (JSON and CSV)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+
+from tests.api.conftest import API, Api
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def test_credit_balances_per_client_and_total_from_the_journal(owner: Api) -> None:
+    ada, bo, cy = owner.client("Ada"), owner.client("Bo"), owner.client("Cy")
+    owner.prepay(ada["id"], "cash", 50000)
+    owner.session_bill(ada["id"], 15000)
+    owner.post(f"/clients/{bo['id']}/credits", {"amount": 2500, "reason": "courtesy"}, expect=201)
+
+    report = owner.get(f"/reports/credit-balances?as_of={_today().isoformat()}")
+
+    balances = {c["client_id"]: c["credit_balance"] for c in report["clients"]}
+    assert balances == {ada["id"]: 35000, bo["id"]: 2500, cy["id"]: 0}
+    assert report["total"] == 37500 and report["as_of"] == _today().isoformat()
+    assert owner.get("/reports/credit-balances")["total"] == 37500
+
+
+def test_credit_balances_before_anything_happened_are_empty(owner: Api) -> None:
+    client = owner.client()
+    owner.prepay(client["id"], "cash", 1000)
+    yesterday = (_today() - dt.timedelta(days=1)).isoformat()
+    assert owner.get(f"/reports/credit-balances?as_of={yesterday}") == {"as_of": yesterday, "clients": [], "total": 0}
+
+
+def test_journal_pages_through_balanced_entries(owner: Api) -> None:
+    client = owner.client()
+    owner.prepay(client["id"], "card", 30000)
+    bill = owner.session_bill(client["id"], 15000)
+    owner.post(f"/bills/{bill['id']}/lines/{bill['lines'][0]['id']}/refund", expect=200)
+
+    entries, cursor = [], None
+    while True:
+        page = owner.get("/reports/journal?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        entries += page["data"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [e["kind"] for e in entries] == ["prepayment", "bill_created", "credit_line_refunded"]
+    for entry in entries:
+        assert sum(p["amount"] for p in entry["postings"]) == 0
+    assert entries == owner.get("/reports/journal?limit=200")["data"]
+
+
+def test_journal_as_csv_and_by_date(owner: Api) -> None:
+    client = owner.client()
+    owner.prepay(client["id"], "cash", 1000)
+    owner.prepay(client["id"], "check", 2000)
+
+    r = owner.http.get(f"{API}/reports/journal", headers={**owner.headers(), "Accept": "text/csv"})
+
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    per_entry: defaultdict[str, int] = defaultdict(int)
+    for row in rows:
+        per_entry[row["entry_id"]] += int(row["amount"])
+    assert len(per_entry) == 2 and set(per_entry.values()) == {0}
+    assert {row["account"] for row in rows} == {"cash:cash", "cash:check", "client_credit"}
+    tomorrow = (_today() + dt.timedelta(days=1)).isoformat()
+    assert owner.get(f"/reports/journal?from={tomorrow}")["data"] == []
+    assert len(owner.get(f"/reports/journal?to={_today().isoformat()}")["data"]) == 2
+    assert owner.get(f"/reports/journal?from={tomorrow}&to={_today().isoformat()}", expect=422)
+
+
+def test_audit_names_who_did_what_to_which_object(owner: Api) -> None:
+    biller = owner.login_as("biller")
+    client = biller.client()
+    bill = biller.session_bill(client["id"], 15000)
+    line = biller.pay(bill["id"], "cash", 15000)
+
+    events = owner.get(f"/audit?object_id={bill['id']}")["data"]
+
+    assert [e["action"] for e in events] == ["bill.payment_added", "bill.created"]
+    biller_id = owner.get("/audit?limit=200")["data"]
+    assert {e["user_id"] for e in events} == {
+        next(e["user_id"] for e in biller_id if e["action"] == "client.created" and client["id"] in e["object_ids"])
+    }
+    assert line["id"] in events[0]["object_ids"] and events[0]["request_id"]
+    first = owner.get("/audit?limit=1")
+    assert len(first["data"]) == 1 and first["next_cursor"]
+    assert owner.get(f"/audit?limit=1&cursor={first['next_cursor']}")["data"][0]["id"] < first["data"][0]["id"]
