@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bench import ledger_ops
+from bench import era_import, http_bills, ledger_ops
 
 
 def main() -> None:
     ledger_ops.main()
+    http_bills.main()
+    era_import.main()
 
 
 if __name__ == "__main__":

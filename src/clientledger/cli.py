@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 from clientledger.config import Settings
-from clientledger.db import Database
+from clientledger.db import Ctx, Database
 from clientledger.journal.verify import verify as verify_ledger
 from clientledger.migrate import upgrade
+from clientledger.money import format_cents
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Billing and client-credit ledger.")
 console = Console()
@@ -78,6 +82,37 @@ def verify(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; they share the database")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request")] = True,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the API (and docs at /docs): migrate once, then run uvicorn with N workers."""
+    import os
+
+    import uvicorn
+
+    url = Settings.from_env(database_url).database_url
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    # Worker processes build their own app (factory=True) and read the URL from the environment.
+    os.environ["CLIENTLEDGER_DATABASE_URL"] = url
+    typer.echo(f"clientledger serving at http://{host}:{port}/ (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(
+        "clientledger.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+@app.command()
 def demo(database_url: DatabaseUrl = None) -> None:
     """Load a demo practice holding every SEED.md case; prints how to log in."""
     from clientledger.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PRACTICE, load_demo
@@ -88,6 +123,94 @@ def demo(database_url: DatabaseUrl = None) -> None:
     state = "created" if created else "already present"
     console.print(f"Demo practice [bold]{DEMO_PRACTICE}[/bold] {state}.")
     console.print(f"Log in with email [bold]{DEMO_EMAIL}[/bold] and password [bold]{DEMO_PASSWORD}[/bold].")
+
+
+@app.command("import-era")
+def import_era(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="An X12 835 file")],
+    practice: Annotated[str | None, typer.Option(help="Practice name; default: the only one")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Post an 835 remittance: claim by claim, with a progress bar, then a summary; exit 1 if the file is invalid."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from clientledger.insurance.era835 import InvalidRemittance
+    from clientledger.insurance.importer import import_era as run_import
+    from clientledger.insurance.report import LISTED
+
+    db = _db(database_url)
+    upgrade(db)
+    ctx = _practice_owner_ctx(db, practice)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                label = "Reading claims" if phase == "reading" else "Posting claims"
+                tasks[phase] = bar.add_task(label, total=total)
+                if phase == "posting" and "reading" in tasks:  # reading is over: its count is the total
+                    bar.update(tasks["reading"], total=total, completed=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        try:
+            report = run_import(db, ctx, file, progress=progress)
+        except InvalidRemittance as exc:
+            err.print(f"[red]Not imported[/red]: {exc.message}")
+            raise typer.Exit(1) from exc
+    t = report.totals
+    shown = report.listed if t.claims <= LISTED else [c for c in report.listed if c.result != "posted"]
+    table = Table(title=f"835 {report.trace} from {report.payer_name}", box=box.SIMPLE_HEAD)
+    table.add_column("claim_ref", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("bill", overflow="fold")
+    table.add_column("credits", justify="right")
+    table.add_column("reason", min_width=20)
+    colors = {"posted": "green", "duplicate": "cyan", "unmatched": "yellow", "unbalanced": "red"}
+    for c in shown:
+        credits = sum(x.amount for x in c.credits_created)
+        table.add_row(
+            c.claim_ref,
+            f"[{colors[c.result]}]{c.result}[/]",
+            c.bill_id or "",
+            format_cents(credits) if credits else "",
+            c.reason or "",
+        )
+    console.print(table)
+    if len(shown) < t.claims:
+        console.print(f"({t.claims - len(shown)} posted claims not listed)")
+    console.print(
+        f"{t.claims} claims: {t.posted} posted, {t.duplicate} duplicate, {t.unmatched} unmatched, "
+        f"{t.unbalanced} unbalanced; paid {format_cents(t.paid_posted)}, "
+        f"credits created {format_cents(t.credits_created_amount)}. Import id {report.id}.",
+        soft_wrap=True,
+    )
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning[/yellow]: {warning}", soft_wrap=True)
+
+
+def _practice_owner_ctx(db: Database, name: str | None) -> Ctx:
+    """Act as the practice's first owner (audit events name a user), in the named or only practice."""
+    from sqlalchemy import select
+
+    from clientledger.models import practices, users
+
+    with db.engine.connect() as conn:
+        stmt = select(practices.c.id, practices.c.name).order_by(practices.c.created_at)
+        found = conn.execute(stmt.where(practices.c.name == name) if name else stmt).all()
+        if name is None and len(found) > 1:
+            names = ", ".join(repr(r.name) for r in found)
+            err.print(f"[red]Several practices[/red] ({names}): choose one with --practice.")
+            raise typer.Exit(2)
+        if not found:
+            err.print(f"[red]No practice[/red] {name!r}." if name else "[red]No practice yet[/red]: run init first.")
+            raise typer.Exit(2)
+        owner = conn.execute(
+            select(users.c.id)
+            .where(users.c.practice_id == found[0].id, users.c.role == "owner")
+            .order_by(users.c.created_at)
+        ).scalar()
+    return Ctx(practice_id=found[0].id, user_id=owner, request_id="cli-import-era")
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ def seed_cases(ledger: Ledger) -> None:
     _manual_credits(ledger)
     _credit_returned_and_removed(ledger)
     _opted_out(ledger)
+    _insurance_overpayment(ledger)
 
 
 def _prepaid_sessions(ledger: Ledger) -> None:
@@ -112,3 +113,25 @@ def _opted_out(ledger: Ledger) -> None:
     bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=SESSION, date=_day(5)).id], apply_credit=False)
     ledger.pay(bill.id, "client_credit", 2500, deduct=False)
     ledger.appointment(client.id, fee=LONG_SESSION, date=_day(12), service_code="90837")
+
+
+def _insurance_overpayment(ledger: Ledger) -> None:
+    """Insurance overpayment: a $30 copay collected by card, the payer then says the client owes $20.
+
+    The $100 session's claim goes out as CLM-DEMO-1; the payer pays $80 with $20 patient
+    responsibility, so $10 of the card payment becomes an ``insurance_adjustment`` credit.
+    """
+    client = ledger.client("Ana Rivera", email="ana@example.com", billing="insurance", copay=3000)
+    appt = ledger.appointment(client.id, fee=10000, date=_day(6))
+    bill = ledger.bill(client.id, [appt.id])
+    ledger.set_claim_ref(bill.items[0].id, "CLM-DEMO-1")
+    ledger.pay(bill.id, "card", 3000)
+    ledger.insurance_payment(
+        bill.id,
+        bill.items[0].id,
+        payer="BRHP1",
+        paid=8000,
+        patient_responsibility=2000,
+        adjustments=[("PR", "2", 2000)],
+    )
+    ledger.appointment(client.id, fee=10000, date=_day(13))

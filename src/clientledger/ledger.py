@@ -7,7 +7,7 @@ functions through their own unit-of-work handling (idempotency, request ids).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -20,12 +20,16 @@ from clientledger.appointments.schemas import (
     AppointmentStatusResult,
 )
 from clientledger.billing import service as billing
-from clientledger.billing.schemas import BillCreate, BillRead, LineRead, PaymentLineCreate
+from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, PaymentLineCreate
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Ctx, Database, Tx
+from clientledger.insurance import importer
+from clientledger.insurance import service as insurance
+from clientledger.insurance.era835 import Source
+from clientledger.insurance.schemas import AdjustmentIn, EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
 from clientledger.journal.verify import verify
 from clientledger.models import journal_entries, postings
 from clientledger.payments import service as payments
@@ -141,6 +145,34 @@ class Ledger:
 
     def credits(self, client_id: str) -> CreditsRead:
         return self.read(lambda tx: credits.get_credits(tx, client_id=client_id))
+
+    def set_claim_ref(self, item_id: str, claim_ref: str) -> BillItemRead:
+        return self.run(lambda tx: insurance.set_claim_ref(tx, item_id=item_id, claim_ref=claim_ref))
+
+    def insurance_payment(
+        self,
+        bill_id: str,
+        item_id: str,
+        *,
+        payer: str,
+        paid: int,
+        patient_responsibility: int,
+        adjustments: Sequence[tuple[str, str, int]] = (),
+        claim_ref: str | None = None,
+    ) -> InsurancePaymentResult:
+        data = InsurancePaymentCreate(
+            item_id=item_id,
+            payer=payer,
+            paid=paid,
+            patient_responsibility=patient_responsibility,
+            adjustments=[AdjustmentIn(group=g, reason=r, amount=a) for g, r, a in adjustments],  # type: ignore[arg-type]
+            claim_ref=claim_ref,
+        )
+        return self.run(lambda tx: insurance.post_insurance_payment(tx, bill_id=bill_id, data=data))
+
+    def import_era(self, source: Source) -> EraImportRead:
+        """Post an 835 (one transaction per claim; see ``insurance.importer``)."""
+        return importer.import_era(self.db, self.ctx, source).read()
 
     def entries(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Journal entries of this practice, oldest first, each with its postings (for checks)."""

@@ -22,6 +22,7 @@ from clientledger.credits.service import get_lot
 from clientledger.db import Tx
 from clientledger.errors import InsurancePaid, ValidationFailed
 from clientledger.ids import new_id
+from clientledger.insurance.repository import has_posted_payment
 from clientledger.journal.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
 from clientledger.journal.ledger import record
 from clientledger.journal.posting import cr, dr
@@ -99,7 +100,7 @@ def _rebill_item(
     """Change a billed item's fee to what the new status bills, then free what was overpaid."""
     a, c = appt, client
     item = tx.conn.execute(select(bill_items).where(bill_items.c.id == a.item_id)).one()
-    if item.insurance_paid > 0:
+    if item.insurance_paid > 0 or has_posted_payment(tx, item.id):
         raise InsurancePaid("Insurance has already paid this session; it cannot be canceled.")
     fee = a.fee if new_fee is None else new_fee
     client_share, insurance_share = item_responsibility(billing=c.billing, copay=c.copay, fee=fee, status=new_status)

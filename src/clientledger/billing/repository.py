@@ -12,7 +12,6 @@ from clientledger.ids import new_id
 from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
 from clientledger.rules.freeing import PaidLine
 
-
 _BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
 
 

@@ -35,6 +35,7 @@ from clientledger.models import appointments, bill_items, bill_lines, bills, cre
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import get_payment_row, insert_payment
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
+from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund
 
@@ -109,6 +110,10 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
                 "client_responsibility": 0,
                 "insurance_responsibility": insurance_share,
                 "insurance_paid": 0,
+                # The patient control number the claim is sent with; an 835's CLP01 brings it back.
+                "claim_ref": claim_ref_for(item_id)
+                if client.billing == "insurance" and appt.status not in CANCELED
+                else None,
             }
         )
         owed += client_share

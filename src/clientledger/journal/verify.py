@@ -8,7 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from clientledger.journal.accounts import CASH_PREFIX
+from clientledger.journal.accounts import (
+    ADJUST_CONTRACTUAL,
+    ADJUST_INSURANCE_OTHER,
+    AR_INSURANCE,
+    CASH_INSURANCE,
+    CASH_PREFIX,
+)
 from clientledger.journal.posting import Posting
 from clientledger.journal.projections import Deltas, derive
 from clientledger.models import (
@@ -17,6 +23,7 @@ from clientledger.models import (
     bills,
     clients,
     credit_lots,
+    insurance_payments,
     line_lots,
     payments,
     postings,
@@ -131,4 +138,70 @@ def verify(conn: Connection) -> list[str]:
             problems.append(f"payment {p.id}: refunded is {p.refunded}, refunds add up to {refunded.get(p.id, 0)}")
     negative = conn.execute(select(credit_lots.c.id).where(credit_lots.c.remaining < 0)).all()
     problems += [f"credit lot {r.id}: negative remaining" for r in negative]
+    problems += _insurance(conn)
+    return problems
+
+
+def _insurance(conn: Connection) -> list[str]:
+    """Items against the payer decisions in force on them (``insurance_payments`` with status posted).
+
+    Per item: ``client_responsibility + insurance_responsibility == fee``; ``insurance_paid`` is the
+    posted decision's ``paid``; and the journal's net ``ar:insurance`` is what the payer still owes,
+    ``insurance_responsibility - insurance_paid - (contractual + other_adjusted)``. Per practice,
+    ``cash:insurance``, ``adjust:contractual`` and ``adjust:insurance_other`` sum to the posted
+    decisions' paid, contractual and other adjustments.
+    """
+    problems: list[str] = []
+    ar = dict(
+        conn.execute(
+            select(postings.c.item_id, func.sum(postings.c.amount))
+            .where(postings.c.account == AR_INSURANCE)
+            .group_by(postings.c.item_id)
+        ).all()
+    )
+    ip = insurance_payments.c
+    posted = {
+        r.item_id: r
+        for r in conn.execute(
+            select(ip.item_id, ip.paid, (ip.contractual + ip.other_adjusted).label("adjusted")).where(
+                ip.status == "posted"
+            )
+        )
+    }
+    items = bill_items.c
+    for r in conn.execute(
+        select(items.id, items.fee, items.client_responsibility, items.insurance_responsibility, items.insurance_paid)
+    ):
+        decision = posted.get(r.id)
+        paid, adjusted = (decision.paid, decision.adjusted) if decision is not None else (0, 0)
+        if r.client_responsibility + r.insurance_responsibility != r.fee:
+            problems.append(f"bill item {r.id}: client and insurance responsibility do not add up to the fee {r.fee}")
+        if r.insurance_paid != paid:
+            problems.append(f"bill item {r.id}: insurance_paid is {r.insurance_paid}, the posted payment says {paid}")
+        owed = r.insurance_responsibility - r.insurance_paid - adjusted
+        if ar.get(r.id, 0) != owed:
+            problems.append(f"bill item {r.id}: the payer owes {owed}, journal ar:insurance says {ar.get(r.id, 0)}")
+    want: dict[str, dict[str, int]] = {CASH_INSURANCE: {}, ADJUST_CONTRACTUAL: {}, ADJUST_INSURANCE_OTHER: {}}
+    for practice, paid_sum, contractual_sum, other_sum in conn.execute(
+        select(ip.practice_id, func.sum(ip.paid), func.sum(ip.contractual), func.sum(ip.other_adjusted))
+        .where(ip.status == "posted")
+        .group_by(ip.practice_id)
+    ):
+        want[CASH_INSURANCE][practice] = paid_sum
+        want[ADJUST_CONTRACTUAL][practice] = contractual_sum
+        want[ADJUST_INSURANCE_OTHER][practice] = other_sum
+    for account, wanted in want.items():
+        have = dict(
+            conn.execute(
+                select(postings.c.practice_id, func.sum(postings.c.amount))
+                .where(postings.c.account == account)
+                .group_by(postings.c.practice_id)
+            ).all()
+        )
+        for practice in have.keys() | wanted.keys():
+            if (have.get(practice) or 0) != (wanted.get(practice) or 0):
+                problems.append(
+                    f"practice {practice}: {account} is {have.get(practice) or 0}, posted insurance payments "
+                    f"say {wanted.get(practice) or 0}"
+                )
     return problems

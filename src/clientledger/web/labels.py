@@ -57,6 +57,8 @@ ENTRY_KINDS = {
     "appointment_scheduled": "Session rescheduled",
     "payment_voided": "Payment removed (recorded in error)",
     "insurance_payment": "Insurance adjustment",
+    "insurance_payment_replaced": "Insurance payment corrected",
+    "insurance_reversal": "Insurance payment reversed",
 }
 
 

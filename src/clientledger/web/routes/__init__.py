@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from clientledger.web.routes import auth, bill_actions, bills, client_actions, clients, credits, settings
+from clientledger.web.routes import auth, bill_actions, bills, client_actions, clients, credits, insurance, settings
 
 
 def web_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, clients, client_actions, credits, bills, bill_actions, settings):
+    for module in (auth, clients, client_actions, credits, bills, bill_actions, insurance, settings):
         router.include_router(module.router)
     return router

@@ -1,0 +1,277 @@
+"""Insurance queries: items by claim_ref, the payer decision in force on an item, 835 imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
+
+from clientledger.db import Tx
+from clientledger.errors import NotFound
+from clientledger.ids import new_id
+from clientledger.models import appointments, bill_items, bills, era_claims, era_imports, insurance_payments
+from clientledger.rules.insurance import Adjustment, PayerDecision
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The payer decision posted on an item: what a replacement or a reversal undoes."""
+
+    id: str
+    payer: str
+    paid: int
+    patient_responsibility: int
+    contractual: int
+    other_adjusted: int
+    prior_client_responsibility: int
+
+
+# Statements on the import's per-claim path are built once: building one costs several times
+# more than running it (see ``journal/projections.py``).
+_p: BindParameter[str] = bindparam("practice_id")
+_k: BindParameter[str] = bindparam("k")
+
+# An item with what a decision on it needs: the bill's client side, the session's status and the
+# payer decision in force on it (at most one: a unique index says so), all in one round trip.
+_in_force = insurance_payments.alias("in_force")
+_ITEM = select(
+    bill_items,
+    bills.c.client_id,
+    bills.c.client_responsibility.label("bill_responsibility"),
+    bills.c.client_paid.label("bill_paid"),
+    bills.c.balance_due.label("bill_due"),
+    bills.c.apply_available_credit,
+    appointments.c.status.label("appointment_status"),
+    *(_in_force.c[name].label(f"in_force_{name}") for name in InForce.__dataclass_fields__),
+).select_from(
+    bill_items.join(bills, bills.c.id == bill_items.c.bill_id)
+    .join(appointments, appointments.c.id == bill_items.c.appointment_id)
+    .outerjoin(_in_force, and_(_in_force.c.item_id == bill_items.c.id, _in_force.c.status == "posted"))
+)
+_ITEM_BY_ID = _ITEM.where(
+    bill_items.c.id == _k, bill_items.c.bill_id == bindparam("bill_id"), bill_items.c.practice_id == _p
+)
+_ALREADY_POSTED = select(era_claims.c.bill_id).where(
+    era_claims.c.practice_id == _p,
+    era_claims.c.payer_id == bindparam("payer_id"),
+    era_claims.c.trace == bindparam("trace"),
+    era_claims.c.claim_key == bindparam("claim_key"),
+)
+# The importer's one read per claim: the item its CLP01 names, and whether this very claim of this
+# payment was posted before (a re-imported file).
+_CLAIM = _ITEM.add_columns(_ALREADY_POSTED.scalar_subquery().label("posted_bill_id")).where(
+    bill_items.c.practice_id == _p, bill_items.c.claim_ref == _k
+)
+_POSTED = select(insurance_payments.c.id).where(
+    insurance_payments.c.item_id == _k, insurance_payments.c.status == "posted"
+)
+_SET_INSURANCE = (
+    update(bill_items)
+    .where(bill_items.c.id == _k)
+    .values(insurance_responsibility=bindparam("responsibility"), insurance_paid=bindparam("paid"))
+)
+_INSERT_PAYMENT = insert(insurance_payments)
+_INSERT_ERA_CLAIM = insert(era_claims)
+
+
+def get_item_row(tx: Tx, *, bill_id: str, item_id: str) -> Row[Any]:
+    row = tx.conn.execute(_ITEM_BY_ID, {"k": item_id, "bill_id": bill_id, "practice_id": tx.practice_id}).first()
+    if row is None:
+        raise NotFound(f"No item {item_id!r} on bill {bill_id!r}.")
+    return row
+
+
+def claim_row(tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: str) -> Row[Any] | None:
+    """The item a claim names (with ``posted_bill_id`` set if this claim was posted before), or None."""
+    params = {
+        "k": claim_ref,
+        "practice_id": tx.practice_id,
+        "payer_id": payer_id,
+        "trace": trace,
+        "claim_key": claim_key,
+    }
+    return tx.conn.execute(_CLAIM, params).first()
+
+
+def decision_in_force(item: Row[Any]) -> InForce | None:
+    """The payer decision posted on an item read by this module's item queries."""
+    if item.in_force_id is None:
+        return None
+    return InForce(**{name: getattr(item, f"in_force_{name}") for name in InForce.__dataclass_fields__})
+
+
+def item_bill_id(tx: Tx, item_id: str) -> str:
+    bill_id = tx.conn.execute(
+        select(bill_items.c.bill_id).where(bill_items.c.id == item_id, bill_items.c.practice_id == tx.practice_id)
+    ).scalar()
+    if bill_id is None:
+        raise NotFound(f"No bill item {item_id!r} in this practice.")
+    return str(bill_id)
+
+
+def claim_ref_owner(tx: Tx, claim_ref: str) -> str | None:
+    """The item already carrying ``claim_ref`` in this practice, if any."""
+    return tx.conn.execute(
+        select(bill_items.c.id).where(bill_items.c.practice_id == tx.practice_id, bill_items.c.claim_ref == claim_ref)
+    ).scalar()
+
+
+def set_item_claim_ref(tx: Tx, item_id: str, claim_ref: str) -> None:
+    tx.conn.execute(update(bill_items).where(bill_items.c.id == item_id).values(claim_ref=claim_ref))
+
+
+def set_item_insurance(tx: Tx, item_id: str, *, insurance_responsibility: int, insurance_paid: int) -> None:
+    tx.conn.execute(_SET_INSURANCE, {"k": item_id, "responsibility": insurance_responsibility, "paid": insurance_paid})
+
+
+def has_posted_payment(tx: Tx, item_id: str) -> bool:
+    """True once a payer has decided on the item (a denial included), until that is reversed."""
+    return tx.conn.execute(_POSTED, {"k": item_id}).first() is not None
+
+
+def insert_payment(
+    tx: Tx,
+    *,
+    item: Row[Any],
+    payer: str,
+    decision: PayerDecision,
+    adjustments: Sequence[Adjustment],
+    prior_client_responsibility: int,
+    entry_id: str | None,
+    era_import_id: str | None,
+    trace: str | None,
+) -> str:
+    payment_id = new_id("ins")
+    tx.conn.execute(
+        _INSERT_PAYMENT,
+        [
+            {
+                "id": payment_id,
+                "practice_id": tx.practice_id,
+                "client_id": item.client_id,
+                "bill_id": item.bill_id,
+                "item_id": item.id,
+                "payer": payer,
+                "claim_ref": item.claim_ref,
+                "paid": decision.paid,
+                "patient_responsibility": decision.patient_responsibility,
+                "contractual": decision.contractual,
+                "other_adjusted": decision.other_adjusted,
+                "prior_client_responsibility": prior_client_responsibility,
+                "adjustments": json.dumps([[a.group, a.reason, a.amount] for a in adjustments]),
+                "era_import_id": era_import_id,
+                "trace": trace,
+                "status": "posted",
+                "entry_id": entry_id,
+                "created_at": tx.now,
+            }
+        ],
+    )
+    return payment_id
+
+
+def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
+    tx.conn.execute(
+        update(insurance_payments)
+        .where(insurance_payments.c.id == payment_id)
+        .values(status="reversed", reversed_at=tx.now, reversal_entry_id=entry_id)
+    )
+
+
+def bill_payment_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
+    return list(
+        tx.conn.execute(
+            select(insurance_payments)
+            .where(insurance_payments.c.bill_id == bill_id, insurance_payments.c.practice_id == tx.practice_id)
+            .order_by(insurance_payments.c.id)
+        )
+    )
+
+
+# 835 imports -------------------------------------------------------------------------------------
+
+
+def insert_import(
+    tx: Tx,
+    *,
+    payer_id: str,
+    payer_name: str,
+    trace: str,
+    file_sha256: str,
+    payment_total: int,
+    check_date: dt.date | None,
+) -> str:
+    import_id = new_id("era")
+    tx.conn.execute(
+        insert(era_imports),
+        [
+            {
+                "id": import_id,
+                "practice_id": tx.practice_id,
+                "user_id": tx.ctx.user_id,
+                "payer_id": payer_id,
+                "payer_name": payer_name,
+                "trace": trace,
+                "file_sha256": file_sha256,
+                "payment_total": payment_total,
+                "check_date": check_date,
+                "report": "{}",
+                "created_at": tx.now,
+            }
+        ],
+    )
+    return import_id
+
+
+def save_report(tx: Tx, import_id: str, report_json: str) -> None:
+    tx.conn.execute(update(era_imports).where(era_imports.c.id == import_id).values(report=report_json))
+
+
+def get_import_row(tx: Tx, import_id: str) -> Row[Any]:
+    row = tx.conn.execute(
+        select(era_imports).where(era_imports.c.id == import_id, era_imports.c.practice_id == tx.practice_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No 835 import {import_id!r} in this practice.")
+    return row
+
+
+def claim_already_posted(tx: Tx, *, payer_id: str, trace: str, claim_key: str) -> str | None:
+    """The bill a claim of this payment was posted to before, if it was (a re-imported file)."""
+    params = {"practice_id": tx.practice_id, "payer_id": payer_id, "trace": trace, "claim_key": claim_key}
+    return tx.conn.execute(_ALREADY_POSTED, params).scalar()
+
+
+def insert_era_claim(
+    tx: Tx,
+    *,
+    import_id: str,
+    payer_id: str,
+    trace: str,
+    claim_key: str,
+    claim_ref: str,
+    bill_id: str,
+    insurance_payment_id: str | None,
+) -> None:
+    """The idempotency key of a posted claim; a concurrent twin import fails here on the unique key."""
+    tx.conn.execute(
+        _INSERT_ERA_CLAIM,
+        [
+            {
+                "id": new_id("erc"),
+                "practice_id": tx.practice_id,
+                "era_import_id": import_id,
+                "payer_id": payer_id,
+                "trace": trace,
+                "claim_key": claim_key,
+                "claim_ref": claim_ref,
+                "bill_id": bill_id,
+                "insurance_payment_id": insurance_payment_id,
+                "created_at": tx.now,
+            }
+        ],
+    )

@@ -1,0 +1,119 @@
+"""HTTP: a payer's decision posted by hand on a bill item, and 835 (ERA) files uploaded for import."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from clientledger.api.deps import Reader, RequestContext, Writer, read
+from clientledger.api.errors import declare
+from clientledger.api.idempotency import REPLAY_HEADER, Idem, IdempotencyRequest, execute
+from clientledger.errors import IdempotencyKeyReused, ValidationFailed
+from clientledger.insurance import service
+from clientledger.insurance.importer import file_sha256, get_era_import, import_era
+from clientledger.insurance.schemas import EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
+from clientledger.models import idempotency_keys
+
+router = APIRouter(tags=["insurance"])
+
+MAX_835_BYTES = 50 * 1024 * 1024  # a 10,000-claim remittance is under 2 MB
+
+
+@router.post(
+    "/bills/{bill_id}/insurance-payments",
+    response_model=InsurancePaymentResult,
+    responses=declare(403, 404, 409),
+)
+def post_insurance_payment(bill_id: str, data: InsurancePaymentCreate, rc: Writer, idem: Idem) -> Response:
+    """A payer's decision on one item (an EOB posted by hand; rule 5). The item's client
+    responsibility becomes `patient_responsibility`; client money paid beyond it leaves the bill
+    (client_credit lines back to their lots first, then card/cash/check lines, newest first, into
+    `insurance_adjustment` lots, listed in `credits_created`); a rise is owed, and met from credit
+    on bills made with `apply_available_credit`. `paid + patient_responsibility` + the non-PR
+    adjustments must equal the item's fee (422 otherwise). A later payment from the same payer
+    replaces the earlier one; another payer's is 409."""
+    return execute(
+        rc,
+        idem,
+        status_code=200,
+        use_case=lambda tx, _: service.post_insurance_payment(tx, bill_id=bill_id, data=data),
+    )
+
+
+@router.post("/era-imports", status_code=201, response_model=EraImportRead, responses=declare(403, 409))
+def create_era_import(
+    request: Request,
+    rc: Writer,
+    file: Annotated[UploadFile, File(description="An X12 835 remittance (ERA)")],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Retry-safe key: the same key and file replay the first report; a different file is 409.",
+        ),
+    ] = None,
+) -> Response:
+    """Import an 835: each claim (CLP) matched to a session by `claim_ref` and posted on its own;
+    a claim that does not match or does not balance is reported and posts nothing, while the rest
+    of the file posts. Re-importing a file posts nothing new (claims report `duplicate`). A file that
+    is not a valid 835 is 422 `validation_error` and posts nothing."""
+    if file.size is not None and file.size > MAX_835_BYTES:
+        raise ValidationFailed(f"The file is larger than {MAX_835_BYTES // (1024 * 1024)} MB; split the remittance.")
+    # The key covers the file's content, not the multipart body: a retry re-encodes the upload with
+    # a new boundary, and must still replay.
+    content = file_sha256(file.file)
+    idem = IdempotencyRequest(
+        key=idempotency_key,
+        request_hash=hashlib.sha256(f"POST\n{request.url.path}\n{content}".encode()).hexdigest(),
+    )
+    if idem.key is not None:
+        stored = _stored_answer(rc, idem)
+        if stored is not None:
+            return stored
+    # The import commits claim by claim, so it cannot run inside the key's transaction: it runs
+    # first, and the key then records its report (a racing twin gets duplicates, then the replay).
+    report = import_era(rc.db, rc.ctx, file.file)
+    return execute(rc, idem, status_code=201, use_case=lambda tx, _: _Serialised(body=report.json))
+
+
+@router.get("/era-imports/{import_id}", response_model=EraImportRead, responses=declare(404))
+def read_era_import(import_id: str, rc: Reader) -> EraImportRead:
+    """An earlier import's report, as it was first answered."""
+    return read(rc, lambda tx: get_era_import(tx, import_id=import_id))
+
+
+class _Serialised(BaseModel):
+    """An answer already in JSON: a report of thousands of claims is written once, not rebuilt as models."""
+
+    body: str
+
+    def model_dump_json(self, **_: Any) -> str:  # type: ignore[override]
+        return self.body
+
+
+def _stored_answer(rc: RequestContext, idem: IdempotencyRequest) -> Response | None:
+    """The first answer under this key (replayed), 409 if the key was used for another request."""
+    with rc.db.transaction(rc.ctx, write=False) as tx:
+        row = tx.conn.execute(
+            select(
+                idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.response_body
+            ).where(idempotency_keys.c.practice_id == tx.practice_id, idempotency_keys.c.key == idem.key)
+        ).first()
+    if row is None or row.status_code == 0:
+        return None
+    if row.request_hash != idem.request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request (method, path or body)."
+        )
+    return Response(
+        content=row.response_body,
+        status_code=row.status_code,
+        media_type="application/json",
+        headers={REPLAY_HEADER: "true"},
+    )

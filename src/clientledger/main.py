@@ -1,0 +1,108 @@
+"""``create_app()``: the HTTP API under ``/api/v1`` (``clientledger serve`` runs it under uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import select
+
+from clientledger import __version__, web
+from clientledger.api.deps import RequestIdMiddleware
+from clientledger.api.errors import install_error_handlers
+from clientledger.appointments.router import router as appointments_router
+from clientledger.audit.router import router as audit_router
+from clientledger.auth.router import router as auth_router
+from clientledger.billing.router import router as billing_router
+from clientledger.clients.router import router as clients_router
+from clientledger.config import Settings
+from clientledger.credits.router import router as credits_router
+from clientledger.db import Ctx, Database
+from clientledger.insurance.router import router as insurance_router
+from clientledger.models import practices
+from clientledger.payments.processors import PaymentProcessor
+from clientledger.payments.router import router as payments_router
+from clientledger.payments.settlement import recover_pending_refunds
+from clientledger.practices.router import router as practices_router
+from clientledger.reports.router import router as reports_router
+
+log = logging.getLogger("clientledger")
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """Billing and client-credit ledger for therapy practices.
+
+Money is integer cents (`"amount": 3000` is $30.00); a float, a string or a negative amount is 422
+`validation_error`. Every error is `{"error": {"code", "message"}}`. Authenticate with
+`Authorization: Bearer <token>` from `POST /api/v1/auth/tokens`. Money POST/DELETE requests accept
+an `Idempotency-Key` header: a retry with the same key and body replays the first answer.
+"""
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=dict[str, str])
+    async def healthz() -> dict[str, str]:
+        """Liveness: answers without touching the database, so it is up within a second of start."""
+        return {"status": "ok"}
+
+    return router
+
+
+def create_app(database_url: str | None = None, *, processor: PaymentProcessor | None = None) -> FastAPI:
+    """The API on ``database_url`` (default: ``CLIENTLEDGER_DATABASE_URL``, then ``./clientledger.db``).
+
+    The schema must already be migrated (``clientledger serve`` and ``init`` do it once, before
+    any worker starts). Card refunds that a crash left pending are sent again at start-up.
+    """
+    settings = Settings.from_env(database_url)
+    db = Database(settings.database_url, processor=processor)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.db = db
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        health_router(),
+        auth_router,
+        practices_router,
+        clients_router,
+        appointments_router,
+        billing_router,
+        payments_router,
+        credits_router,
+        insurance_router,
+        reports_router,
+        audit_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    web.install(app)
+    _recover_pending_refunds(db)
+    return app
+
+
+def _recover_pending_refunds(db: Database) -> None:
+    """A crash between a card refund's commit and its settlement leaves it pending: settle it now.
+
+    Every worker does this; the processor's idempotency key (the refund id) makes repeats harmless.
+    """
+    try:
+        with db.transaction(Ctx(practice_id=""), write=False) as tx:
+            ids = list(tx.conn.execute(select(practices.c.id)).scalars())
+        done = recover_pending_refunds(db, ids)
+    except Exception:
+        log.exception("could not recover pending card refunds at start-up")
+        return
+    if done:
+        log.info("settled %d card refunds left pending", done)

@@ -1,0 +1,142 @@
+"""Rule 5: what a payer's decision on a claim does to a bill item's split between client and payer.
+
+A payer answers a claim with what it pays, what the patient owes (the PR adjustments) and why it
+does not pay the rest (CO contractual write-downs, OA/PI/CR other adjustments). Those numbers must
+add up to the fee billed; when they do not, the decision is refused rather than guessed at
+(``ClaimUnbalanced``), because posting it would leave money nobody can explain.
+
+The item's client responsibility becomes the patient responsibility. When that falls, what the
+client paid beyond it is released (``rules.freeing``, rule 5's order); when it rises, the client
+owes the rise and, on a bill that auto-applies credit, ``min(credit, rise, balance due)`` is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clientledger.errors import ValidationFailed
+from clientledger.rules.credit import credit_to_apply
+from clientledger.rules.freeing import excess_paid
+
+CLAIM_REF_MAX = 20
+_CLAIM_REF = re.compile(rf"[A-Z0-9-]{{1,{CLAIM_REF_MAX}}}")
+
+PATIENT = "PR"
+CONTRACTUAL = "CO"
+OTHER = frozenset({"OA", "PI", "CR"})
+GROUPS = frozenset({PATIENT, CONTRACTUAL, *OTHER})
+
+
+class ClaimUnbalanced(ValidationFailed):
+    """The payer's numbers contradict each other or the billed fee; nothing is posted."""
+
+
+def check_claim_ref(claim_ref: str) -> str:
+    """A patient control number a payer will echo back unchanged: <= 20 of A-Z, 0-9 and '-'."""
+    if not _CLAIM_REF.fullmatch(claim_ref):
+        raise ValidationFailed(f"claim_ref {claim_ref!r} must be 1 to {CLAIM_REF_MAX} characters of A-Z, 0-9 and '-'.")
+    return claim_ref
+
+
+def claim_ref_for(item_id: str) -> str:
+    """The claim_ref given to a newly billed insured session: ``CLM-`` and 12 random id characters.
+
+    Taken from the random tail of the item's id (60 bits) rather than a per-practice counter, so
+    concurrent bills never contend for one sequence row; a collision is ~1 in 10^6 at a million
+    claims per practice, and the unique key refuses it rather than mixing two claims up.
+    """
+    return check_claim_ref(f"CLM-{item_id[-12:].upper()}")
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    group: str
+    reason: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class PayerDecision:
+    """A payer's answer on one item, reduced to what the ledger posts."""
+
+    paid: int
+    patient_responsibility: int
+    contractual: int
+    other_adjusted: int
+
+    @property
+    def settled(self) -> int:
+        """What leaves ``ar:insurance``: paid plus written off."""
+        return self.paid + self.contractual + self.other_adjusted
+
+
+def decide(*, fee: int, paid: int, patient_responsibility: int, adjustments: Sequence[Adjustment]) -> PayerDecision:
+    """Check a payer's numbers against the fee billed and sort the adjustments by account.
+
+    PR adjustments, when given, are the detail of ``patient_responsibility`` and must add up to it;
+    they post nothing themselves (the client's share is the responsibility move).
+    """
+    unknown = sorted({a.group for a in adjustments} - GROUPS)
+    if unknown:
+        raise ValidationFailed(f"Adjustment groups must be CO, PR, OA, PI or CR, not {', '.join(unknown)}.")
+    if paid < 0 or patient_responsibility < 0:
+        raise ClaimUnbalanced(
+            f"A payment cannot pay {paid} cents or leave the patient {patient_responsibility} cents; "
+            "a payer takes money back with a reversal (CLP02 22)."
+        )
+    pr = [a.amount for a in adjustments if a.group == PATIENT]
+    if pr and sum(pr) != patient_responsibility:
+        raise ClaimUnbalanced(
+            f"The PR adjustments add up to {sum(pr)} cents but the patient responsibility is "
+            f"{patient_responsibility} cents."
+        )
+    decision = PayerDecision(
+        paid=paid,
+        patient_responsibility=patient_responsibility,
+        contractual=sum(a.amount for a in adjustments if a.group == CONTRACTUAL),
+        other_adjusted=sum(a.amount for a in adjustments if a.group in OTHER),
+    )
+    total = decision.settled + patient_responsibility
+    if total != fee:
+        raise ClaimUnbalanced(
+            f"Paid {paid} cents + patient responsibility {patient_responsibility} cents + adjustments "
+            f"{decision.contractual + decision.other_adjusted} cents = {total} cents, but the session was billed "
+            f"at {fee} cents."
+        )
+    if patient_responsibility > fee:
+        raise ClaimUnbalanced(
+            f"The patient responsibility of {patient_responsibility} cents exceeds the fee of {fee} cents."
+        )
+    return decision
+
+
+@dataclass(frozen=True)
+class ClientSide:
+    """How the client's side of the bill follows a change of the item's client responsibility."""
+
+    move: int  # signed change of the item's (and bill's) client responsibility
+    release: int  # client money to take off the bill (rule 5's order)
+    apply_credit: int  # credit to apply as a new client_credit line (rule 2's rise)
+
+
+def client_side(
+    *,
+    item_responsibility: int,
+    target: int,
+    bill_responsibility: int,
+    bill_paid: int,
+    bill_due: int,
+    credit_balance: int,
+    auto_apply: bool,
+) -> ClientSide:
+    """A fall frees what was paid beyond the new responsibility; a rise may be met from credit."""
+    move = target - item_responsibility
+    if move < 0:
+        release = excess_paid(client_paid=bill_paid, client_responsibility=bill_responsibility + move)
+        return ClientSide(move=move, release=release, apply_credit=0)
+    if move > 0 and auto_apply:
+        amount = credit_to_apply(credit_balance=credit_balance, balance_due=bill_due + move, rise=move)
+        return ClientSide(move=move, release=0, apply_credit=amount)
+    return ClientSide(move=move, release=0, apply_credit=0)
