@@ -124,9 +124,7 @@ def main() -> None:
         upgrade(db)
         rate = service_rate(db, N)
         db.dispose()
-    print(
-        f"SQLite (WAL, synchronous=FULL): service {rate:8.0f} ops/s | raw floor {floor:8.0f} tx/s | ratio {rate / floor:.2f}"
-    )
+    _report("SQLite (WAL, synchronous=FULL)", rate, floor)
     try:
         url, drop = _postgres_schema_url(PG_URL)
     except Exception as exc:  # PostgreSQL is optional for a laptop run
@@ -140,9 +138,7 @@ def main() -> None:
         db.dispose()
     finally:
         drop()
-    print(
-        f"PostgreSQL:                     service {rate:8.0f} ops/s | raw floor {floor:8.0f} tx/s | ratio {rate / floor:.2f}"
-    )
+    _report("PostgreSQL", rate, floor)
 
 
 if __name__ == "__main__":

@@ -128,9 +128,7 @@ def test_simulator_accepts_stripes_test_payment_method_ids() -> None:
 
     assert processor.charge(amount=500, card_number="pm_card_visa", idempotency_key="k").card_last4 == "4242"
     with pytest.raises(CardDeclined, match="insufficient funds"):
-        processor.charge(
-            amount=500, card_number="pm_card_visa_chargeDeclinedInsufficientFunds", idempotency_key="k"
-        )
+        processor.charge(amount=500, card_number="pm_card_visa_chargeDeclinedInsufficientFunds", idempotency_key="k")
     with pytest.raises(CardDeclined, match="incorrect"):
         processor.charge(amount=500, card_number="pm_unknown", idempotency_key="k")
 
@@ -147,13 +145,8 @@ def test_simulator_replays_the_same_charge_for_the_same_key(key: str, amount: in
 def test_simulator_gives_different_keys_different_ids() -> None:
     processor = SimulatedProcessor()
 
-    charges = {
-        processor.charge(amount=100, card_number=None, idempotency_key=f"k{i}").charge_id for i in range(50)
-    }
-    refunds = {
-        processor.refund(charge_id="ch_sim_x", amount=100, idempotency_key=f"k{i}").refund_id
-        for i in range(50)
-    }
+    charges = {processor.charge(amount=100, card_number=None, idempotency_key=f"k{i}").charge_id for i in range(50)}
+    refunds = {processor.refund(charge_id="ch_sim_x", amount=100, idempotency_key=f"k{i}").refund_id for i in range(50)}
 
     assert len(charges) == 50
     assert len(refunds) == 50
@@ -166,10 +159,7 @@ def test_simulator_refund_is_deterministic_and_keeps_the_charge_id() -> None:
     refund = processor.refund(charge_id=charge.charge_id, amount=2500, idempotency_key="refund-r1")
 
     assert refund == Refund(refund_id="re_sim_" + sha24("refund-r1"), charge_id=charge.charge_id, amount=2500)
-    assert (
-        SimulatedProcessor().refund(charge_id=charge.charge_id, amount=2500, idempotency_key="refund-r1")
-        == refund
-    )
+    assert SimulatedProcessor().refund(charge_id=charge.charge_id, amount=2500, idempotency_key="refund-r1") == refund
 
 
 @pytest.mark.parametrize("amount", [0, -1, -15000, True, 10.0, "100", None])
@@ -198,9 +188,7 @@ def test_simulator_satisfies_the_processor_interface() -> None:
     assert processor.name == "simulated"
 
 
-@pytest.mark.parametrize(
-    ("digits", "valid"), [(VISA, True), ("378282246310005", True), ("4242424242424241", False)]
-)
+@pytest.mark.parametrize(("digits", "valid"), [(VISA, True), ("378282246310005", True), ("4242424242424241", False)])
 def test_luhn_check(digits: str, valid: bool) -> None:
     assert luhn_valid(digits) is valid
 
@@ -381,9 +369,7 @@ def test_stripe_charge_creates_and_confirms_a_payment_intent() -> None:
         ("pm_1SavedByStripeJs", "pm_1SavedByStripeJs"),
     ],
 )
-def test_stripe_sends_test_numbers_as_stripes_test_payment_methods(
-    card_number: str, payment_method: str
-) -> None:
+def test_stripe_sends_test_numbers_as_stripes_test_payment_methods(card_number: str, payment_method: str) -> None:
     processor, http = stripe_processor([payment_intent()])
 
     processor.charge(amount=100, card_number=card_number, idempotency_key="k")
@@ -440,15 +426,11 @@ def test_stripe_api_errors_become_processor_unavailable(answer: Answer) -> None:
     ("answer", "message"),
     [
         (
-            stripe_error(
-                400, "invalid_request_error", "Amount must be at least $0.50 usd", code="amount_too_small"
-            ),
+            stripe_error(400, "invalid_request_error", "Amount must be at least $0.50 usd", code="amount_too_small"),
             r"Amount must be at least \$0\.50 usd",
         ),
         (
-            stripe_error(
-                404, "invalid_request_error", "No such PaymentMethod: 'pm_gone'", code="resource_missing"
-            ),
+            stripe_error(404, "invalid_request_error", "No such PaymentMethod: 'pm_gone'", code="resource_missing"),
             "No such PaymentMethod",
         ),
         (

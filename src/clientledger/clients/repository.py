@@ -10,7 +10,6 @@ from clientledger.db import Tx
 from clientledger.errors import NotFound
 from clientledger.models import clients
 
-
 _CLIENT = select(clients).where(
     clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id")
 )

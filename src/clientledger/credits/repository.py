@@ -13,7 +13,6 @@ from clientledger.journal.accounts import CLIENT_CREDIT
 from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
 from clientledger.rules.credit import Draw, LotBalance
 
-
 _OPEN_LOTS = (
     select(credit_lots.c.id, credit_lots.c.remaining)
     .where(
