@@ -11,13 +11,16 @@ from clientledger.db import Tx
 from clientledger.ids import new_id
 from clientledger.models import audit_events, audit_objects
 
+_INSERT_AUDIT_EVENTS = insert(audit_events)
+_INSERT_AUDIT_OBJECTS = insert(audit_objects)
+
 
 def record_event(tx: Tx, *, action: str, object_ids: list[str | None], detail: dict[str, Any] | None = None) -> str:
     """Write one audit event naming the acting user and the objects it touched."""
     ids = list(dict.fromkeys(i for i in object_ids if i))
     event_id = new_id("ev")
     tx.conn.execute(
-        insert(audit_events),
+        _INSERT_AUDIT_EVENTS,
         [
             {
                 "id": event_id,
@@ -33,7 +36,7 @@ def record_event(tx: Tx, *, action: str, object_ids: list[str | None], detail: d
     )
     if ids:
         tx.conn.execute(
-            insert(audit_objects), [{"event_id": event_id, "object_id": i, "practice_id": tx.practice_id} for i in ids]
+            _INSERT_AUDIT_OBJECTS, [{"event_id": event_id, "object_id": i, "practice_id": tx.practice_id} for i in ids]
         )
     return event_id
 

@@ -12,6 +12,8 @@ from clientledger.ids import new_id
 from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
 from clientledger.rules.freeing import PaidLine
 
+_INSERT_BILL_LINES = insert(bill_lines)
+
 _BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
 
 
@@ -91,7 +93,7 @@ def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = Non
     """A new line starts at ``amount = 0``; the journal entry that pays with it raises it."""
     line_id = new_id("ln")
     tx.conn.execute(
-        insert(bill_lines),
+        _INSERT_BILL_LINES,
         [
             dict(
                 id=line_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from clientledger.audit.service import record_event
 from clientledger.billing.moves import apply_credit, move_to_credit, shrink_credit_line
@@ -39,6 +39,19 @@ from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund
 
+_INSERT_BILLS = insert(bills)
+_INSERT_BILL_ITEMS = insert(bill_items)
+_AUTO_APPLY = select(practices.c.auto_apply_credit).where(practices.c.id == bindparam("practice_id"))
+_APPOINTMENTS_TO_BILL = (
+    select(appointments, bill_items.c.id.label("item_id"))
+    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .where(
+        appointments.c.id.in_(bindparam("ids", expanding=True)),
+        appointments.c.practice_id == bindparam("practice_id"),
+    )
+)
+
+
 CANCELED = ("canceled", "late_canceled", "no_show")
 
 
@@ -55,15 +68,9 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     client = lock_client(tx, data.client_id)
     apply = data.apply_available_credit
     if apply is None:
-        apply = bool(
-            tx.conn.execute(select(practices.c.auto_apply_credit).where(practices.c.id == tx.practice_id)).scalar()
-        )
+        apply = bool(tx.conn.execute(_AUTO_APPLY, {"practice_id": tx.practice_id}).scalar())
     wanted = list(dict.fromkeys(data.appointment_ids))
-    appts = tx.conn.execute(
-        select(appointments, bill_items.c.id.label("item_id"))
-        .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-        .where(appointments.c.id.in_(wanted), appointments.c.practice_id == tx.practice_id)
-    ).all()
+    appts = tx.conn.execute(_APPOINTMENTS_TO_BILL, {"ids": wanted, "practice_id": tx.practice_id}).all()
     found = {a.id: a for a in appts}
     for appt_id in wanted:
         appt = found.get(appt_id)
@@ -73,7 +80,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
     tx.conn.execute(
-        insert(bills),
+        _INSERT_BILLS,
         [
             dict(
                 id=bill_id,
@@ -122,7 +129,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             dr(AR_INSURANCE, insurance_share, bill_id=bill_id, item_id=item_id),
             cr(REVENUE, fee, bill_id=bill_id, item_id=item_id),
         ]
-    tx.conn.execute(insert(bill_items), items)
+    tx.conn.execute(_INSERT_BILL_ITEMS, items)
     if apply:
         amount = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed)
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=amount)[1]

@@ -13,6 +13,8 @@ from clientledger.journal.accounts import CLIENT_CREDIT
 from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
 from clientledger.rules.credit import Draw, LotBalance
 
+_INSERT_CREDIT_LOTS = insert(credit_lots)
+
 _OPEN_LOTS = (
     select(credit_lots.c.id, credit_lots.c.remaining)
     .where(
@@ -46,7 +48,7 @@ def insert_lot(
     """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
     lot_id = new_id("lot")
     tx.conn.execute(
-        insert(credit_lots),
+        _INSERT_CREDIT_LOTS,
         [
             dict(
                 id=lot_id,

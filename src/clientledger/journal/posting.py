@@ -12,6 +12,9 @@ from clientledger.ids import new_id
 from clientledger.journal.accounts import ACCOUNTS
 from clientledger.models import journal_entries, postings
 
+_INSERT_JOURNAL_ENTRIES = insert(journal_entries)
+_INSERT_POSTINGS = insert(postings)
+
 
 class UnbalancedEntry(ClientLedgerError):
     """A bug, never user input: services build entries from rules that always balance."""
@@ -61,7 +64,7 @@ def post_entry(
         raise UnbalancedEntry(f"unknown accounts {sorted(unknown)} in {kind!r}")
     entry_id = new_id("je")
     tx.conn.execute(
-        insert(journal_entries),
+        _INSERT_JOURNAL_ENTRIES,
         [
             {
                 "id": entry_id,
@@ -78,7 +81,7 @@ def post_entry(
         ],
     )
     tx.conn.execute(
-        insert(postings),
+        _INSERT_POSTINGS,
         [
             {
                 "practice_id": tx.practice_id,

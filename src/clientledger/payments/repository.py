@@ -12,6 +12,9 @@ from clientledger.ids import new_id
 from clientledger.models import bill_lines, payments, refunds
 from clientledger.payments.processors.base import Charge
 
+_INSERT_PAYMENTS = insert(payments)
+_INSERT_REFUNDS = insert(refunds)
+
 
 def insert_payment(
     tx: Tx,
@@ -26,7 +29,7 @@ def insert_payment(
 ) -> str:
     payment_id = new_id("pay")
     tx.conn.execute(
-        insert(payments),
+        _INSERT_PAYMENTS,
         [
             dict(
                 id=payment_id,
@@ -78,9 +81,10 @@ def insert_refund(
     reason: str | None,
     allocation: str,
 ) -> str:
+
     refund_id = new_id("rf")
     tx.conn.execute(
-        insert(refunds),
+        _INSERT_REFUNDS,
         [
             dict(
                 id=refund_id,
