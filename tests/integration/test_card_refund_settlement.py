@@ -1,0 +1,83 @@
+"""Card refunds: recorded pending, sent to the processor after commit, settled; never lost or doubled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clientledger.db import Database
+from clientledger.errors import CardDeclined, ProcessorUnavailable
+from clientledger.ledger import Ledger
+from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
+from clientledger.payments.settlement import recover_pending_refunds
+from tests.conftest import new_practice
+
+
+@dataclass
+class FlakyProcessor:
+    """The simulator, except that refunds fail the way a real processor's can."""
+
+    name: str = "simulated"
+    refund_outcome: str = "ok"  # ok | outage | refused
+    refund_calls: list[str] = field(default_factory=list)
+    inner: SimulatedProcessor = field(default_factory=SimulatedProcessor)
+
+    def charge(self, *, amount: int, card_number: str | None, idempotency_key: str, description: str = "") -> Charge:
+        return self.inner.charge(amount=amount, card_number=card_number, idempotency_key=idempotency_key)
+
+    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
+        self.refund_calls.append(idempotency_key)
+        if self.refund_outcome == "outage":
+            raise ProcessorUnavailable("The payment processor could not be reached.")
+        if self.refund_outcome == "refused":
+            raise CardDeclined("The refund was refused by the card network.")
+        return self.inner.refund(charge_id=charge_id, amount=amount, idempotency_key=idempotency_key)
+
+
+def _ledger(database_url: str, processor: FlakyProcessor) -> Ledger:
+    db = Database(database_url, processor=processor)
+    from clientledger.migrate import upgrade
+
+    upgrade(db)
+    return Ledger(db, new_practice(db))
+
+
+def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(database_url: str) -> None:
+    processor = FlakyProcessor(refund_outcome="outage")
+    ledger = _ledger(database_url, processor)
+    client = ledger.client()
+    payment = ledger.prepay(client.id, "card", 10000)
+
+    refund = ledger.refund(payment.id, 4000)
+
+    assert refund.status == "pending"
+    assert ledger.get_client(client.id).credit_balance == 6000  # reserved: it cannot be spent twice
+    assert ledger.verify() == []
+    processor.refund_outcome = "ok"
+    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id]) == 1
+    settled = ledger.get_payment(payment.id).refunds[0]
+    assert (settled.status, settled.amount) == ("settled", 4000)
+    assert processor.refund_calls == [f"refund-{refund.id}", f"refund-{refund.id}"]  # same key: no double refund
+    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id]) == 0
+    assert ledger.verify() == []
+    ledger.db.dispose()
+
+
+def test_a_refused_refund_puts_the_money_back_where_it_came_from(database_url: str) -> None:
+    processor = FlakyProcessor(refund_outcome="refused")
+    ledger = _ledger(database_url, processor)
+    client = ledger.client()
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
+    line = ledger.pay(bill.id, "card", 20000)  # 5000 to credit
+
+    refund = ledger.refund(line.payment_id or "", 8000)  # 5000 from credit, 3000 from the bill
+
+    assert refund.status == "failed"
+    payment = ledger.get_payment(line.payment_id or "")
+    assert payment.refunded == 0
+    assert ledger.get_client(client.id).credit_balance == 5000
+    after = ledger.get_bill(bill.id)
+    assert (after.status, after.balance_due, after.lines[0].amount) == ("paid", 0, 15000)
+    kinds = [e["kind"] for e in ledger.entries()]
+    assert kinds[-2:] == ["refund", "refund_failed"]
+    assert ledger.verify() == []
+    ledger.db.dispose()
