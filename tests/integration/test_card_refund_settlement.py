@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from clientledger.db import Database
 from clientledger.errors import CardDeclined, ProcessorUnavailable
 from clientledger.ledger import Ledger
+from clientledger.migrate import upgrade
 from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
 from clientledger.payments.settlement import recover_pending_refunds
 from tests.conftest import new_practice
@@ -35,8 +36,6 @@ class FlakyProcessor:
 
 def _ledger(database_url: str, processor: FlakyProcessor) -> Ledger:
     db = Database(database_url, processor=processor)
-    from clientledger.migrate import upgrade
-
     upgrade(db)
     return Ledger(db, new_practice(db))
 
