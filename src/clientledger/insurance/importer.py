@@ -1,11 +1,12 @@
 """Posting an 835 remittance: every claim on its own, none half-posted, a damaged file not at all.
 
 Two passes over one parse. The file is read once with ``era835.open_835`` (streaming: one claim
-loop in memory at a time), and each parsed claim is pickled to a temporary file. Envelope damage
-at the end of a file (a wrong SE count, a missing IEA) is only known after the last claim, so
-nothing is posted until the whole file has been read and found sound; then the spooled claims are
-posted. Memory stays flat in the number of claims (the spool is on disk), a malformed file posts
-nothing, and one bad claim never holds up the rest.
+loop in memory at a time), and the parsed claims are pickled to a temporary file, ``SPOOL_CHUNK``
+to a pickle (a pickle per claim repeated every class reference). Envelope damage at the end of a
+file (a wrong SE count, a missing IEA) is only known after the last claim, so nothing is posted
+until the whole file has been read and found sound; then the spooled claims are posted. Memory
+stays flat in the number of claims (the spool is on disk), a malformed file posts nothing, and one
+bad claim never holds up the rest.
 
 Each claim is its own unit: every check that can refuse it (match, balance, payer, session) runs
 before its first write (``service.plan_decision``), so a refused claim writes nothing, and a
@@ -14,6 +15,10 @@ committed in groups of ``CLAIMS_PER_COMMIT``: a commit costs an fsync, which wit
 ``synchronous=FULL`` took as long as parsing a claim. If a group's transaction fails as a whole
 (a PostgreSQL deadlock between two imports, a racing twin upload winning a key), the group is
 posted again one transaction per claim, so one claim's trouble never takes another with it.
+
+A group reads what its claims need in three statements (their clients, locked on PostgreSQL in id
+order; their items; which of their keys were posted before) and writes the rows nothing in it reads
+back (items' insurance columns, insurance payments, keys) one statement per table at its end.
 
 Per claim: CLP01 finds the item by ``claim_ref``; the claim must balance (charge = paid + every
 CAS amount), its CLP05 must equal its PR adjustments (claim and line level) and its charge must be
@@ -53,6 +58,9 @@ from clientledger.rules.insurance import Adjustment, ClaimUnbalanced
 #: 1 gives one transaction per claim. Either way a claim posts whole or not at all.
 CLAIMS_PER_COMMIT = 50
 
+#: Claims to one pickle in the spool (the few kilobytes held while reading).
+SPOOL_CHUNK = 50
+
 #: ``progress(phase, done, total)``: phase ``"reading"`` (total unknown) then ``"posting"``.
 Progress = Callable[[str, int, int | None], None]
 
@@ -73,8 +81,16 @@ class _Spool:
 
     def __iter__(self) -> Iterator[tuple[ClaimPayment, str]]:
         self.file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self.file)  # our own spool, written moments ago by _read
+        left = self.count
+        while left:
+            chunk: list[tuple[ClaimPayment, str]] = pickle.load(self.file)  # our own spool, written by _read
+            left -= len(chunk)
+            yield from chunk
+
+    def write(self, chunk: list[tuple[ClaimPayment, str]]) -> None:
+        if chunk:
+            pickle.dump(chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.count += len(chunk)
 
 
 def import_era(
@@ -149,13 +165,17 @@ def _read(source: Source, spool_file: IO[bytes], progress: Progress) -> _Spool:
     with open_835(source) as reader:
         spool = _Spool(file=spool_file, header=reader.header)
         progress("reading", 0, None)
+        chunk: list[tuple[ClaimPayment, str]] = []
         for claim in reader.claims():
             occurrences[(claim.claim_ref, claim.status_code)] += 1
             key = f"{claim.claim_ref}#{claim.status_code[:3]}#{occurrences[(claim.claim_ref, claim.status_code)]}"
-            pickle.dump((claim, key), spool_file, protocol=pickle.HIGHEST_PROTOCOL)
-            spool.count += 1
+            chunk.append((claim, key))
+            if len(chunk) == SPOOL_CHUNK:
+                spool.write(chunk)
+                chunk = []
             spool.paid_total += claim.paid
-            progress("reading", spool.count, None)
+            progress("reading", spool.count + len(chunk), None)
+        spool.write(chunk)
         plb = sum(p.amount for p in reader.provider_adjustments)
         spool.warnings += reader.warnings
     if plb:
@@ -181,7 +201,7 @@ def _post_batch(
     """
     try:
         with db.transaction(ctx) as tx:
-            return [_post_claim(tx, header, claim, key, import_id) for claim, key in batch]
+            return _post_group(tx, header, batch, import_id)
     except IntegrityError:
         if len(batch) == 1:
             return [_duplicate_or_raise(db, ctx, header, *batch[0])]
@@ -189,6 +209,36 @@ def _post_batch(
         if len(batch) == 1:
             raise
     return [outcome for entry in batch for outcome in _post_batch(db, ctx, header, [entry], import_id)]
+
+
+def _post_group(
+    tx: Tx, header: RemittanceHeader, batch: list[tuple[ClaimPayment, str]], import_id: str
+) -> list[Outcome]:
+    """The group's claims in file order, on what three statements read for all of them at once.
+
+    The group's clients are locked first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises),
+    then their items and the group's keys are read, so what was read stays true until commit, except
+    what the group itself writes: a claim whose client an earlier claim of the group posted to is
+    read again, after the queued rows (``repo.Pending``) are written.
+    """
+    readable = [(claim, key) for claim, key in batch if not claim.has_problems]
+    if readable:
+        group = repo.claim_group(
+            tx,
+            claim_refs=sorted({claim.claim_ref for claim, _ in readable}),
+            payer_id=header.payer_id,
+            trace=header.trace_number,
+            claim_keys=[key for _, key in readable],
+        )
+    else:
+        group = repo.ClaimGroup({}, {}, {})
+    pending = repo.Pending()
+    written: set[str] = set()  # clients this group has posted to: their rows moved since the group read
+    outcomes = []
+    for claim, key in batch:
+        outcomes.append(_post_claim(tx, header, claim, key, import_id, group, pending, written))
+    pending.flush(tx)
+    return outcomes
 
 
 def _duplicate_or_raise(db: Database, ctx: Ctx, header: RemittanceHeader, claim: ClaimPayment, key: str) -> Outcome:
@@ -200,20 +250,37 @@ def _duplicate_or_raise(db: Database, ctx: Ctx, header: RemittanceHeader, claim:
     return _outcome(claim, "duplicate", "Already posted from this payment.", bill_id)
 
 
-def _post_claim(tx: Tx, header: RemittanceHeader, claim: ClaimPayment, key: str, import_id: str) -> Outcome:
+def _post_claim(
+    tx: Tx,
+    header: RemittanceHeader,
+    claim: ClaimPayment,
+    key: str,
+    import_id: str,
+    group: repo.ClaimGroup,
+    pending: repo.Pending,
+    written: set[str],
+) -> Outcome:
     """Refuse (``unmatched``/``unbalanced``) before writing anything, or post the claim and its key."""
     if claim.has_problems:
         return _outcome(claim, "unbalanced", "The claim could not be read: " + "; ".join(claim.problems[:3]))
     payer, trace = header.payer_id, header.trace_number
-    item = repo.claim_row(tx, claim_ref=claim.claim_ref, payer_id=payer, trace=trace, claim_key=key)
+    item = group.items.get(claim.claim_ref)
     if item is None:
         return _outcome(claim, "unmatched", f"No billed session has claim_ref {claim.claim_ref!r}.")
-    client = lock_client(tx, item.client_id)
-    if tx.dialect == "postgresql":  # read again under the lock (SQLite's BEGIN IMMEDIATE already serialises)
+    if item.client_id in written or item.client_id not in group.clients:
+        # An earlier claim of this group moved the client's rows (or, on PostgreSQL, the item got this
+        # claim_ref after the group locked its clients): read the item and its client again.
+        pending.flush(tx)
+        client = lock_client(tx, item.client_id)
         item = repo.claim_row(tx, claim_ref=claim.claim_ref, payer_id=payer, trace=trace, claim_key=key)
-        assert item is not None
-    if item.posted_bill_id is not None:
-        return _outcome(claim, "duplicate", "Already posted from this payment.", item.posted_bill_id)
+        if item is None or item.client_id != client.id:  # claim_ref moved meanwhile (PostgreSQL)
+            return _outcome(claim, "unmatched", f"No billed session has claim_ref {claim.claim_ref!r}.")
+        posted_bill_id = item.posted_bill_id
+    else:
+        client = group.clients[item.client_id]
+        posted_bill_id = group.posted.get(key)
+    if posted_bill_id is not None:
+        return _outcome(claim, "duplicate", "Already posted from this payment.", posted_bill_id)
     era = EraSource(import_id=import_id, trace=trace)
     try:
         _check_claim(claim, fee=item.fee)
@@ -240,7 +307,8 @@ def _post_claim(tx: Tx, header: RemittanceHeader, claim: ClaimPayment, key: str,
         return _outcome(claim, "unbalanced", exc.message, item.bill_id)
     except ClientLedgerError as exc:
         return _outcome(claim, "unmatched", exc.message, item.bill_id)
-    posted = carry_out(tx, plan)
+    written.add(item.client_id)
+    posted = carry_out(tx, plan, pending=pending)
     repo.insert_era_claim(
         tx,
         import_id=import_id,
@@ -250,6 +318,7 @@ def _post_claim(tx: Tx, header: RemittanceHeader, claim: ClaimPayment, key: str,
         claim_ref=claim.claim_ref,
         bill_id=item.bill_id,
         insurance_payment_id=posted.insurance_payment_id,
+        pending=pending,
     )
     return _outcome(claim, "posted", None, posted.bill_id, posted.credits)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, upda
 from clientledger.db import Tx
 from clientledger.errors import NotFound
 from clientledger.ids import new_id
-from clientledger.models import appointments, bill_items, bills, era_claims, era_imports, insurance_payments
+from clientledger.models import appointments, bill_items, bills, clients, era_claims, era_imports, insurance_payments
 from clientledger.rules.insurance import Adjustment, PayerDecision
 
 
@@ -66,6 +66,31 @@ _ALREADY_POSTED = select(era_claims.c.bill_id).where(
 _CLAIM = _ITEM.add_columns(_ALREADY_POSTED.scalar_subquery().label("posted_bill_id")).where(
     bill_items.c.practice_id == _p, bill_items.c.claim_ref == _k
 )
+# The importer's reads for a group of claims (one round trip each, whatever the group's size): the
+# clients their CLP01s name, locked in id order on PostgreSQL (two imports never wait on each other
+# in a cycle), then the items, then which of the group's keys were posted before.
+_refs: BindParameter[list[str]] = bindparam("refs", expanding=True)
+_CLIENTS_OF_REFS = (
+    select(clients)
+    .where(
+        clients.c.practice_id == _p,
+        clients.c.id.in_(
+            select(bills.c.client_id)
+            .join(bill_items, bill_items.c.bill_id == bills.c.id)
+            .where(bill_items.c.practice_id == _p, bill_items.c.claim_ref.in_(_refs))
+        ),
+    )
+    .order_by(clients.c.id)
+)
+# FOR NO KEY UPDATE, as ``clients.repository.lock_client``.
+_LOCK_CLIENTS_OF_REFS = _CLIENTS_OF_REFS.with_for_update(key_share=True)
+_CLAIMS = _ITEM.where(bill_items.c.practice_id == _p, bill_items.c.claim_ref.in_(_refs))
+_POSTED_KEYS = select(era_claims.c.claim_key, era_claims.c.bill_id).where(
+    era_claims.c.practice_id == _p,
+    era_claims.c.payer_id == bindparam("payer_id"),
+    era_claims.c.trace == bindparam("trace"),
+    era_claims.c.claim_key.in_(bindparam("keys", expanding=True)),
+)
 _POSTED = select(insurance_payments.c.id).where(
     insurance_payments.c.item_id == _k, insurance_payments.c.status == "posted"
 )
@@ -75,6 +100,11 @@ _SET_INSURANCE = (
     .values(insurance_responsibility=bindparam("responsibility"), insurance_paid=bindparam("paid"))
 )
 _INSERT_PAYMENT = insert(insurance_payments)
+_MARK_REVERSED = (
+    update(insurance_payments)
+    .where(insurance_payments.c.id == _k)
+    .values(status="reversed", reversed_at=bindparam("at"), reversal_entry_id=bindparam("reversal"))
+)
 _INSERT_ERA_CLAIM = insert(era_claims)
 
 
@@ -95,6 +125,54 @@ def claim_row(tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: s
         "claim_key": claim_key,
     }
     return tx.conn.execute(_CLAIM, params).first()
+
+
+@dataclass
+class ClaimGroup:
+    """What a group of claims needs before its first write, read in three statements."""
+
+    clients: dict[str, Row[Any]]
+    items: dict[str, Row[Any]]  # by claim_ref
+    posted: dict[str, str]  # claim_key -> bill_id, for keys posted before
+
+
+def claim_group(tx: Tx, *, claim_refs: list[str], payer_id: str, trace: str, claim_keys: list[str]) -> ClaimGroup:
+    """Lock (PostgreSQL) and read the clients a group of claims names, then their items and keys.
+
+    The clients are locked before their items are read, so what is read stays true until commit.
+    """
+    p = tx.practice_id
+    lock = _LOCK_CLIENTS_OF_REFS if tx.dialect == "postgresql" else _CLIENTS_OF_REFS
+    conn = tx.conn
+    group_clients = {r.id: r for r in conn.execute(lock, {"practice_id": p, "refs": claim_refs})}
+    items = {r.claim_ref: r for r in conn.execute(_CLAIMS, {"practice_id": p, "refs": claim_refs})}
+    params = {"practice_id": p, "payer_id": payer_id, "trace": trace, "keys": claim_keys}
+    posted = {r.claim_key: r.bill_id for r in conn.execute(_POSTED_KEYS, params)}
+    return ClaimGroup(group_clients, items, posted)
+
+
+@dataclass
+class Pending:
+    """Rows of a group of decisions written together, one executemany per table.
+
+    Only rows nothing in the group reads back before the flush: an item's insurance columns, its
+    new payer decision, a posted claim's key. The flush runs before anything may read them (a
+    later claim of the same client) and before commit.
+    """
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, tx: Tx) -> None:
+        conn = tx.conn
+        if self.items:
+            conn.execute(_SET_INSURANCE, self.items)
+        if self.payments:
+            conn.execute(_INSERT_PAYMENT, self.payments)  # before the keys that reference them
+        if self.claims:
+            conn.execute(_INSERT_ERA_CLAIM, self.claims)
+        self.items, self.payments, self.claims = [], [], []
 
 
 def decision_in_force(item: Row[Any]) -> InForce | None:
@@ -124,8 +202,14 @@ def set_item_claim_ref(tx: Tx, item_id: str, claim_ref: str) -> None:
     tx.conn.execute(update(bill_items).where(bill_items.c.id == item_id).values(claim_ref=claim_ref))
 
 
-def set_item_insurance(tx: Tx, item_id: str, *, insurance_responsibility: int, insurance_paid: int) -> None:
-    tx.conn.execute(_SET_INSURANCE, {"k": item_id, "responsibility": insurance_responsibility, "paid": insurance_paid})
+def set_item_insurance(
+    tx: Tx, item_id: str, *, insurance_responsibility: int, insurance_paid: int, pending: Pending | None = None
+) -> None:
+    row = {"k": item_id, "responsibility": insurance_responsibility, "paid": insurance_paid}
+    if pending is not None:
+        pending.items.append(row)
+    else:
+        tx.conn.execute(_SET_INSURANCE, row)
 
 
 def has_posted_payment(tx: Tx, item_id: str) -> bool:
@@ -144,42 +228,39 @@ def insert_payment(
     entry_id: str | None,
     era_import_id: str | None,
     trace: str | None,
+    pending: Pending | None = None,
 ) -> str:
+    """A posted payer decision; with ``pending`` the row waits for ``pending.flush``."""
     payment_id = new_id("ins")
-    tx.conn.execute(
-        _INSERT_PAYMENT,
-        [
-            {
-                "id": payment_id,
-                "practice_id": tx.practice_id,
-                "client_id": item.client_id,
-                "bill_id": item.bill_id,
-                "item_id": item.id,
-                "payer": payer,
-                "claim_ref": item.claim_ref,
-                "paid": decision.paid,
-                "patient_responsibility": decision.patient_responsibility,
-                "contractual": decision.contractual,
-                "other_adjusted": decision.other_adjusted,
-                "prior_client_responsibility": prior_client_responsibility,
-                "adjustments": json.dumps([[a.group, a.reason, a.amount] for a in adjustments]),
-                "era_import_id": era_import_id,
-                "trace": trace,
-                "status": "posted",
-                "entry_id": entry_id,
-                "created_at": tx.now,
-            }
-        ],
-    )
+    row = {
+        "id": payment_id,
+        "practice_id": tx.practice_id,
+        "client_id": item.client_id,
+        "bill_id": item.bill_id,
+        "item_id": item.id,
+        "payer": payer,
+        "claim_ref": item.claim_ref,
+        "paid": decision.paid,
+        "patient_responsibility": decision.patient_responsibility,
+        "contractual": decision.contractual,
+        "other_adjusted": decision.other_adjusted,
+        "prior_client_responsibility": prior_client_responsibility,
+        "adjustments": json.dumps([[a.group, a.reason, a.amount] for a in adjustments]),
+        "era_import_id": era_import_id,
+        "trace": trace,
+        "status": "posted",
+        "entry_id": entry_id,
+        "created_at": tx.now,
+    }
+    if pending is not None:
+        pending.payments.append(row)
+    else:
+        tx.conn.execute(_INSERT_PAYMENT, [row])
     return payment_id
 
 
 def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
-    tx.conn.execute(
-        update(insurance_payments)
-        .where(insurance_payments.c.id == payment_id)
-        .values(status="reversed", reversed_at=tx.now, reversal_entry_id=entry_id)
-    )
+    tx.conn.execute(_MARK_REVERSED, {"k": payment_id, "at": tx.now, "reversal": entry_id})
 
 
 def bill_payment_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
@@ -256,22 +337,25 @@ def insert_era_claim(
     claim_ref: str,
     bill_id: str,
     insurance_payment_id: str | None,
+    pending: Pending | None = None,
 ) -> None:
-    """The idempotency key of a posted claim; a concurrent twin import fails here on the unique key."""
-    tx.conn.execute(
-        _INSERT_ERA_CLAIM,
-        [
-            {
-                "id": new_id("erc"),
-                "practice_id": tx.practice_id,
-                "era_import_id": import_id,
-                "payer_id": payer_id,
-                "trace": trace,
-                "claim_key": claim_key,
-                "claim_ref": claim_ref,
-                "bill_id": bill_id,
-                "insurance_payment_id": insurance_payment_id,
-                "created_at": tx.now,
-            }
-        ],
-    )
+    """The idempotency key of a posted claim; a concurrent twin import fails on the unique key.
+
+    With ``pending`` the row waits for ``pending.flush`` (which is where a twin then fails).
+    """
+    row = {
+        "id": new_id("erc"),
+        "practice_id": tx.practice_id,
+        "era_import_id": import_id,
+        "payer_id": payer_id,
+        "trace": trace,
+        "claim_key": claim_key,
+        "claim_ref": claim_ref,
+        "bill_id": bill_id,
+        "insurance_payment_id": insurance_payment_id,
+        "created_at": tx.now,
+    }
+    if pending is not None:
+        pending.claims.append(row)
+    else:
+        tx.conn.execute(_INSERT_ERA_CLAIM, [row])

@@ -35,6 +35,7 @@ from clientledger.db import Tx
 from clientledger.errors import Conflict, NotFound
 from clientledger.insurance.repository import (
     InForce,
+    Pending,
     claim_ref_owner,
     decision_in_force,
     get_item_row,
@@ -239,8 +240,12 @@ def _as_decision(row: InForce) -> PayerDecision:
     return PayerDecision(row.paid, row.patient_responsibility, row.contractual, row.other_adjusted)
 
 
-def carry_out(tx: Tx, plan: Settlement) -> Posted:
-    """One entry: undo ``old`` (if any), post ``new`` (if any), and move the client's side to match."""
+def carry_out(tx: Tx, plan: Settlement, *, pending: Pending | None = None) -> Posted:
+    """One entry: undo ``old`` (if any), post ``new`` (if any), and move the client's side to match.
+
+    With ``pending`` (the 835 importer's group of claims) the item's insurance columns and the new
+    insurance payment are queued there, for one statement each per group.
+    """
     item, client, old, new, payer, era = plan.item, plan.client, plan.old, plan.new, plan.payer, plan.era
     bill_id = item.bill_id
     base = old.prior_client_responsibility if old is not None else item.client_responsibility
@@ -273,7 +278,11 @@ def carry_out(tx: Tx, plan: Settlement) -> Posted:
         tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines, memo=f"{payer} {item.claim_ref or item.id}"
     )
     set_item_insurance(
-        tx, item.id, insurance_responsibility=item.fee - target, insurance_paid=new.paid if new is not None else 0
+        tx,
+        item.id,
+        insurance_responsibility=item.fee - target,
+        insurance_paid=new.paid if new is not None else 0,
+        pending=pending,
     )
     if old is not None:
         mark_reversed(tx, old.id, entry_id=entry_id)
@@ -289,6 +298,7 @@ def carry_out(tx: Tx, plan: Settlement) -> Posted:
             entry_id=entry_id,
             era_import_id=era.import_id if era else None,
             trace=era.trace if era else None,
+            pending=pending,
         )
     credits = [
         CreatedLot(p.lot_id, -p.amount, p.payment_id)
