@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -26,52 +25,30 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING)
-
-ID = 32
-
-
-def _id() -> Column[str]:
-    return Column("id", String(ID), primary_key=True)
-
-
-def _practice() -> Column[str]:
-    return Column("practice_id", String(ID), ForeignKey("practices.id"), nullable=False)
-
-
-def _ref(name: str, table: str, *, nullable: bool = True) -> Column[str]:
-    return Column(name, String(ID), ForeignKey(f"{table}.id"), nullable=nullable)
-
-
-def _created() -> Column[object]:
-    return Column("created_at", DateTime, nullable=False)
-
+from clientledger.models.base import ID, created_column, id_column, practice_column, ref_column
+from clientledger.models.base import metadata as metadata
+from clientledger.models.insurance import era_claims as era_claims
+from clientledger.models.insurance import era_imports as era_imports
+from clientledger.models.insurance import insurance_payments as insurance_payments
 
 practices = Table(
     "practices",
     metadata,
-    _id(),
+    id_column(),
     Column("name", String(200), nullable=False, unique=True),
     Column("auto_apply_credit", Boolean, nullable=False, default=True),
-    _created(),
+    created_column(),
 )
 
 users = Table(
     "users",
     metadata,
-    _id(),
-    _practice(),
+    id_column(),
+    practice_column(),
     Column("email", String(320), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("role", String(20), nullable=False),
-    _created(),
+    created_column(),
     UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
     CheckConstraint("role in ('owner', 'biller', 'clinician')", name="role"),
 )
@@ -80,12 +57,12 @@ Index("ix_users_email", users.c.email)
 api_tokens = Table(
     "api_tokens",
     metadata,
-    _id(),
-    _practice(),
-    _ref("user_id", "users", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("user_id", "users", nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("kind", String(10), nullable=False, default="api"),
-    _created(),
+    created_column(),
     Column("expires_at", DateTime, nullable=False),
     Column("last_used_at", DateTime, nullable=True),
     Column("revoked_at", DateTime, nullable=True),
@@ -94,15 +71,15 @@ api_tokens = Table(
 clients = Table(
     "clients",
     metadata,
-    _id(),
-    _practice(),
+    id_column(),
+    practice_column(),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=True),
     Column("billing", String(20), nullable=False),
     Column("copay", BigInteger, nullable=True),
     Column("credit_balance", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
-    _created(),
+    created_column(),
     CheckConstraint("billing in ('self_pay', 'insurance')", name="billing"),
     CheckConstraint("copay is null or copay >= 0", name="copay_nonneg"),
     CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
@@ -113,15 +90,15 @@ Index("ix_clients_practice_created", clients.c.practice_id, clients.c.id)
 appointments = Table(
     "appointments",
     metadata,
-    _id(),
-    _practice(),
-    _ref("client_id", "clients", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
     Column("date", Date, nullable=False),
     Column("service_code", String(20), nullable=False),
     Column("fee", BigInteger, nullable=False),
     Column("status", String(20), nullable=False),
     Column("status_fee", BigInteger, nullable=True),
-    _created(),
+    created_column(),
     CheckConstraint("fee >= 0", name="fee_nonneg"),
     CheckConstraint("status in ('scheduled', 'attended', 'canceled', 'late_canceled', 'no_show')", name="status"),
 )
@@ -130,15 +107,15 @@ Index("ix_appointments_client", appointments.c.client_id)
 bills = Table(
     "bills",
     metadata,
-    _id(),
-    _practice(),
-    _ref("client_id", "clients", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
     Column("status", String(10), nullable=False),
     Column("apply_available_credit", Boolean, nullable=False),
     Column("client_responsibility", BigInteger, nullable=False, default=0),
     Column("client_paid", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
-    _created(),
+    created_column(),
     CheckConstraint("status in ('open', 'paid', 'void')", name="status"),
     CheckConstraint("client_responsibility >= 0", name="resp_nonneg"),
     CheckConstraint("client_paid >= 0", name="paid_nonneg"),
@@ -149,10 +126,10 @@ Index("ix_bills_client", bills.c.client_id)
 bill_items = Table(
     "bill_items",
     metadata,
-    _id(),
-    _practice(),
-    _ref("bill_id", "bills", nullable=False),
-    _ref("appointment_id", "appointments", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("bill_id", "bills", nullable=False),
+    ref_column("appointment_id", "appointments", nullable=False),
     Column("date", Date, nullable=False),
     Column("service_code", String(20), nullable=False),
     Column("fee", BigInteger, nullable=False),
@@ -171,10 +148,10 @@ Index("ix_bill_items_bill", bill_items.c.bill_id)
 payments = Table(
     "payments",
     metadata,
-    _id(),
-    _practice(),
-    _ref("client_id", "clients", nullable=False),
-    _ref("bill_id", "bills"),
+    id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    ref_column("bill_id", "bills"),
     Column("method", String(10), nullable=False),
     Column("captured", BigInteger, nullable=False),
     Column("credited", BigInteger, nullable=False, default=0),
@@ -184,7 +161,7 @@ payments = Table(
     Column("card_last4", String(4), nullable=True),
     Column("memo", String(500), nullable=True),
     Column("voided_at", DateTime, nullable=True),
-    _created(),
+    created_column(),
     CheckConstraint("method in ('card', 'cash', 'check')", name="method"),
     CheckConstraint("captured > 0", name="captured_pos"),
     CheckConstraint("credited >= 0", name="credited_nonneg"),
@@ -195,15 +172,15 @@ Index("ix_payments_client", payments.c.client_id)
 bill_lines = Table(
     "bill_lines",
     metadata,
-    _id(),
-    _practice(),
-    _ref("bill_id", "bills", nullable=False),
-    _ref("payment_id", "payments"),
+    id_column(),
+    practice_column(),
+    ref_column("bill_id", "bills", nullable=False),
+    ref_column("payment_id", "payments"),
     Column("type", String(20), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("deduct_from_credit_balance", Boolean, nullable=True),
     Column("removed_at", DateTime, nullable=True),
-    _created(),
+    created_column(),
     CheckConstraint("type in ('card', 'cash', 'check', 'client_credit')", name="type"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
@@ -213,17 +190,17 @@ Index("ix_bill_lines_payment", bill_lines.c.payment_id)
 credit_lots = Table(
     "credit_lots",
     metadata,
-    _id(),
-    _practice(),
-    _ref("client_id", "clients", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
     Column("source", String(30), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     Column("reason", String(30), nullable=True),
     Column("note", String(500), nullable=True),
-    _ref("payment_id", "payments"),
-    _ref("bill_id", "bills"),
-    _created(),
+    ref_column("payment_id", "payments"),
+    ref_column("bill_id", "bills"),
+    created_column(),
     CheckConstraint(
         "source in ('prepayment', 'overpayment', 'insurance_adjustment', 'cancellation', 'no_show', 'manual')",
         name="source",
@@ -237,10 +214,10 @@ Index("ix_credit_lots_payment", credit_lots.c.payment_id)
 line_lots = Table(
     "line_lots",
     metadata,
-    _id(),
-    _practice(),
-    _ref("line_id", "bill_lines", nullable=False),
-    _ref("lot_id", "credit_lots", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("line_id", "bill_lines", nullable=False),
+    ref_column("lot_id", "credit_lots", nullable=False),
     Column("amount", BigInteger, nullable=False),
     UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
@@ -249,9 +226,9 @@ line_lots = Table(
 refunds = Table(
     "refunds",
     metadata,
-    _id(),
-    _practice(),
-    _ref("payment_id", "payments", nullable=False),
+    id_column(),
+    practice_column(),
+    ref_column("payment_id", "payments", nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("from_credit", BigInteger, nullable=False),
     Column("from_bills", BigInteger, nullable=False),
@@ -259,7 +236,7 @@ refunds = Table(
     Column("processor_refund_id", String(100), nullable=True),
     Column("reason", String(500), nullable=True),
     Column("allocation", Text, nullable=False, doc="JSON: where the money came from, to undo a failed refund"),
-    _created(),
+    created_column(),
     Column("settled_at", DateTime, nullable=True),
     CheckConstraint("amount > 0", name="amount_pos"),
     CheckConstraint("from_credit >= 0 and from_bills >= 0 and from_credit + from_bills = amount", name="split"),
@@ -270,16 +247,16 @@ Index("ix_refunds_payment", refunds.c.payment_id)
 journal_entries = Table(
     "journal_entries",
     metadata,
-    _id(),
-    _practice(),
+    id_column(),
+    practice_column(),
     Column("kind", String(40), nullable=False),
-    _ref("user_id", "users"),
+    ref_column("user_id", "users"),
     Column("client_id", String(ID), nullable=True),
     Column("bill_id", String(ID), nullable=True),
     Column("payment_id", String(ID), nullable=True),
     Column("memo", String(500), nullable=True),
     Column("request_id", String(64), nullable=True),
-    _created(),
+    created_column(),
 )
 Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
 
@@ -287,8 +264,8 @@ postings = Table(
     "postings",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    _practice(),
-    _ref("entry_id", "journal_entries", nullable=False),
+    practice_column(),
+    ref_column("entry_id", "journal_entries", nullable=False),
     Column("account", String(40), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("client_id", String(ID), nullable=True),
@@ -305,14 +282,14 @@ Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account
 audit_events = Table(
     "audit_events",
     metadata,
-    _id(),
-    _practice(),
-    _ref("user_id", "users"),
+    id_column(),
+    practice_column(),
+    ref_column("user_id", "users"),
     Column("action", String(60), nullable=False),
     Column("object_ids", Text, nullable=False),
     Column("detail", Text, nullable=True),
     Column("request_id", String(64), nullable=True),
-    _created(),
+    created_column(),
 )
 
 audit_objects = Table(
@@ -320,19 +297,19 @@ audit_objects = Table(
     metadata,
     Column("event_id", String(ID), ForeignKey("audit_events.id"), primary_key=True),
     Column("object_id", String(ID), primary_key=True),
-    _practice(),
+    practice_column(),
 )
 Index("ix_audit_objects_object", audit_objects.c.practice_id, audit_objects.c.object_id)
 
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    _practice(),
+    practice_column(),
     Column("key", String(255), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("response_body", Text, nullable=False),
-    _created(),
+    created_column(),
     PrimaryKeyConstraint("practice_id", "key", name="pk_idempotency_keys"),
 )
 
@@ -341,87 +318,8 @@ idempotency_keys = Table(
 login_attempts = Table(
     "login_attempts",
     metadata,
-    _id(),
+    id_column(),
     Column("email", String(320), nullable=False),
-    _created(),
+    created_column(),
 )
 Index("ix_login_attempts_email_created", login_attempts.c.email, login_attempts.c.created_at)
-
-# Insurance (issue 5). One row per payer decision posted on a bill item; at most one is ``posted``
-# per item (a later one from the same payer replaces it, a CLP02 22 reverses it). The amounts are
-# the payer's numbers, kept so a reversal can post the exact inverse and ``verify`` can check
-# ``ar:insurance`` per item against them.
-insurance_payments = Table(
-    "insurance_payments",
-    metadata,
-    _id(),
-    _practice(),
-    _ref("client_id", "clients", nullable=False),
-    _ref("bill_id", "bills", nullable=False),
-    _ref("item_id", "bill_items", nullable=False),
-    Column("payer", String(80), nullable=False),
-    Column("claim_ref", String(20), nullable=True),
-    Column("paid", BigInteger, nullable=False),
-    Column("patient_responsibility", BigInteger, nullable=False),
-    Column("contractual", BigInteger, nullable=False, doc="CO adjustments: posted to adjust:contractual"),
-    Column("other_adjusted", BigInteger, nullable=False, doc="OA/PI/CR adjustments: adjust:insurance_other"),
-    Column("prior_client_responsibility", BigInteger, nullable=False, doc="What a reversal restores"),
-    Column("adjustments", Text, nullable=False, doc="JSON: every CAS group/reason/amount, PR included"),
-    _ref("era_import_id", "era_imports"),
-    Column("trace", String(80), nullable=True),
-    Column("status", String(10), nullable=False),
-    Column("entry_id", String(ID), nullable=True),
-    Column("reversal_entry_id", String(ID), nullable=True),
-    _created(),
-    Column("reversed_at", DateTime, nullable=True),
-    CheckConstraint("status in ('posted', 'reversed')", name="status"),
-    CheckConstraint("paid >= 0", name="paid_nonneg"),
-    CheckConstraint("patient_responsibility >= 0", name="pr_nonneg"),
-    CheckConstraint("prior_client_responsibility >= 0", name="prior_nonneg"),
-)
-Index("ix_insurance_payments_item", insurance_payments.c.item_id)
-Index("ix_insurance_payments_bill", insurance_payments.c.bill_id)
-# The database agrees that an item has at most one payer decision in force.
-Index(
-    "uq_insurance_payments_posted_item",
-    insurance_payments.c.item_id,
-    unique=True,
-    sqlite_where=insurance_payments.c.status == "posted",
-    postgresql_where=insurance_payments.c.status == "posted",
-)
-
-# One uploaded 835 (its report kept as JSON, to show it again).
-era_imports = Table(
-    "era_imports",
-    metadata,
-    _id(),
-    _practice(),
-    _ref("user_id", "users"),
-    Column("payer_id", String(80), nullable=False),
-    Column("payer_name", String(200), nullable=False),
-    Column("trace", String(80), nullable=False),
-    Column("file_sha256", String(64), nullable=False),
-    Column("payment_total", BigInteger, nullable=False),
-    Column("check_date", Date, nullable=True),
-    Column("report", Text, nullable=False, doc="JSON: the import report, as the API returned it"),
-    _created(),
-)
-Index("ix_era_imports_practice_trace", era_imports.c.practice_id, era_imports.c.payer_id, era_imports.c.trace)
-
-# Each claim an 835 posted, under the key that makes a re-import post nothing new: the payer, the
-# TRN trace number and the claim's place in that payment (claim_ref, CLP02 status, occurrence).
-era_claims = Table(
-    "era_claims",
-    metadata,
-    _id(),
-    _practice(),
-    _ref("era_import_id", "era_imports", nullable=False),
-    Column("payer_id", String(80), nullable=False),
-    Column("trace", String(80), nullable=False),
-    Column("claim_key", String(40), nullable=False),
-    Column("claim_ref", String(20), nullable=False),
-    _ref("bill_id", "bills", nullable=False),
-    _ref("insurance_payment_id", "insurance_payments"),
-    _created(),
-    UniqueConstraint("practice_id", "payer_id", "trace", "claim_key", name="uq_era_claims_key"),
-)
