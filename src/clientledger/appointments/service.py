@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, update
 
 from clientledger.appointments.repository import client_appointment_rows, get_appointment_row
 from clientledger.appointments.schemas import (
@@ -15,7 +15,7 @@ from clientledger.appointments.schemas import (
 )
 from clientledger.audit.service import record_event
 from clientledger.billing.moves import release_excess
-from clientledger.billing.repository import get_bill_row
+from clientledger.billing.repository import get_bill_row, get_item_row, set_item_fee, settle_bill_status
 from clientledger.billing.service import CANCELED, get_bill, item_responsibility
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.service import get_lot
@@ -26,7 +26,7 @@ from clientledger.insurance.repository import has_posted_payment
 from clientledger.journal.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
 from clientledger.journal.ledger import record
 from clientledger.journal.posting import cr, dr
-from clientledger.models import appointments, bill_items, bills
+from clientledger.models import appointments
 from clientledger.rules.freeing import excess_paid
 
 
@@ -99,7 +99,7 @@ def _rebill_item(
 ) -> list[str]:
     """Change a billed item's fee to what the new status bills, then free what was overpaid."""
     a, c = appt, client
-    item = tx.conn.execute(select(bill_items).where(bill_items.c.id == a.item_id)).one()
+    item = get_item_row(tx, a.item_id)
     if item.insurance_paid > 0 or has_posted_payment(tx, item.id):
         raise InsurancePaid("Insurance has already paid this session; it cannot be canceled.")
     fee = a.fee if new_fee is None else new_fee
@@ -110,9 +110,7 @@ def _rebill_item(
         cr(AR_CLIENT, item.client_responsibility - client_share, bill_id=bill_id, item_id=item.id),
         cr(AR_INSURANCE, item.insurance_responsibility - insurance_share, bill_id=bill_id, item_id=item.id),
     ]
-    tx.conn.execute(
-        update(bill_items).where(bill_items.c.id == item.id).values(fee=fee, insurance_responsibility=insurance_share)
-    )
+    set_item_fee(tx, item.id, fee=fee, insurance_responsibility=insurance_share)
     bill = get_bill_row(tx, bill_id)
     new_responsibility = bill.client_responsibility - (item.client_responsibility - client_share)
     excess = excess_paid(client_paid=bill.client_paid, client_responsibility=new_responsibility)
@@ -121,8 +119,5 @@ def _rebill_item(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )
     record(tx, kind=f"appointment_{new_status}", client_id=c.id, bill_id=bill_id, lines=lines + released.lines)
-    fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
-    due = get_bill_row(tx, bill_id).balance_due
-    status = "void" if not any(fees) else ("paid" if due == 0 else "open")
-    tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
+    settle_bill_status(tx, bill_id)
     return released.lot_ids

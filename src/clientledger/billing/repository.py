@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from clientledger.db import Tx
 from clientledger.errors import NotFound
@@ -116,3 +116,27 @@ def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -
     if cursor:
         stmt = stmt.where(bills.c.id < cursor)
     return list(tx.conn.execute(stmt.order_by(bills.c.id.desc()).limit(limit)).scalars())
+
+
+def get_item_row(tx: Tx, item_id: str) -> Row[Any]:
+    return tx.conn.execute(select(bill_items).where(bill_items.c.id == item_id)).one()
+
+
+def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: int) -> None:
+    tx.conn.execute(
+        update(bill_items)
+        .where(bill_items.c.id == item_id)
+        .values(fee=fee, insurance_responsibility=insurance_responsibility)
+    )
+
+
+def settle_bill_status(tx: Tx, bill_id: str) -> None:
+    """A bill whose every session bills nothing is void; otherwise paid exactly when nothing is due."""
+    fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
+    due = get_bill_row(tx, bill_id).balance_due
+    status = "void" if not any(fees) else ("paid" if due == 0 else "open")
+    tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
+
+
+def mark_line_removed(tx: Tx, line_id: str) -> None:
+    tx.conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(removed_at=tx.now))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select
 
 from clientledger.audit.service import record_event
 from clientledger.billing.moves import apply_credit, move_to_credit, shrink_credit_line
@@ -14,9 +16,12 @@ from clientledger.billing.repository import (
     item_rows,
     line_rows,
     lot_draws_by_line,
+    mark_line_removed,
+    settle_bill_status,
 )
 from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, LotDraw, PaymentLineCreate
 from clientledger.clients.repository import get_client_row, lock_client
+from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
 from clientledger.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.ids import new_id
@@ -31,9 +36,10 @@ from clientledger.journal.accounts import (
 )
 from clientledger.journal.ledger import record
 from clientledger.journal.posting import Posting, cr, dr
-from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, payments, practices, refunds
+from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
-from clientledger.payments.repository import get_payment_row, insert_payment
+from clientledger.payments.repository import get_payment_row, insert_payment, mark_payment_voided, refund_rows
+from clientledger.payments.service import refund_payment_in_tx
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
@@ -135,7 +141,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=amount)[1]
     record(tx, kind="bill_created", client_id=client.id, bill_id=bill_id, lines=lines)
     if not any(i["fee"] for i in items):
-        tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status="void"))
+        settle_bill_status(tx, bill_id)
     record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted])
     return get_bill(tx, bill_id=bill_id)
 
@@ -207,8 +213,6 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
 
 def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> LineRead:
     """Refund on a payment row: a credit line returns to the account; a card/cash/check line pays back."""
-    from clientledger.payments.service import refund_payment_in_tx
-
     bill = get_bill_row(tx, bill_id)
     client = lock_client(tx, bill.client_id)
     line = get_line_row(tx, bill_id, line_id)
@@ -239,27 +243,22 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     else:
         lines, kind = _void_payment_postings(tx, bill_id=bill_id, line=line), "payment_voided"
     record(tx, kind=kind, client_id=client.id, bill_id=bill_id, payment_id=line.payment_id, lines=lines)
-    tx.conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(removed_at=tx.now))
+    mark_line_removed(tx, line_id)
     if line.payment_id:
-        tx.conn.execute(update(payments).where(payments.c.id == line.payment_id).values(voided_at=tx.now))
+        mark_payment_voided(tx, line.payment_id)
     record_event(tx, action="bill.line_removed", object_ids=[bill_id, line_id, line.payment_id, client.id])
 
 
-def _void_payment_postings(tx: Tx, *, bill_id: str, line: object) -> list[Posting]:
+def _void_payment_postings(tx: Tx, *, bill_id: str, line: Row[Any]) -> list[Posting]:
     """Undo a cash/check payment recorded in error, unless credit it created was already spent."""
-    payment = get_payment_row(tx, line.payment_id)  # type: ignore[attr-defined]
-    refunded = tx.conn.execute(select(refunds.c.id).where(refunds.c.payment_id == payment.id)).first()
-    if refunded is not None:
+    payment = get_payment_row(tx, line.payment_id)
+    if refund_rows(tx, payment.id):
         raise CreditAlreadyUsed("Part of this payment was refunded; it cannot be removed as an error.")
-    lots = tx.conn.execute(
-        select(credit_lots.c.id, credit_lots.c.amount, credit_lots.c.remaining).where(
-            credit_lots.c.payment_id == payment.id
-        )
-    ).all()
+    lots = payment_lot_rows(tx, payment.id)
     if any(lot.remaining != lot.amount for lot in lots):
         raise CreditAlreadyUsed("Credit this payment created has been used; refund or remove that first.")
     lines = [cr(cash(payment.method), payment.captured, payment_id=payment.id)]
-    lines.append(dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line.id))  # type: ignore[attr-defined]
+    lines.append(dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line.id))
     lines += [dr(CLIENT_CREDIT, lot.remaining, lot_id=lot.id) for lot in lots]
     return lines
 

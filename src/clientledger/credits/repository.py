@@ -125,3 +125,14 @@ def credit_history_rows(tx: Tx, client_id: str) -> list[Row[Any]]:
             .order_by(journal_entries.c.id.desc(), postings.c.id)
         )
     )
+
+
+def payment_lot_rows(tx: Tx, payment_id: str) -> list[Row[Any]]:
+    """The credit lots a payment created (overpayment, cancellation, insurance adjustment, prepayment)."""
+    return list(
+        tx.conn.execute(
+            select(credit_lots.c.id, credit_lots.c.amount, credit_lots.c.remaining)
+            .where(credit_lots.c.payment_id == payment_id)
+            .order_by(credit_lots.c.id)
+        )
+    )

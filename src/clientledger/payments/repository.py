@@ -125,3 +125,12 @@ def pending_refund_rows(tx: Tx) -> list[Row[Any]]:
             .where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
         )
     )
+
+
+def mark_payment_voided(tx: Tx, payment_id: str) -> None:
+    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(voided_at=tx.now))
+
+
+def find_payment_by_charge(tx: Tx, charge_id: str) -> str | None:
+    found = tx.conn.execute(select(payments.c.id).where(payments.c.charge_id == charge_id)).scalar()
+    return str(found) if found is not None else None

@@ -6,20 +6,18 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select
-
 from clientledger.audit.service import record_event
 from clientledger.billing.moves import begin_refund, move_to_credit
 from clientledger.clients.repository import lock_client
-from clientledger.credits.repository import open_lots
+from clientledger.credits.repository import open_lots, payment_lot_rows
 from clientledger.db import Ctx, Database, Tx
 from clientledger.errors import ClientLedgerError
 from clientledger.journal.accounts import cash
 from clientledger.journal.ledger import record
 from clientledger.journal.posting import dr
-from clientledger.models import credit_lots, payments
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import (
+    find_payment_by_charge,
     get_payment_row,
     get_refund_row,
     insert_payment,
@@ -108,7 +106,7 @@ def refund_payment_in_tx(tx: Tx, *, payment_id: str, amount: int | None, reason:
 
 def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
     p = get_payment_row(tx, payment_id)
-    lot_ids = list(tx.conn.execute(select(credit_lots.c.id).where(credit_lots.c.payment_id == p.id)).scalars())
+    lot_ids = [lot.id for lot in payment_lot_rows(tx, p.id)]
     return PaymentRead(
         id=p.id,
         client_id=p.client_id,
@@ -163,5 +161,4 @@ def with_card_charge(
 def _charge_recorded(db: Database, ctx: Ctx, charge_id: str) -> bool:
     """A concurrent retry of the same request may have recorded this very charge: keep it then."""
     with db.transaction(ctx, write=False) as tx:
-        found = tx.conn.execute(select(payments.c.id).where(payments.c.charge_id == charge_id)).first()
-    return found is not None
+        return find_payment_by_charge(tx, charge_id) is not None
