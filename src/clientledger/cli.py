@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table
 
-from clientledger.config import Settings
+from clientledger.accounting.verify import verify as verify_ledger
 from clientledger.db import Ctx, Database
-from clientledger.journal.verify import verify as verify_ledger
+from clientledger.kit.config import Settings
+from clientledger.kit.money import format_cents
 from clientledger.migrate import upgrade
-from clientledger.money import format_cents
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Billing and client-credit ledger.")
 console = Console()

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from clientledger.accounting.verify import verify
 from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import (
     AppointmentCreate,
@@ -30,7 +31,6 @@ from clientledger.insurance import importer
 from clientledger.insurance import service as insurance
 from clientledger.insurance.era835 import Source
 from clientledger.insurance.schemas import AdjustmentIn, EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
-from clientledger.journal.verify import verify
 from clientledger.models import journal_entries, postings
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead

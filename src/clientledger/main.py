@@ -17,10 +17,10 @@ from clientledger.audit.router import router as audit_router
 from clientledger.auth.router import router as auth_router
 from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
-from clientledger.config import Settings
 from clientledger.credits.router import router as credits_router
 from clientledger.db import Ctx, Database
 from clientledger.insurance.router import router as insurance_router
+from clientledger.kit.config import Settings
 from clientledger.models import practices
 from clientledger.payments.processors import PaymentProcessor
 from clientledger.payments.router import router as payments_router

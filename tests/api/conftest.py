@@ -13,9 +13,9 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clientledger.accounting.verify import verify
 from clientledger.auth import passwords
 from clientledger.db import Database
-from clientledger.journal.verify import verify
 from clientledger.main import create_app
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name

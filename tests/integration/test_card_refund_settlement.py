@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clientledger.db import Database
-from clientledger.errors import CardDeclined, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
 from clientledger.ledger import Ledger
 from clientledger.migrate import upgrade
 from clientledger.payments.processors import Charge, Refund, SimulatedProcessor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from clientledger.errors import ClientLedgerError
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.ledger import Ledger
 
 THREADS = 16

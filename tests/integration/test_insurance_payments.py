@@ -6,7 +6,7 @@ import pytest
 
 from clientledger.billing.schemas import BillRead
 from clientledger.clients.schemas import ClientRead
-from clientledger.errors import Conflict, InsurancePaid, ValidationFailed
+from clientledger.kit.errors import Conflict, InsurancePaid, ValidationFailed
 from clientledger.ledger import Ledger
 from clientledger.rules.insurance import ClaimUnbalanced
 from tests.integration.journal_helpers import journal_size, last_entry, postings

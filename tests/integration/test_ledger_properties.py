@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clientledger.errors import ClientLedgerError
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.ledger import Ledger
 
 amounts = st.integers(min_value=1, max_value=40000)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from clientledger.billing.schemas import PaymentLineCreate
 from clientledger.credits.schemas import ManualCreditCreate
 from clientledger.db import Database
-from clientledger.errors import ClientLedgerError, Conflict, ExceedsRefundable, NotFound
+from clientledger.kit.errors import ClientLedgerError, Conflict, ExceedsRefundable, NotFound
 from clientledger.ledger import Ledger
 from tests.conftest import new_practice
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 from clientledger.ledger import Ledger
 from tests.integration.journal_helpers import last_entry, postings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from clientledger.errors import (
+from clientledger.kit.errors import (
     CreditAlreadyUsed,
     ExceedsBalanceDue,
     ExceedsRefundable,
@@ -240,7 +240,7 @@ def test_remove_part_of_a_credit_lot_and_not_more_than_remains(ledger: Ledger) -
 
 
 def test_declined_card_records_nothing(ledger: Ledger) -> None:
-    from clientledger.errors import CardDeclined
+    from clientledger.kit.errors import CardDeclined
 
     client = ledger.client()
     bill_id = _bill(ledger, client.id)

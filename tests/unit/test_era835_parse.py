@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from clientledger.errors import ValidationFailed
 from clientledger.insurance.era835 import (
     Adjustment,
     ClaimPayment,
@@ -30,6 +29,7 @@ from clientledger.insurance.era_generate import (
     generate_835,
     synthetic_claims,
 )
+from clientledger.kit.errors import ValidationFailed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "era"
 

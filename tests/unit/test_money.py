@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientledger.money import format_cents, parse_dollars
+from clientledger.kit.money import format_cents, parse_dollars
 
 
 @pytest.mark.parametrize(

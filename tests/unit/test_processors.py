@@ -18,7 +18,7 @@ import stripe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientledger.errors import CardDeclined, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
 from clientledger.payments.processors import (
     Charge,
     PaymentProcessor,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientledger.errors import ExceedsBalanceDue, ExceedsRefundable, InsufficientCredit
+from clientledger.kit.errors import ExceedsBalanceDue, ExceedsRefundable, InsufficientCredit
 from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply, draw_fifo
 from clientledger.rules.freeing import PaidLine, plan_release
 from clientledger.rules.payments import split_payment

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.auth.service import Principal, authenticate
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import Forbidden, Unauthorized
+from clientledger.kit.errors import Forbidden, Unauthorized
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

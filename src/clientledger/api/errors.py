@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clientledger.errors import ClientLedgerError
+from clientledger.kit.errors import ClientLedgerError
 
 log = logging.getLogger("clientledger.api")
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from clientledger.api.deps import RequestContext
 from clientledger.api.errors import error_body
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError, IdempotencyKeyReused, ValidationFailed
+from clientledger.kit.errors import ClientLedgerError, IdempotencyKeyReused, ValidationFailed
 from clientledger.models import idempotency_keys
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.service import with_card_charge

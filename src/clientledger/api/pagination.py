@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from clientledger.api.deps import PageParams
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 
 T = TypeVar("T")
 

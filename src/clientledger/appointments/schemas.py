@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from clientledger.credits.schemas import LotRead
-from clientledger.schemas_common import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
 
 Status = Literal["scheduled", "attended", "canceled", "late_canceled", "no_show"]
 NewStatus = Literal["attended", "canceled", "late_canceled", "no_show"]

@@ -6,6 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, insert, update
 
+from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
+from clientledger.accounting.journal import record
+from clientledger.accounting.moves import release_excess
+from clientledger.accounting.posting import cr, dr
 from clientledger.appointments.repository import client_appointment_rows, get_appointment_row
 from clientledger.appointments.schemas import (
     AppointmentCreate,
@@ -14,18 +18,14 @@ from clientledger.appointments.schemas import (
     AppointmentStatusResult,
 )
 from clientledger.audit.service import record_event
-from clientledger.billing.moves import release_excess
 from clientledger.billing.repository import get_bill_row, get_item_row, set_item_fee, settle_bill_status
 from clientledger.billing.service import CANCELED, get_bill, item_responsibility
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
-from clientledger.errors import InsurancePaid, ValidationFailed
-from clientledger.ids import new_id
 from clientledger.insurance.repository import has_posted_payment
-from clientledger.journal.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import cr, dr
+from clientledger.kit.errors import InsurancePaid, ValidationFailed
+from clientledger.kit.ids import new_id
 from clientledger.models import appointments
 from clientledger.rules.freeing import excess_paid
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clientledger.schemas_common import ReadModel, UtcDateTime
+from clientledger.kit.schemas import ReadModel, UtcDateTime
 
 
 class AuditEventRead(ReadModel):

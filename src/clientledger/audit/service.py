@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from clientledger.db import Tx
-from clientledger.ids import new_id
+from clientledger.kit.ids import new_id
 from clientledger.models import audit_events, audit_objects
 
 _INSERT_AUDIT_EVENTS = insert(audit_events)

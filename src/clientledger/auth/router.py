@@ -12,7 +12,7 @@ from clientledger.api.deps import RequestContext, get_db, request_id, require_ro
 from clientledger.api.errors import declare
 from clientledger.auth import service as auth
 from clientledger.auth.schemas import TokenCreate, TokenRead
-from clientledger.config import Settings
+from clientledger.kit.config import Settings
 
 router = APIRouter(tags=["auth"])
 

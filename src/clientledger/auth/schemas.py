@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
 from clientledger.practices.schemas import Role
-from clientledger.schemas_common import Model, ReadModel, UtcDateTime
 
 
 class TokenCreate(Model):

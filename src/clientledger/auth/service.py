@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from clientledger.audit.service import record_event
 from clientledger.auth.passwords import token_digest, verify_password
 from clientledger.db import Ctx, Database, utcnow
-from clientledger.errors import RateLimited, Unauthorized
-from clientledger.ids import new_id
+from clientledger.kit.errors import RateLimited, Unauthorized
+from clientledger.kit.ids import new_id
 from clientledger.models import api_tokens, login_attempts, users
 from clientledger.practices.service import issue_token
 

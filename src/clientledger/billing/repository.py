@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Row, bindparam, insert, select, update
 
 from clientledger.db import Tx
-from clientledger.errors import NotFound
-from clientledger.ids import new_id
+from clientledger.kit.errors import NotFound
+from clientledger.kit.ids import new_id
 from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
 from clientledger.rules.freeing import PaidLine
 

@@ -11,7 +11,7 @@ from clientledger.api.idempotency import CardPayment, Idem, execute
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillRead, LineRead, LineRefund, PaymentLineCreate
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["bills"])
 

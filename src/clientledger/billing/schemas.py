@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Id, Model, PositiveCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Id, Model, PositiveCents, ReadModel, UtcDateTime
 
 LineType = Literal["card", "cash", "check", "client_credit"]
 BillStatus = Literal["open", "paid", "void"]

@@ -6,8 +6,19 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select
 
+from clientledger.accounting.accounts import (
+    ADJUST_CREDIT_REMOVED,
+    ADJUST_DISCOUNT,
+    AR_CLIENT,
+    AR_INSURANCE,
+    CLIENT_CREDIT,
+    REVENUE,
+    cash,
+)
+from clientledger.accounting.journal import record
+from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
+from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.audit.service import record_event
-from clientledger.billing.moves import apply_credit, move_to_credit, shrink_credit_line
 from clientledger.billing.repository import (
     client_bill_ids,
     get_bill_row,
@@ -23,19 +34,8 @@ from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, Lin
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
-from clientledger.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
-from clientledger.ids import new_id
-from clientledger.journal.accounts import (
-    ADJUST_CREDIT_REMOVED,
-    ADJUST_DISCOUNT,
-    AR_CLIENT,
-    AR_INSURANCE,
-    CLIENT_CREDIT,
-    REVENUE,
-    cash,
-)
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import Posting, cr, dr
+from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
+from clientledger.kit.ids import new_id
 from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import get_payment_row, insert_payment, mark_payment_voided, refund_rows

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select
 
 from clientledger.db import Tx
-from clientledger.errors import NotFound
+from clientledger.kit.errors import NotFound
 from clientledger.models import clients
 
 _CLIENT = select(clients).where(

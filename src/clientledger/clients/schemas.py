@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Model, NonNegativeCents, ReadModel, UtcDateTime
 
 Billing = Literal["self_pay", "insurance"]
 

@@ -8,8 +8,8 @@ from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, list_client_rows
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.db import Tx
-from clientledger.errors import ValidationFailed
-from clientledger.ids import new_id
+from clientledger.kit.errors import ValidationFailed
+from clientledger.kit.ids import new_id
 from clientledger.models import clients
 
 

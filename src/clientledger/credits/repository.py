@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select
 
+from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.db import Tx
-from clientledger.errors import NotFound
-from clientledger.ids import new_id
-from clientledger.journal.accounts import CLIENT_CREDIT
+from clientledger.kit.errors import NotFound
+from clientledger.kit.ids import new_id
 from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
 from clientledger.rules.credit import Draw, LotBalance
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from clientledger.accounting.accounts import ADJUST_CREDIT_REMOVED, ADJUST_DISCOUNT, CLIENT_CREDIT
+from clientledger.accounting.journal import record
+from clientledger.accounting.posting import cr, dr
 from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import (
@@ -12,9 +15,6 @@ from clientledger.credits.repository import (
 )
 from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Tx
-from clientledger.journal.accounts import ADJUST_CREDIT_REMOVED, ADJUST_DISCOUNT, CLIENT_CREDIT
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import cr, dr
 from clientledger.rules.credit import check_removal
 
 

@@ -46,12 +46,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from clientledger.clients.repository import lock_client
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import ClientLedgerError
 from clientledger.insurance import repository as repo
 from clientledger.insurance.era835 import ClaimPayment, RemittanceHeader, Source, format_amount, open_835
 from clientledger.insurance.report import ImportReport, Outcome, ReportWriter
 from clientledger.insurance.schemas import EraImportRead
 from clientledger.insurance.service import CreatedLot, EraSource, carry_out, plan_decision, plan_reversal
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.rules.insurance import Adjustment, ClaimUnbalanced
 
 #: Claims sharing one commit (their fsync). 50 holds SQLite's write lock for about a tenth of a second;

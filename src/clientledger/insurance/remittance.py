@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 
 
 class InvalidRemittance(ValidationFailed):

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
 
 from clientledger.db import Tx
-from clientledger.errors import NotFound
-from clientledger.ids import new_id
+from clientledger.kit.errors import NotFound
+from clientledger.kit.ids import new_id
 from clientledger.models import appointments, bill_items, bills, clients, era_claims, era_imports, insurance_payments
 from clientledger.rules.insurance import Adjustment, PayerDecision
 

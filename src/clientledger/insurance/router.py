@@ -13,10 +13,10 @@ from sqlalchemy import select
 from clientledger.api.deps import Reader, RequestContext, Writer, read
 from clientledger.api.errors import declare
 from clientledger.api.idempotency import REPLAY_HEADER, Idem, IdempotencyRequest, execute
-from clientledger.errors import IdempotencyKeyReused, ValidationFailed
 from clientledger.insurance import service
 from clientledger.insurance.importer import file_sha256, get_era_import, import_era
 from clientledger.insurance.schemas import EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
+from clientledger.kit.errors import IdempotencyKeyReused, ValidationFailed
 from clientledger.models import idempotency_keys
 
 router = APIRouter(tags=["insurance"])

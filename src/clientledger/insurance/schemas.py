@@ -9,7 +9,7 @@ from pydantic import Field
 
 from clientledger.billing.schemas import BillRead
 from clientledger.credits.schemas import LotRead
-from clientledger.schemas_common import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
 
 AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
 ClaimResult = Literal["posted", "duplicate", "unmatched", "unbalanced"]

@@ -24,15 +24,24 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from clientledger.accounting.accounts import (
+    ADJUST_CONTRACTUAL,
+    ADJUST_INSURANCE_OTHER,
+    AR_CLIENT,
+    AR_INSURANCE,
+    CASH_INSURANCE,
+    CLIENT_CREDIT,
+)
+from clientledger.accounting.journal import record
+from clientledger.accounting.moves import apply_credit, release_excess
+from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.audit.service import record_event
-from clientledger.billing.moves import apply_credit, release_excess
 from clientledger.billing.repository import get_bill_row
 from clientledger.billing.schemas import BillItemRead
 from clientledger.billing.service import CANCELED, get_bill
 from clientledger.clients.repository import lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
-from clientledger.errors import Conflict, NotFound
 from clientledger.insurance.repository import (
     InForce,
     Pending,
@@ -46,16 +55,7 @@ from clientledger.insurance.repository import (
     set_item_insurance,
 )
 from clientledger.insurance.schemas import InsurancePaymentCreate, InsurancePaymentResult
-from clientledger.journal.accounts import (
-    ADJUST_CONTRACTUAL,
-    ADJUST_INSURANCE_OTHER,
-    AR_CLIENT,
-    AR_INSURANCE,
-    CASH_INSURANCE,
-    CLIENT_CREDIT,
-)
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import Posting, cr, dr
+from clientledger.kit.errors import Conflict, NotFound
 from clientledger.rules.insurance import (
     Adjustment,
     ClaimUnbalanced,

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 
 from clientledger.db import Tx
-from clientledger.errors import NotFound
-from clientledger.ids import new_id
+from clientledger.kit.errors import NotFound
+from clientledger.kit.ids import new_id
 from clientledger.models import bill_lines, payments, refunds
 from clientledger.payments.processors.base import Charge
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, PositiveCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
 
 Method = Literal["card", "cash", "check"]
 

@@ -6,15 +6,15 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from clientledger.accounting.accounts import cash
+from clientledger.accounting.journal import record
+from clientledger.accounting.moves import begin_refund, move_to_credit
+from clientledger.accounting.posting import dr
 from clientledger.audit.service import record_event
-from clientledger.billing.moves import begin_refund, move_to_credit
 from clientledger.clients.repository import lock_client
 from clientledger.credits.repository import open_lots, payment_lot_rows
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import ClientLedgerError
-from clientledger.journal.accounts import cash
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import dr
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import (
     find_payment_by_charge,

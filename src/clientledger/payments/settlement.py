@@ -13,12 +13,12 @@ import logging
 
 from sqlalchemy import select, update
 
+from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT, cash
+from clientledger.accounting.journal import record
+from clientledger.accounting.posting import cr, dr
 from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import CardDeclined, ProcessorUnavailable
-from clientledger.journal.accounts import AR_CLIENT, CLIENT_CREDIT, cash
-from clientledger.journal.ledger import record
-from clientledger.journal.posting import cr, dr
+from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
 from clientledger.models import payments, refunds
 from clientledger.payments.repository import add_refunded, get_refund_row, pending_refund_rows
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.schemas_common import Model, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
 
 Role = Literal["owner", "biller", "clinician"]
 

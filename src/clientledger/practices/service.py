@@ -10,8 +10,8 @@ from sqlalchemy import Row, insert, select, update
 from clientledger.audit.service import record_event
 from clientledger.auth.passwords import hash_password, new_token, token_digest
 from clientledger.db import Ctx, Database, Tx, utcnow
-from clientledger.errors import Conflict, NotFound
-from clientledger.ids import new_id
+from clientledger.kit.errors import Conflict, NotFound
+from clientledger.kit.ids import new_id
 from clientledger.models import api_tokens, practices, users
 from clientledger.practices.schemas import PracticeRead, PracticeUpdate, UserCreate, UserRead
 

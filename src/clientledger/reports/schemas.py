@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from clientledger.schemas_common import ReadModel, UtcDateTime
+from clientledger.kit.schemas import ReadModel, UtcDateTime
 
 
 class ClientCreditBalance(ReadModel):

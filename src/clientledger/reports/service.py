@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.db import Tx
-from clientledger.errors import ValidationFailed
-from clientledger.journal.accounts import CLIENT_CREDIT
+from clientledger.kit.errors import ValidationFailed
 from clientledger.models import clients, journal_entries, postings
 from clientledger.reports.schemas import ClientCreditBalance, CreditBalancesRead, JournalEntryRead, PostingRead
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clientledger.errors import ExceedsBalanceDue, InsufficientCredit, ValidationFailed
+from clientledger.kit.errors import ExceedsBalanceDue, InsufficientCredit, ValidationFailed
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 from clientledger.rules.credit import credit_to_apply
 from clientledger.rules.freeing import excess_paid
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clientledger.errors import ValidationFailed
+from clientledger.kit.errors import ValidationFailed
 
 
 @dataclass(frozen=True)

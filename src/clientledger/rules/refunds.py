@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clientledger.errors import ExceedsRefundable, ValidationFailed
+from clientledger.kit.errors import ExceedsRefundable, ValidationFailed
 from clientledger.rules.credit import Draw, LotBalance, draw_fifo
 
 

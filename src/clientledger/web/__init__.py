@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from clientledger.config import Settings
+from clientledger.kit.config import Settings
 from clientledger.web.routes import web_routes
 from clientledger.web.templating import STATIC_DIR
 

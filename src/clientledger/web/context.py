@@ -25,8 +25,8 @@ from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import ClientLedgerError, ValidationFailed
-from clientledger.money import parse_dollars
+from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.money import parse_dollars
 from clientledger.payments import service as payments
 from clientledger.payments.processors.base import Charge
 from clientledger.web import nonces

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clientledger.money import format_cents
+from clientledger.kit.money import format_cents
 
 PAYMENT_TYPES = {
     "card": "Credit Card",

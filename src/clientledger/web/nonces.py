@@ -13,7 +13,7 @@ import json
 from sqlalchemy import insert, select
 
 from clientledger.db import Ctx, Database, Tx
-from clientledger.errors import ClientLedgerError
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.models import idempotency_keys
 
 WEB_FORM_STATUS = 303

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from clientledger.errors import ClientLedgerError, NotFound
+from clientledger.kit.errors import ClientLedgerError, NotFound
 from clientledger.web.context import CsrfRejected, LoginRequired, is_htmx, no_store
 from clientledger.web.labels import dollars_in_message
 from clientledger.web.templating import templates

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from clientledger.money import format_cents
+from clientledger.kit.money import format_cents
 from clientledger.web import labels
 
 WEB_DIR = Path(__file__).resolve().parent

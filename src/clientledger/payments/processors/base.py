@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from clientledger.errors import CardDeclined
+from clientledger.kit.errors import CardDeclined
 
 CARD_ON_FILE_NUMBER = "4242424242424242"
 """What ``card_number=None`` means for the simulator and for Stripe's test mode."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from clientledger.errors import CardDeclined
+from clientledger.kit.errors import CardDeclined
 from clientledger.payments.processors.base import (
     CARD_ON_FILE_NUMBER,
     TEST_CARDS_BY_NUMBER,

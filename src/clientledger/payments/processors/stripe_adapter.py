@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import stripe
 
-from clientledger.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
 from clientledger.payments.processors.base import (
     CARD_ON_FILE_NUMBER,
     GENERIC_DECLINE_MESSAGE,

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import end_session, resume_session, start_session
-from clientledger.errors import RateLimited, Unauthorized
+from clientledger.kit.errors import RateLimited, Unauthorized
 from clientledger.web.context import (
     SESSION_COOKIE,
     Web,

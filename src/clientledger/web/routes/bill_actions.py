@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import LineRead, PaymentLineCreate
-from clientledger.errors import ClientLedgerError, NotFound, ValidationFailed
-from clientledger.money import format_cents
+from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
+from clientledger.kit.money import format_cents
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import PAYMENT_TYPES, label
 from clientledger.web.routes.bills import BillPage, bill_page_data

@@ -16,8 +16,8 @@ from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import LotRead
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError, ValidationFailed
-from clientledger.money import format_cents
+from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.money import format_cents
 from clientledger.practices import service as practices
 from clientledger.rules.credit import LotBalance
 from clientledger.rules.refunds import refundable

@@ -12,8 +12,8 @@ from clientledger.appointments.schemas import AppointmentCreate, AppointmentRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError, ValidationFailed
-from clientledger.money import format_cents
+from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.money import format_cents
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate
 from clientledger.web.context import Web, action, page

@@ -14,7 +14,7 @@ from clientledger.billing.schemas import BillRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message
 from clientledger.web.routing import web_router

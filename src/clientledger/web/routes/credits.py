@@ -12,8 +12,8 @@ from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError, ValidationFailed
-from clientledger.money import format_cents
+from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.money import format_cents
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import PaymentRead
 from clientledger.web.context import Web, action, page

@@ -7,11 +7,11 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from clientledger.billing.schemas import BillItemRead
-from clientledger.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.insurance import service as insurance
 from clientledger.insurance.importer import get_era_import, import_era
 from clientledger.insurance.schemas import InsurancePaymentCreate
-from clientledger.money import format_cents
+from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
+from clientledger.kit.money import format_cents
 from clientledger.rules.insurance import GROUPS
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends
 from fastapi.responses import Response
 
-from clientledger.errors import ClientLedgerError, Forbidden
+from clientledger.kit.errors import ClientLedgerError, Forbidden
 from clientledger.practices import service as practices
 from clientledger.practices.schemas import PracticeUpdate
 from clientledger.web.context import Web, action, page

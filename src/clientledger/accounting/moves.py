@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
+from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.billing.repository import insert_line, paid_lines
 from clientledger.credits.repository import insert_lot, line_draws, open_lots
 from clientledger.db import Tx
-from clientledger.journal.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
-from clientledger.journal.posting import Posting, cr, dr
 from clientledger.payments.repository import add_refunded, get_payment_row, insert_refund, payment_line
 from clientledger.payments.settlement import settle_refund_after_commit
 from clientledger.rules.credit import draw_fifo

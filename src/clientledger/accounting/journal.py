@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from clientledger.accounting import projections
+from clientledger.accounting.posting import Posting, post_entry
 from clientledger.db import Tx
-from clientledger.journal import projections
-from clientledger.journal.posting import Posting, post_entry
 
 
 def record(

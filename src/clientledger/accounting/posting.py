@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
+from clientledger.accounting.accounts import ACCOUNTS
 from clientledger.db import Tx
-from clientledger.errors import ClientLedgerError
-from clientledger.ids import new_id
-from clientledger.journal.accounts import ACCOUNTS
+from clientledger.kit.errors import ClientLedgerError
+from clientledger.kit.ids import new_id
 from clientledger.models import journal_entries, postings
 
 _INSERT_JOURNAL_ENTRIES = insert(journal_entries)

@@ -8,15 +8,15 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from clientledger.journal.accounts import (
+from clientledger.accounting.accounts import (
     ADJUST_CONTRACTUAL,
     ADJUST_INSURANCE_OTHER,
     AR_INSURANCE,
     CASH_INSURANCE,
     CASH_PREFIX,
 )
-from clientledger.journal.posting import Posting
-from clientledger.journal.projections import Deltas, derive
+from clientledger.accounting.posting import Posting
+from clientledger.accounting.projections import Deltas, derive
 from clientledger.models import (
     bill_items,
     bill_lines,

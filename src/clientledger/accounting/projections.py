@@ -25,10 +25,10 @@ from sqlalchemy import BindParameter, bindparam, case, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
+from clientledger.accounting.posting import Posting
 from clientledger.db import Tx
-from clientledger.ids import new_id
-from clientledger.journal.accounts import AR_CLIENT, CLIENT_CREDIT
-from clientledger.journal.posting import Posting
+from clientledger.kit.ids import new_id
 from clientledger.models import bill_items, bill_lines, bills, clients, credit_lots, line_lots, payments
 
 

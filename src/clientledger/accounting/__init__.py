@@ -1,0 +1,1 @@
+"""Accounts, journal entries and postings, projections, shared money movements, and verify."""

@@ -1,0 +1,164 @@
+"""The ledger's named words: one StrEnum per kind of code, with what each can do on it.
+
+Schemas, CHECK constraints, accounts and the labels staff see are all built from these, so
+"what can a card do" is answered here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentMethod(StrEnum):
+    """How a client paid: card/cash/check payments are money the practice holds."""
+
+    CARD = "card"
+    CASH = "cash"
+    CHECK = "check"
+
+    @property
+    def via_processor(self) -> bool:
+        """Charged and refunded through the payment processor (never handed over at the desk)."""
+        return self is PaymentMethod.CARD
+
+    @property
+    def can_be_deleted(self) -> bool:
+        """A payment recorded in error may be deleted; a processor charge must be refunded instead."""
+        return not self.via_processor
+
+    @property
+    def settles_later(self) -> bool:
+        """Its refunds are pending until the processor answers."""
+        return self.via_processor
+
+    @property
+    def account(self) -> str:
+        """The practice's holding account: card clearing, the cash drawer, checks."""
+        return f"cash:{self.value}"
+
+    @property
+    def label(self) -> str:
+        return _METHOD_LABELS[self]
+
+
+_METHOD_LABELS = {PaymentMethod.CARD: "Credit Card", PaymentMethod.CASH: "Cash", PaymentMethod.CHECK: "Check"}
+
+
+class LineType(StrEnum):
+    """A row of a bill's payments table: a client payment method, or credit/discount."""
+
+    CARD = "card"
+    CASH = "cash"
+    CHECK = "check"
+    CLIENT_CREDIT = "client_credit"
+
+    @property
+    def method(self) -> PaymentMethod | None:
+        return None if self is LineType.CLIENT_CREDIT else PaymentMethod(self.value)
+
+    @property
+    def label(self) -> str:
+        return "Client Credit/Discount" if self is LineType.CLIENT_CREDIT else PaymentMethod(self.value).label
+
+
+class LotSource(StrEnum):
+    """Where a credit lot came from."""
+
+    PREPAYMENT = "prepayment"
+    OVERPAYMENT = "overpayment"
+    INSURANCE_ADJUSTMENT = "insurance_adjustment"
+    CANCELLATION = "cancellation"
+    NO_SHOW = "no_show"
+    MANUAL = "manual"
+
+    @property
+    def label(self) -> str:
+        return _LOT_LABELS[self]
+
+
+_LOT_LABELS = {
+    LotSource.PREPAYMENT: "Prepayment",
+    LotSource.OVERPAYMENT: "Overpayment",
+    LotSource.INSURANCE_ADJUSTMENT: "Insurance adjustment",
+    LotSource.CANCELLATION: "Canceled session",
+    LotSource.NO_SHOW: "No-show",
+    LotSource.MANUAL: "Manual",
+}
+
+
+class CreditReason(StrEnum):
+    COURTESY = "courtesy"
+    FEE_WAIVER = "fee_waiver"
+    DISCOUNT = "discount"
+    BILLING_RESOLUTION = "billing_resolution"
+    OTHER = "other"
+
+
+class BillStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SETTLED = "settled"
+    FAILED = "failed"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    CANCELED = "canceled"
+    LATE_CANCELED = "late_canceled"
+    NO_SHOW = "no_show"
+
+    @property
+    def bills_fee_only(self) -> bool:
+        """A canceled, late-canceled or no-show session bills only the fee given (rule 6)."""
+        return self in (AppointmentStatus.CANCELED, AppointmentStatus.LATE_CANCELED, AppointmentStatus.NO_SHOW)
+
+
+class Disposition(StrEnum):
+    CREDIT = "credit"
+    REFUND = "refund"
+
+
+class Billing(StrEnum):
+    SELF_PAY = "self_pay"
+    INSURANCE = "insurance"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    BILLER = "biller"
+    CLINICIAN = "clinician"
+
+
+class EntryKind(StrEnum):
+    """What a journal entry records."""
+
+    BILL_CREATED = "bill_created"
+    PAYMENT_RECEIVED = "payment_received"
+    PREPAYMENT = "prepayment"
+    CREDIT_PAYMENT = "credit_payment"
+    CREDIT_LINE_REFUNDED = "credit_line_refunded"
+    CREDIT_LINE_REMOVED = "credit_line_removed"
+    CREDIT_REMOVED = "credit_removed"
+    MANUAL_CREDIT = "manual_credit"
+    REFUND = "refund"
+    REFUND_FAILED = "refund_failed"
+    PAYMENT_VOIDED = "payment_voided"
+    APPOINTMENT_CANCELED = "appointment_canceled"
+    APPOINTMENT_LATE_CANCELED = "appointment_late_canceled"
+    APPOINTMENT_NO_SHOW = "appointment_no_show"
+    APPOINTMENT_ATTENDED = "appointment_attended"
+    APPOINTMENT_SCHEDULED = "appointment_scheduled"
+    INSURANCE_PAYMENT = "insurance_payment"
+    INSURANCE_PAYMENT_REPLACED = "insurance_payment_replaced"
+    INSURANCE_REVERSAL = "insurance_reversal"
+
+
+def sql_in(enum: type[StrEnum]) -> str:
+    """``'a', 'b'``: the values of ``enum`` for a CHECK constraint's ``IN (...)``."""
+    return ", ".join(f"'{member.value}'" for member in enum)
