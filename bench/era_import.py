@@ -45,13 +45,14 @@ def _status_kib(field: str) -> int:
 
 def setup(url: str, path: Path, n: int) -> None:
     """A practice with ``n`` billed insured sessions and the 835 that pays them."""
+    from tests.factories import Ledger
+
     from clientledger.appointments.schemas import AppointmentCreate
     from clientledger.appointments.service import schedule_appointment
     from clientledger.billing.schemas import BillCreate, PaymentLineCreate
     from clientledger.billing.service import add_payment, create_bill
     from clientledger.db import Ctx, Database, Tx
     from clientledger.insurance.era_generate import generate_835, synthetic_claims
-    from clientledger.ledger import Ledger
     from clientledger.migrate import upgrade
     from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 

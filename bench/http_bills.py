@@ -25,12 +25,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from tests.factories import Ledger
 
 from clientledger.accounting.verify import verify
 from clientledger.appointments.schemas import AppointmentCreate
 from clientledger.appointments.service import schedule_appointment
 from clientledger.db import Ctx, Database, Tx
-from clientledger.ledger import Ledger
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.factories import Ledger
 
 from clientledger.db import Ctx, Database
-from clientledger.ledger import Ledger
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from clientledger.db import Ctx, Database
-from clientledger.ledger import Ledger
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
+from tests.factories import Ledger
 
 PG_URL = os.environ.get("CLIENTLEDGER_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

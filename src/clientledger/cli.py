@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -13,10 +13,13 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from clientledger.accounting.verify import verify as verify_ledger
-from clientledger.db import Ctx, Database
+from clientledger.db import Database
 from clientledger.kit.config import Settings
 from clientledger.kit.money import format_cents
 from clientledger.migrate import upgrade
+
+if TYPE_CHECKING:
+    from clientledger.service_layer import Actor, Runner
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Billing and client-credit ledger.")
 console = Console()
@@ -61,14 +64,11 @@ def verify(
     db = _db(database_url)
     upgrade(db)
     if repair:
-        from sqlalchemy import select
-
-        from clientledger.models import practices
+        from clientledger.payments.processors import get_processor
         from clientledger.payments.settlement import recover_pending_refunds
+        from clientledger.practices.repository import practice_ids
 
-        with db.engine.connect() as conn:
-            ids = list(conn.execute(select(practices.c.id)).scalars())
-        done = recover_pending_refunds(db, ids)
+        done = recover_pending_refunds(db, practice_ids(db), processor=get_processor())
         console.print(f"Pending refunds resolved: {done}")
     with db.engine.connect() as conn:
         problems = verify_ledger(conn)
@@ -116,10 +116,11 @@ def serve(
 def demo(database_url: DatabaseUrl = None) -> None:
     """Load a demo practice holding every SEED.md case; prints how to log in."""
     from clientledger.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PRACTICE, load_demo
+    from clientledger.payments.processors import get_processor
 
     db = _db(database_url)
     upgrade(db)
-    created = load_demo(db)
+    created = load_demo(db, get_processor())
     state = "created" if created else "already present"
     console.print(f"Demo practice [bold]{DEMO_PRACTICE}[/bold] {state}.")
     console.print(f"Log in with email [bold]{DEMO_EMAIL}[/bold] and password [bold]{DEMO_PASSWORD}[/bold].")
@@ -129,18 +130,21 @@ def demo(database_url: DatabaseUrl = None) -> None:
 def import_era(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="An X12 835 file")],
     practice: Annotated[str | None, typer.Option(help="Practice name; default: the only one")] = None,
+    user: Annotated[str | None, typer.Option(help="Act as this staff member (email); default: the first owner")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Post an 835 remittance: claim by claim, with a progress bar, then a summary; exit 1 if the file is invalid."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from clientledger.insurance.era835 import InvalidRemittance
-    from clientledger.insurance.importer import import_era as run_import
+    from clientledger.insurance.importer import import_remittance
     from clientledger.insurance.report import LISTED
+    from clientledger.kit.errors import Forbidden
 
     db = _db(database_url)
     upgrade(db)
-    ctx = _practice_owner_ctx(db, practice)
+    runner = _runner(db)
+    actor = _actor(db, practice, user, request_id="cli-import-era")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as bar:
         tasks: dict[str, TaskID] = {}
@@ -154,8 +158,8 @@ def import_era(
             bar.update(tasks[phase], completed=done, total=total)
 
         try:
-            report = run_import(db, ctx, file, progress=progress)
-        except InvalidRemittance as exc:
+            report = runner.run(actor, import_remittance, source=file, progress=progress)
+        except (InvalidRemittance, Forbidden) as exc:
             err.print(f"[red]Not imported[/red]: {exc.message}")
             raise typer.Exit(1) from exc
     t = report.totals
@@ -189,28 +193,34 @@ def import_era(
         console.print(f"[yellow]Warning[/yellow]: {warning}", soft_wrap=True)
 
 
-def _practice_owner_ctx(db: Database, name: str | None) -> Ctx:
-    """Act as the practice's first owner (audit events name a user), in the named or only practice."""
-    from sqlalchemy import select
+def _runner(db: Database) -> Runner:
+    from clientledger.payments.processors import get_processor
+    from clientledger.service_layer import Runner
 
-    from clientledger.models import practices, users
+    return Runner(db, get_processor())
 
-    with db.engine.connect() as conn:
-        stmt = select(practices.c.id, practices.c.name).order_by(practices.c.created_at)
-        found = conn.execute(stmt.where(practices.c.name == name) if name else stmt).all()
-        if name is None and len(found) > 1:
-            names = ", ".join(repr(r.name) for r in found)
-            err.print(f"[red]Several practices[/red] ({names}): choose one with --practice.")
-            raise typer.Exit(2)
-        if not found:
-            err.print(f"[red]No practice[/red] {name!r}." if name else "[red]No practice yet[/red]: run init first.")
-            raise typer.Exit(2)
-        owner = conn.execute(
-            select(users.c.id)
-            .where(users.c.practice_id == found[0].id, users.c.role == "owner")
-            .order_by(users.c.created_at)
-        ).scalar()
-    return Ctx(practice_id=found[0].id, user_id=owner, request_id="cli-import-era")
+
+def _actor(db: Database, practice: str | None, email: str | None, *, request_id: str) -> Actor:
+    """Who the command acts as: a staff member of the named (or only) practice, by default its first
+    owner. Their role is checked by the use case, exactly as on the web and in the API."""
+    from clientledger.practices.repository import find_staff, list_practices
+    from clientledger.service_layer import Actor
+
+    found = [p for p in list_practices(db) if practice is None or p.name == practice]
+    if practice is None and len(found) > 1:
+        names = ", ".join(repr(p.name) for p in found)
+        err.print(f"[red]Several practices[/red] ({names}): choose one with --practice.")
+        raise typer.Exit(2)
+    if not found:
+        err.print(
+            f"[red]No practice[/red] {practice!r}." if practice else "[red]No practice yet[/red]: run init first."
+        )
+        raise typer.Exit(2)
+    member = find_staff(db, found[0].id, email=email) if email else find_staff(db, found[0].id, role="owner")
+    if member is None:
+        err.print(f"[red]No staff member[/red] {email!r} in {found[0].name!r}." if email else "[red]No owner[/red].")
+        raise typer.Exit(2)
+    return Actor(practice_id=found[0].id, user_id=member.id, role=member.role, request_id=request_id)
 
 
 def main() -> None:

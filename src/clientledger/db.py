@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from clientledger.payments.processors import PaymentProcessor, get_processor
+from clientledger.kit.processing import PaymentProcessor
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Tx:
     ctx: Ctx
     db: Database
     now: datetime = field(default_factory=utcnow)
+    payment_processor: PaymentProcessor | None = None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -53,21 +54,31 @@ class Tx:
     def practice_id(self) -> str:
         return self.ctx.practice_id
 
+    @property
+    def processor(self) -> PaymentProcessor:
+        """The app's payment processor, handed in by whoever opened this transaction (the runner)."""
+        if self.payment_processor is None:
+            raise RuntimeError("this transaction has no payment processor: run the use case through the runner")
+        return self.payment_processor
+
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed (e.g. call a payment processor)."""
         self._after_commit.append(action)
 
+    @property
+    def has_after_commit_work(self) -> bool:
+        return bool(self._after_commit)
+
 
 class Database:
-    def __init__(self, url: str, *, processor: PaymentProcessor | None = None, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.processor: PaymentProcessor = processor or get_processor()
         self.engine: Engine = make_engine(url, echo=echo)
         self.dialect = self.engine.dialect.name
         self._writer_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @contextmanager
-    def transaction(self, ctx: Ctx, *, write: bool = True) -> Iterator[Tx]:
+    def transaction(self, ctx: Ctx, *, write: bool = True, processor: PaymentProcessor | None = None) -> Iterator[Tx]:
         """One unit of work. Commits when the block ends normally, rolls back on any exception."""
         lock = self._writer_lock if write else None
         if lock is not None:
@@ -75,7 +86,7 @@ class Database:
         tx: Tx | None = None
         try:
             with self.engine.connect().execution_options(clientledger_write=write) as conn, conn.begin():
-                tx = Tx(conn=conn, ctx=ctx, db=self)
+                tx = Tx(conn=conn, ctx=ctx, db=self, payment_processor=processor)
                 yield tx
         finally:
             if lock is not None:
@@ -85,6 +96,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class UnitOfWork:
+    """For a use case that commits in several transactions itself (an 835 import, group by group)."""
+
+    db: Database
+    ctx: Ctx
+    processor: PaymentProcessor | None = None
+
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Tx]:
+        return self.db.transaction(self.ctx, write=write, processor=self.processor)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

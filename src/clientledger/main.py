@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import select
 
 from clientledger import __version__, web
 from clientledger.api.deps import RequestIdMiddleware
@@ -18,15 +17,16 @@ from clientledger.auth.router import router as auth_router
 from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
-from clientledger.db import Ctx, Database
+from clientledger.db import Database
 from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
-from clientledger.models import practices
-from clientledger.payments.processors import PaymentProcessor
+from clientledger.payments.processors import PaymentProcessor, get_processor
 from clientledger.payments.router import router as payments_router
 from clientledger.payments.settlement import recover_pending_refunds
+from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
+from clientledger.service_layer import Runner
 
 log = logging.getLogger("clientledger")
 
@@ -59,7 +59,8 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     any worker starts). Card refunds that a crash left pending are sent again at start-up.
     """
     settings = Settings.from_env(database_url)
-    db = Database(settings.database_url, processor=processor)
+    db = Database(settings.database_url)
+    runner = Runner(db, processor if processor is not None else get_processor())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +68,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         db.dispose()
 
     app = FastAPI(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
-    app.state.db = db
+    app.state.runner = runner
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
@@ -88,19 +89,17 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         api.include_router(router)
     app.include_router(api)
     web.install(app)
-    _recover_pending_refunds(db)
+    _recover_pending_refunds(runner)
     return app
 
 
-def _recover_pending_refunds(db: Database) -> None:
+def _recover_pending_refunds(runner: Runner) -> None:
     """A crash between a card refund's commit and its settlement leaves it pending: settle it now.
 
     Every worker does this; the processor's idempotency key (the refund id) makes repeats harmless.
     """
     try:
-        with db.transaction(Ctx(practice_id=""), write=False) as tx:
-            ids = list(tx.conn.execute(select(practices.c.id)).scalars())
-        done = recover_pending_refunds(db, ids)
+        done = recover_pending_refunds(runner.db, practice_ids(runner.db), processor=runner.processor)
     except Exception:
         log.exception("could not recover pending card refunds at start-up")
         return

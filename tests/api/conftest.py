@@ -57,7 +57,7 @@ def db(database_url: str) -> Iterator[Database]:
 def app(db: Database, database_url: str) -> Iterator[FastAPI]:
     application = create_app(database_url)
     yield application
-    application.state.db.dispose()
+    application.state.runner.db.dispose()
 
 
 @pytest.fixture(scope="module")

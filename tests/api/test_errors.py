@@ -79,7 +79,7 @@ def test_an_unexpected_failure_is_a_500_without_a_trace(db: Database, database_u
     app.add_api_route("/api/v1/explode", explode)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.get("/api/v1/explode", headers={"X-Request-Id": "req-boom"})
-    app.state.db.dispose()
+    app.state.runner.db.dispose()
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "internal_error"
     assert "req-boom" in r.json()["error"]["message"]

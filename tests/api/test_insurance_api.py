@@ -8,8 +8,8 @@ from typing import Any
 
 from clientledger.db import Ctx, Database
 from clientledger.insurance.era_generate import generate_835, synthetic_claims
-from clientledger.ledger import Ledger
 from tests.api.conftest import API, Api, ledger_problems, new_owner
+from tests.factories import Ledger
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 

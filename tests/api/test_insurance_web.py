@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from clientledger.auth.sessions import csrf_token_for, start_session
 from clientledger.db import Ctx, Database
-from clientledger.ledger import Ledger
 from tests.api.conftest import Api, ledger_problems
+from tests.factories import Ledger
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 SESSION_COOKIE = "clientledger_session"
@@ -26,7 +27,7 @@ class Staff:
     ledger: Ledger
 
     def nonce_form(self, **fields: str) -> dict[str, str]:
-        return {"csrf_token": self.csrf, "nonce": f"test-nonce-{id(fields)}-{len(fields)}-xyz", **fields}
+        return {"csrf_token": self.csrf, "nonce": f"test-nonce-{uuid.uuid4().hex}", **fields}
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_uploading_an_835_shows_the_report_of_every_claim(staff: Staff, db: Data
 
     r = staff.http.post(
         "/era-imports/new",
-        data={"csrf_token": staff.csrf},
+        data=staff.nonce_form(),
         files={"file": ("remit.835", (FIXTURES / "unmatched_claim.835").read_bytes())},
         follow_redirects=False,
     )
@@ -111,13 +112,13 @@ def test_a_malformed_upload_or_a_missing_token_posts_nothing(staff: Staff) -> No
     bill_id, _ = insured_bill(staff, claim_ref="CLM-1001", fee=15000)
     malformed = staff.http.post(
         "/era-imports/new",
-        data={"csrf_token": staff.csrf},
+        data=staff.nonce_form(),
         files={"file": ("remit.835", (FIXTURES / "malformed.835").read_bytes())},
     )
     forged = staff.http.post(
         "/era-imports/new", files={"file": ("remit.835", (FIXTURES / "copay_higher_than_pr.835").read_bytes())}
     )
-    nothing = staff.http.post("/era-imports/new", data={"csrf_token": staff.csrf})
+    nothing = staff.http.post("/era-imports/new", data=staff.nonce_form())
 
     assert malformed.status_code == 422 and "ISA header is damaged" in malformed.text
     assert forged.status_code == 403

@@ -48,15 +48,16 @@ def test_money_requests_take_an_idempotency_key(app: FastAPI) -> None:
         assert "idempotency-key" in headers, (method, path)
 
 
-def test_every_api_md_endpoint_is_served_but_the_insurance_ones(app: FastAPI) -> None:
+def test_every_v1_endpoint_of_api_md_is_served(app: FastAPI) -> None:
+    """v1.1 endpoints arrive issue by issue (``../shared/bin/contract-paths`` lists what is left)."""
     if not API_MD.exists():
         return
+    v1 = API_MD.read_text().split("## v1.1 additions")[0]
     listed = set()
-    for methods, path in re.findall(
-        r"`((?:GET|POST|PATCH|DELETE)(?:, (?:GET|POST|PATCH|DELETE))*) (/[^`\s]*)`", API_MD.read_text()
-    ):
+    for methods, path in re.findall(r"`((?:GET|POST|PATCH|DELETE)(?:, (?:GET|POST|PATCH|DELETE))*) (/[^`\s]*)`", v1):
         for method in methods.split(", "):
             listed.add((method, "/api/v1" + re.sub(r"\{[^}]*\}", "{}", path)))
     listed |= {("PATCH", "/api/v1/practice")}
     served = {(m, re.sub(r"\{[^}]*\}", "{}", p)) for m, p, _ in _operations(app)}
-    assert listed - served == INSURANCE - served
+    assert INSURANCE <= listed
+    assert listed - served == set()

@@ -26,10 +26,10 @@ import pytest
 from sqlalchemy import func, select
 
 from clientledger.db import Ctx, Database
-from clientledger.ledger import Ledger
 from clientledger.models import bill_lines, bills, credit_lots, line_lots, refunds
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 from tests.api.conftest import ledger_problems
+from tests.factories import Ledger
 
 CLI = Path(sys.executable).with_name("clientledger")
 

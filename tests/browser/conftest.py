@@ -24,10 +24,11 @@ from playwright.sync_api import BrowserContext, Page
 
 from clientledger.auth.sessions import start_session
 from clientledger.db import Ctx, Database
-from clientledger.ledger import Ledger
+from clientledger.main import create_app
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 from tests.browser.helpers import OWNER_EMAIL, OWNER_PASSWORD, SESSION_COOKIE, LiveServer
+from tests.factories import Ledger
 
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -61,18 +62,9 @@ def _free_port() -> int:
 
 
 def _build_app(database_url: str) -> tuple[FastAPI, Database]:
-    """The real application; before ``create_app`` existed the web UI was mounted on a bare app."""
-    try:
-        from clientledger.main import create_app
-    except ImportError:
-        from clientledger import web
-
-        app = FastAPI()
-        app.state.db = Database(database_url)
-        web.install(app)
-    else:
-        app = create_app(database_url)
-    db: Database = app.state.db
+    """The real application, as ``clientledger serve`` builds it."""
+    app = create_app(database_url)
+    db: Database = app.state.runner.db
     return app, db
 
 
@@ -98,7 +90,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", db=db, ledger=Ledger(db, Ctx(practice_id=practice.id)))
+        yield LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            db=db,
+            ledger=Ledger(db, Ctx(practice_id=practice.id), processor=app.state.runner.processor),
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)

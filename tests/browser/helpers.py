@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from clientledger.billing.schemas import BillRead
 from clientledger.db import Database
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 
 SESSION_DAY = dt.date(2026, 11, 2)
 OWNER_EMAIL = "owner@calmwaters.example"

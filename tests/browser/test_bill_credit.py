@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientledger.ledger import Ledger
 from tests.browser.helpers import (
     SESSION_DAY,
     billed_session,
@@ -16,6 +15,7 @@ from tests.browser.helpers import (
     save_screenshot,
     tooltip_values,
 )
+from tests.factories import Ledger
 
 pytestmark = pytest.mark.browser
 

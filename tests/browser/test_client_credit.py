@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientledger.ledger import Ledger
 from tests.browser.helpers import SESSION_DAY, figure, flash, save_screenshot
+from tests.factories import Ledger
 
 pytestmark = pytest.mark.browser
 

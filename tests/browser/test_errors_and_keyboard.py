@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from clientledger.ledger import Ledger
 from tests.browser.helpers import billed_session, figure, open_menu_item, payment_row
+from tests.factories import Ledger
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,9 @@ from sqlalchemy import update
 
 from clientledger.auth.passwords import token_digest
 from clientledger.db import utcnow
-from clientledger.ledger import Ledger
 from clientledger.models import api_tokens
 from tests.browser.helpers import OWNER_EMAIL, OWNER_PASSWORD, SESSION_COOKIE, SESSION_DAY, LiveServer, flash
+from tests.factories import Ledger
 
 pytestmark = pytest.mark.browser
 

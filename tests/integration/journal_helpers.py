@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 
 
 def last_entry(ledger: Ledger, kind: str | None = None) -> list[tuple[str, int]]:

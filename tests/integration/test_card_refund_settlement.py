@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from clientledger.db import Database
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
-from clientledger.ledger import Ledger
 from clientledger.migrate import upgrade
 from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
 from clientledger.payments.settlement import recover_pending_refunds
 from tests.conftest import new_practice
+from tests.factories import Ledger
 
 
 @dataclass
@@ -35,9 +35,9 @@ class FlakyProcessor:
 
 
 def _ledger(database_url: str, processor: FlakyProcessor) -> Ledger:
-    db = Database(database_url, processor=processor)
+    db = Database(database_url)
     upgrade(db)
-    return Ledger(db, new_practice(db))
+    return Ledger(db, new_practice(db), processor=processor)
 
 
 def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(database_url: str) -> None:
@@ -52,11 +52,11 @@ def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(databas
     assert ledger.get_client(client.id).credit_balance == 6000  # reserved: it cannot be spent twice
     assert ledger.verify() == []
     processor.refund_outcome = "ok"
-    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id]) == 1
+    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id], processor=processor) == 1
     settled = ledger.get_payment(payment.id).refunds[0]
     assert (settled.status, settled.amount) == ("settled", 4000)
     assert processor.refund_calls == [f"refund-{refund.id}", f"refund-{refund.id}"]  # same key: no double refund
-    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id]) == 0
+    assert recover_pending_refunds(ledger.db, [ledger.ctx.practice_id], processor=processor) == 0
     assert ledger.verify() == []
     ledger.db.dispose()
 

@@ -6,7 +6,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 from clientledger.kit.errors import ClientLedgerError
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 
 THREADS = 16
 OPERATIONS = 64

@@ -7,8 +7,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from clientledger.db import utcnow
-from clientledger.ledger import Ledger
 from clientledger.models import credit_lots, journal_entries, postings
+from tests.factories import Ledger
 
 
 def test_a_lot_cannot_go_negative(ledger: Ledger) -> None:

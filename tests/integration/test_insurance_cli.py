@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from clientledger import cli
 from clientledger.cli import app
-from clientledger.ledger import Ledger
 from tests.conftest import new_practice
+from tests.factories import Ledger
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 runner = CliRunner()

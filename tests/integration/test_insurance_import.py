@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from clientledger.billing.schemas import BillRead
 from clientledger.clients.schemas import ClientRead
 from clientledger.insurance.era835 import InvalidRemittance
-from clientledger.ledger import Ledger
 from clientledger.models import era_imports
+from tests.factories import Ledger
 from tests.integration.journal_helpers import journal_size, postings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"

@@ -7,8 +7,8 @@ import pytest
 from clientledger.billing.schemas import BillRead
 from clientledger.clients.schemas import ClientRead
 from clientledger.kit.errors import Conflict, InsurancePaid, ValidationFailed
-from clientledger.ledger import Ledger
 from clientledger.rules.insurance import ClaimUnbalanced
+from tests.factories import Ledger
 from tests.integration.journal_helpers import journal_size, last_entry, postings
 
 PAYER = "BRHP1"

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clientledger.kit.errors import ClientLedgerError
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 
 amounts = st.integers(min_value=1, max_value=40000)
 actions = st.lists(

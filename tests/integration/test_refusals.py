@@ -12,8 +12,8 @@ from clientledger.billing.schemas import PaymentLineCreate
 from clientledger.credits.schemas import ManualCreditCreate
 from clientledger.db import Database
 from clientledger.kit.errors import ClientLedgerError, Conflict, ExceedsRefundable, NotFound
-from clientledger.ledger import Ledger
 from tests.conftest import new_practice
+from tests.factories import Ledger
 
 
 @pytest.mark.parametrize("amount", [0, -100, 10.0, "100", True])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clientledger.kit.errors import ValidationFailed
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 from tests.integration.journal_helpers import last_entry, postings
 
 

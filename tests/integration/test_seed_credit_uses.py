@@ -13,8 +13,8 @@ from clientledger.kit.errors import (
     UseRefund,
     ValidationFailed,
 )
-from clientledger.ledger import Ledger
 from clientledger.models import practices
+from tests.factories import Ledger
 from tests.integration.journal_helpers import last_entry, postings
 
 

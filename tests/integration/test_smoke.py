@@ -1,4 +1,4 @@
-from clientledger.ledger import Ledger
+from tests.factories import Ledger
 
 
 def test_prepaid_credit_pays_the_next_bill(ledger: Ledger) -> None:

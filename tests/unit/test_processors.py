@@ -44,7 +44,7 @@ def sha24(text: str) -> str:
 def test_simulator_charges_the_success_test_card() -> None:
     charge = SimulatedProcessor().charge(amount=15000, card_number=VISA, idempotency_key="pay-1")
 
-    assert charge == Charge(charge_id="ch_sim_" + sha24("pay-1"), amount=15000, card_last4="4242")
+    assert charge == Charge(charge_id="ch_sim_" + sha24("pay-1"), amount=15000, card_last4="4242", card_brand="visa")
 
 
 def test_simulator_charges_the_card_on_file_as_the_visa_test_card() -> None:
@@ -121,6 +121,21 @@ def test_simulator_refuses_the_visa_test_card_with_any_other_check_digit(shift: 
 
     with pytest.raises(CardDeclined, match="incorrect"):
         SimulatedProcessor().charge(amount=500, card_number=wrong, idempotency_key="k")
+
+
+def test_simulator_knows_the_contracts_four_test_payment_methods() -> None:
+    processor = SimulatedProcessor()
+
+    visa = processor.charge(amount=500, card_number="pm_card_visa", idempotency_key="v")
+    mastercard = processor.charge(amount=500, card_number="pm_card_mastercard", idempotency_key="m")
+    assert (visa.card_brand, visa.card_last4) == ("visa", "4242")
+    assert (mastercard.card_brand, mastercard.card_last4) == ("mastercard", "4444")
+    with pytest.raises(CardDeclined, match="declined"):
+        processor.charge(amount=500, card_number="pm_card_chargeDeclined", idempotency_key="d")
+    refund_fails = processor.charge(amount=500, card_number="pm_card_refundFail", idempotency_key="r")
+    with pytest.raises(CardDeclined, match="refused the refund"):
+        processor.refund(charge_id=refund_fails.charge_id, amount=500, idempotency_key="refund-r")
+    assert processor.refund(charge_id=visa.charge_id, amount=500, idempotency_key="refund-v").amount == 500
 
 
 def test_simulator_accepts_stripes_test_payment_method_ids() -> None:

@@ -1,24 +1,27 @@
-"""Request plumbing shared by every router: the database, the bearer token, roles, request ids.
+"""Request plumbing shared by every router: the bearer token, the runner, replay keys, request ids.
 
-A handler receives a ``RequestContext``: the database, who is acting (``Principal``) and the
-``Ctx`` that stamps journal entries and audit events with the user and the request id.
+A handler receives a ``RequestContext``: the runner and who is acting (``Actor``: practice, user,
+role, request id). It parses, hands the use case to the runner, and renders; the runner checks
+the role, replays, runs the transaction and the after-commit work.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.auth.service import Principal, authenticate
-from clientledger.db import Ctx, Database, Tx
-from clientledger.kit.errors import Forbidden, Unauthorized
+from clientledger.db import Ctx, Database
+from clientledger.kit.errors import Unauthorized
+from clientledger.service_layer import Actor, Replay, Runner
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -63,26 +66,90 @@ class RequestIdMiddleware:
 
 @dataclass(frozen=True)
 class RequestContext:
-    db: Database
+    """One API request: the runner, who is acting, and (for money requests) its replay key."""
+
+    runner: Runner
     principal: Principal
-    ctx: Ctx
+    actor: Actor
+
+    @property
+    def db(self) -> Database:
+        return self.runner.db
+
+    @property
+    def ctx(self) -> Ctx:
+        return self.actor.ctx
+
+    def read(self, query: Callable[..., T], /, **arguments: Any) -> T:
+        """A query use case (the runner checks the role may read)."""
+        return self.runner.read(self.actor, query, **arguments)
+
+    def run(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
+        """A use case that moves no money, so takes no Idempotency-Key."""
+        return self.runner.run(self.actor, use_case, **arguments)
+
+    def answer(
+        self, use_case: Callable[..., object], idem: IdempotencyRequest, /, *, status_code: int, **arguments: Any
+    ) -> Response:
+        """A money use case under the request's ``Idempotency-Key``, answered as first stored."""
+        outcome = self.runner.outcome(self.actor, use_case, replay=idem.replay(status_code), **arguments)
+        status = outcome.status_code if outcome.replayed else status_code
+        if status == 204 or not outcome.body:
+            response = Response(status_code=status)
+        else:
+            response = Response(content=outcome.body, status_code=status, media_type="application/json")
+        if outcome.replayed:
+            response.headers[REPLAY_HEADER] = "true"
+        return response
 
 
-def read(rc: RequestContext, query: Callable[[Tx], T]) -> T:
-    """Run a query in a read-only transaction (no write lock on SQLite)."""
-    with rc.db.transaction(rc.ctx, write=False) as tx:
-        return query(tx)
+REPLAY_HEADER = "Idempotent-Replayed"
 
 
-def write(rc: RequestContext, use_case: Callable[[Tx], T]) -> T:
-    """Run a use case that moves no money (so needs no idempotency key) in one transaction."""
-    with rc.db.transaction(rc.ctx) as tx:
-        return use_case(tx)
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    """The ``Idempotency-Key`` header and what it is bound to (method, path, body)."""
+
+    key: str | None
+    method: str = ""
+    path: str = ""
+    content: bytes | str = b""
+
+    def replay(self, status_code: int) -> Replay | None:
+        if self.key is None:
+            return None
+        return Replay.api(self.key, method=self.method, path=self.path, body=self.content, status_code=status_code)
+
+
+async def idempotency_request(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Retry-safe key, scoped to the practice: the same key and body replay the first "
+            "answer; the same key with another method, path or body is 409 `idempotency_key_reused`.",
+        ),
+    ] = None,
+) -> IdempotencyRequest:
+    if idempotency_key is None:
+        return IdempotencyRequest(key=None)
+    return IdempotencyRequest(
+        key=idempotency_key, method=request.method, path=request.url.path, content=await request.body()
+    )
+
+
+Idem = Annotated[IdempotencyRequest, Depends(idempotency_request)]
+
+
+def get_runner(request: Request) -> Runner:
+    runner: Runner = request.app.state.runner
+    return runner
 
 
 def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+    return get_runner(request).db
 
 
 def request_id(request: Request) -> str:
@@ -97,34 +164,24 @@ def current_principal(
     return authenticate(get_db(request), credentials.credentials)
 
 
-def _context(request: Request, principal: Principal) -> RequestContext:
-    ctx = Ctx(practice_id=principal.practice_id, user_id=principal.user_id, request_id=request_id(request))
-    return RequestContext(db=get_db(request), principal=principal, ctx=ctx)
-
-
-def require_role(*roles: str) -> Callable[[Request, Principal], Awaitable[RequestContext]]:
-    """A dependency letting only ``roles`` through (403 otherwise); no roles given: any signed-in user.
+async def request_context(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> RequestContext:
+    """Any signed-in user; what their role may do is checked inside each use case.
 
     Async because it does no I/O: a sync dependency would cost a thread-pool round trip per request.
     """
-
-    async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(current_principal)]
-    ) -> RequestContext:
-        if roles and principal.role not in roles:
-            raise Forbidden(f"The {principal.role} role may not do this.")
-        return _context(request, principal)
-
-    return dependency
+    actor = Actor(
+        practice_id=principal.practice_id,
+        user_id=principal.user_id,
+        role=principal.role,
+        request_id=request_id(request),
+    )
+    return RequestContext(runner=get_runner(request), principal=principal, actor=actor)
 
 
-Reader = Annotated[RequestContext, Depends(require_role())]
-"""Any signed-in user: owner, biller or clinician."""
-
-Writer = Annotated[RequestContext, Depends(require_role("owner", "biller"))]
-"""Staff who change things and move money: clinicians only read."""
-
-Owner = Annotated[RequestContext, Depends(require_role("owner"))]
+Staff = Annotated[RequestContext, Depends(request_context)]
+"""A signed-in staff member: owner, biller or clinician (the use case checks the role)."""
 
 
 @dataclass(frozen=True)

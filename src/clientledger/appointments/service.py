@@ -26,10 +26,12 @@ from clientledger.db import Tx
 from clientledger.insurance.repository import has_posted_payment
 from clientledger.kit.errors import InsurancePaid, ValidationFailed
 from clientledger.kit.ids import new_id
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import appointments
 from clientledger.rules.freeing import excess_paid
 
 
+@use_case(Permission.MANAGE_CLIENTS)
 def schedule_appointment(tx: Tx, *, data: AppointmentCreate) -> AppointmentRead:
     client = get_client_row(tx, data.client_id)
     appt_id = new_id("appt")
@@ -52,15 +54,25 @@ def schedule_appointment(tx: Tx, *, data: AppointmentCreate) -> AppointmentRead:
     return get_appointment(tx, appointment_id=appt_id)
 
 
+@use_case(Permission.READ)
 def get_appointment(tx: Tx, *, appointment_id: str) -> AppointmentRead:
     return AppointmentRead.model_validate(get_appointment_row(tx, appointment_id))
 
 
+@use_case(Permission.READ)
 def list_client_appointments(tx: Tx, *, client_id: str) -> list[AppointmentRead]:
     get_client_row(tx, client_id)
     return [AppointmentRead.model_validate(r) for r in client_appointment_rows(tx, client_id)]
 
 
+def present_status_change(tx: Tx, result: AppointmentStatusResult) -> AppointmentStatusResult:
+    """The answer once refunds to the original card (``disposition: refund``) have settled or failed."""
+    if result.bill is None:
+        return result
+    return result.model_copy(update={"bill": get_bill(tx, bill_id=str(result.bill["id"])).model_dump(mode="json")})
+
+
+@use_case(Permission.BILL, present=present_status_change)
 def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStatusChange) -> AppointmentStatusResult:
     """Mark a session attended, canceled or missed (rule 6).
 

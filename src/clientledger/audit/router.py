@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from clientledger.api.deps import Paging, Reader, read
+from clientledger.api.deps import Paging, Staff
 from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.audit.schemas import AuditEventRead
@@ -30,10 +30,10 @@ def _event(row: Any) -> AuditEventRead:
 
 @router.get("/audit", response_model=Page[AuditEventRead], responses=declare())
 def list_audit_events(
-    rc: Reader,
+    rc: Staff,
     paging: Paging,
     object_id: Annotated[str | None, Query(max_length=64, description="Only events touching this object")] = None,
 ) -> Page[AuditEventRead]:
     """Audit events, newest first: the user, the action, the objects, the time and the request id."""
-    rows = read(rc, lambda tx: list_events(tx, object_id=object_id, limit=paging.limit + 1, cursor=paging.cursor))
+    rows = rc.read(list_events, object_id=object_id, limit=paging.limit + 1, cursor=paging.cursor)
     return page_from_query([_event(r) for r in rows], paging, key=lambda e: e.id)

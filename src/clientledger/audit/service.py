@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import audit_events, audit_objects
 
 _INSERT_AUDIT_EVENTS = insert(audit_events)
@@ -41,6 +42,7 @@ def record_event(tx: Tx, *, action: str, object_ids: list[str | None], detail: d
     return event_id
 
 
+@use_case(Permission.READ)
 def list_events(tx: Tx, *, object_id: str | None = None, limit: int = 50, cursor: str | None = None) -> list[Any]:
     """Newest first; ``cursor`` is the id of the last event of the previous page."""
     stmt = select(audit_events).where(audit_events.c.practice_id == tx.practice_id)

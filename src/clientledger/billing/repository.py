@@ -46,7 +46,15 @@ def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
 
 
 _LINES = (
-    select(bill_lines, payments.c.captured, payments.c.credited, payments.c.refunded, payments.c.card_last4)
+    select(
+        bill_lines,
+        payments.c.captured,
+        payments.c.credited,
+        payments.c.refunded,
+        payments.c.card_last4,
+        payments.c.card_brand,
+        payments.c.charge_id,
+    )
     .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
     .where(bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None))
     .order_by(bill_lines.c.id)

@@ -5,79 +5,58 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from clientledger.api.deps import Paging, Reader, Writer, read
+from clientledger.api.deps import Idem, Paging, Staff
 from clientledger.api.errors import declare
-from clientledger.api.idempotency import CardPayment, Idem, execute
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillRead, LineRead, LineRefund, PaymentLineCreate
-from clientledger.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["bills"])
 
 
 @router.post("/bills", status_code=201, response_model=BillRead, responses=declare(403, 404, 409))
-def create_bill(data: BillCreate, rc: Writer, idem: Idem) -> Response:
+def create_bill(data: BillCreate, rc: Staff, idem: Idem) -> Response:
     """Bill a client's sessions; with `apply_available_credit` (default: the practice's
     `auto_apply_credit`) credit pays what it can as one `client_credit` line."""
-    return execute(rc, idem, status_code=201, use_case=lambda tx, _: billing.create_bill(tx, data=data))
+    return rc.answer(billing.create_bill, idem, status_code=201, data=data)
 
 
 @router.get("/bills/{bill_id}", response_model=BillRead, responses=declare(404))
-def get_bill(bill_id: str, rc: Reader) -> BillRead:
-    return read(rc, lambda tx: billing.get_bill(tx, bill_id=bill_id))
+def get_bill(bill_id: str, rc: Staff) -> BillRead:
+    return rc.read(billing.get_bill, bill_id=bill_id)
 
 
 @router.post(
     "/bills/{bill_id}/payments", status_code=201, response_model=LineRead, responses=declare(402, 403, 404, 409, 503)
 )
-def add_payment(bill_id: str, data: PaymentLineCreate, rc: Writer, idem: Idem) -> Response:
+def add_payment(bill_id: str, data: PaymentLineCreate, rc: Staff, idem: Idem) -> Response:
     """A client payment on the bill. Card/cash/check beyond the balance due becomes an `overpayment`
     credit lot; `client_credit` draws on the credit balance, or is a discount when
-    `deduct_from_credit_balance` is false. A card is charged first (`card_number`, default: the card
-    on file); a declined card is 402 `card_declined` and records nothing."""
-    if data.type == "card" and data.deduct_from_credit_balance is not None:
-        raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
-    return execute(
-        rc,
-        idem,
-        status_code=201,
-        card=CardPayment(method=data.type, amount=data.amount, card_number=data.card_number),
-        precheck=(lambda tx: billing.get_bill(tx, bill_id=bill_id)) if data.type == "card" else None,
-        use_case=lambda tx, charge: billing.add_payment(tx, bill_id=bill_id, data=data, charge=charge),
-    )
+    `deduct_from_credit_balance` is false. A card is charged first (`payment_method`, default: the
+    client's card); a declined card is 402 `card_declined` and records nothing."""
+    return rc.answer(billing.add_payment, idem, status_code=201, bill_id=bill_id, data=data)
 
 
 @router.post("/bills/{bill_id}/lines/{line_id}/refund", response_model=LineRead, responses=declare(400, 403, 404, 409))
-def refund_line(bill_id: str, line_id: str, rc: Writer, idem: Idem, data: LineRefund | None = None) -> Response:
+def refund_line(bill_id: str, line_id: str, rc: Staff, idem: Idem, data: LineRefund | None = None) -> Response:
     """Refund on a payment row (default amount: all refundable). A `client_credit` line returns the
     credit to the lots it came from; a discount only shrinks; a card/cash/check line pays back to
     the original method (its remaining credit first, then the bill)."""
     amount = data.amount if data is not None else None
-    return execute(
-        rc,
-        idem,
-        status_code=200,
-        use_case=lambda tx, _: billing.refund_line(tx, bill_id=bill_id, line_id=line_id, amount=amount),
-    )
+    return rc.answer(billing.refund_line, idem, status_code=200, bill_id=bill_id, line_id=line_id, amount=amount)
 
 
 @router.delete(
     "/bills/{bill_id}/lines/{line_id}", status_code=204, response_class=Response, responses=declare(403, 404, 409)
 )
-def delete_line(bill_id: str, line_id: str, rc: Writer, idem: Idem) -> Response:
+def delete_line(bill_id: str, line_id: str, rc: Staff, idem: Idem) -> Response:
     """Remove a payment row: credit is gone for good (re-add it by hand); a cash/check payment was
     recorded in error (`credit_already_used` if its credit was spent); a card payment: `use_refund`."""
-    return execute(
-        rc, idem, status_code=204, use_case=lambda tx, _: billing.delete_line(tx, bill_id=bill_id, line_id=line_id)
-    )
+    return rc.answer(billing.delete_line, idem, status_code=204, bill_id=bill_id, line_id=line_id)
 
 
 @router.get("/clients/{client_id}/bills", response_model=Page[BillRead], responses=declare(404))
-def list_client_bills(client_id: str, rc: Reader, paging: Paging) -> Page[BillRead]:
+def list_client_bills(client_id: str, rc: Staff, paging: Paging) -> Page[BillRead]:
     """A client's bills, newest first."""
-    rows = read(
-        rc,
-        lambda tx: billing.list_client_bills(tx, client_id=client_id, limit=paging.limit + 1, cursor=paging.cursor),
-    )
+    rows = rc.read(billing.list_client_bills, client_id=client_id, limit=paging.limit + 1, cursor=paging.cursor)
     return page_from_query(rows, paging, key=lambda b: b.id)

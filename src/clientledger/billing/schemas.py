@@ -21,8 +21,15 @@ class PaymentLineCreate(Model):
     type: LineType
     amount: PositiveCents
     deduct_from_credit_balance: bool | None = None
+    payment_method: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        description="The processor's payment-method id to charge (card only; Stripe's `pm_...`); "
+        "default: the client's default card",
+    )
     card_number: str | None = Field(
-        default=None, max_length=30, description="Card to charge (card only); default: the card on file"
+        default=None, max_length=30, description="Deprecated: a test card number (card only)", exclude=True
     )
 
 
@@ -36,8 +43,18 @@ class LotDraw(ReadModel):
     source: str | None = None
 
 
+class RefundSummary(ReadModel):
+    """The refund a line's refund action made: whether the processor took it."""
+
+    id: str
+    amount: int
+    status: Literal["pending", "settled", "failed"]
+    failure_reason: str | None = None
+
+
 class LineRead(ReadModel):
     id: str
+    bill_id: str
     type: LineType
     amount: int = Field(description="Now applied to this bill")
     payment_id: str | None = None
@@ -46,7 +63,12 @@ class LineRead(ReadModel):
     refunded: int | None = None
     deduct_from_credit_balance: bool | None = None
     lots: list[LotDraw] | None = None
+    card_brand: str | None = None
     card_last4: str | None = None
+    processor_ref: str | None = Field(default=None, description="The processor's charge id (card lines)")
+    last_refund: RefundSummary | None = Field(
+        default=None, description="The refund this request made (the line's refund action only)"
+    )
     created_at: UtcDateTime
 
 

@@ -30,15 +30,30 @@ from clientledger.billing.repository import (
     mark_line_removed,
     settle_bill_status,
 )
-from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, LotDraw, PaymentLineCreate
+from clientledger.billing.schemas import (
+    BillCreate,
+    BillItemRead,
+    BillRead,
+    LineRead,
+    LotDraw,
+    PaymentLineCreate,
+    RefundSummary,
+)
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
+from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
 from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
-from clientledger.payments.repository import get_payment_row, insert_payment, mark_payment_voided, refund_rows
+from clientledger.payments.repository import (
+    get_payment_row,
+    get_refund_row,
+    insert_payment,
+    mark_payment_voided,
+    refund_rows,
+)
 from clientledger.payments.service import refund_payment_in_tx
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
@@ -69,6 +84,35 @@ def item_responsibility(*, billing: str, copay: int | None, fee: int, status: st
     return fee, 0
 
 
+def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
+    """A card payment is charged before it is recorded."""
+    if data.type != "card":
+        return None
+    return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
+
+
+def check_payable(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> None:
+    """Before a card is charged: the bill exists and this payment could be recorded on it."""
+    if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
+        raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
+    get_bill(tx, bill_id=bill_id)
+
+
+def present_line(tx: Tx, line: LineRead) -> LineRead:
+    """The line once its card refund has settled or failed with the processor."""
+    fresh = get_line(tx, bill_id=line.bill_id, line_id=line.id)
+    return _with_refund(tx, fresh, line.last_refund.id) if line.last_refund is not None else fresh
+
+
+def _with_refund(tx: Tx, line: LineRead, refund_id: str) -> LineRead:
+    refund = get_refund_row(tx, refund_id)
+    summary = RefundSummary(
+        id=refund.id, amount=refund.amount, status=refund.status, failure_reason=refund.failure_reason
+    )
+    return line.model_copy(update={"last_refund": summary})
+
+
+@use_case(Permission.BILL)
 def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     """Bill the client's appointments and, unless staff opt out, pay what it can from credit."""
     client = lock_client(tx, data.client_id)
@@ -146,6 +190,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     return get_bill(tx, bill_id=bill_id)
 
 
+@use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=check_payable)
 def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge | None = None) -> LineRead:
     """A client payment on a bill (rules 3 and 4). A card payment arrives already charged."""
     bill = get_bill_row(tx, bill_id)
@@ -153,8 +198,8 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     bill = get_bill_row(tx, bill_id)
     if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
-    if data.type != "card" and data.card_number is not None:
-        raise ValidationFailed("card_number applies to card payments only.")
+    if data.type != "card" and (data.card_number is not None or data.payment_method is not None):
+        raise ValidationFailed("payment_method applies to card payments only.")
     if data.type == "card" and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")
     if data.type == "client_credit":
@@ -181,7 +226,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         amount=data.amount,
         bill_id=bill.id,
         charge=charge,
-        processor=tx.db.processor.name,
+        processor=tx.processor.name if charge is not None else None,
     )
     line_id = insert_line(tx, bill_id=bill.id, type=data.type, payment_id=payment_id)
     lines = [
@@ -211,6 +256,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     return get_line(tx, bill_id=bill.id, line_id=line_id)
 
 
+@use_case(Permission.REFUND, present=present_line)
 def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> LineRead:
     """Refund on a payment row: a credit line returns to the account; a card/cash/check line pays back."""
     bill = get_bill_row(tx, bill_id)
@@ -218,8 +264,8 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
     line = get_line_row(tx, bill_id, line_id)
     if line.type != "client_credit":
         assert line.payment_id is not None
-        refund_payment_in_tx(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
-        return get_line(tx, bill_id=bill_id, line_id=line_id)
+        refund_id = refund_payment_in_tx(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
+        return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund_id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
     kind = "credit_line_refunded" if line.deduct_from_credit_balance else "discount_reduced"
@@ -228,6 +274,7 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
     return get_line(tx, bill_id=bill_id, line_id=line_id)
 
 
+@use_case(Permission.REFUND)
 def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     """Remove a payment row: credit is gone for good; cash/check was recorded in error; card: refund."""
     bill = get_bill_row(tx, bill_id)
@@ -263,6 +310,7 @@ def _void_payment_postings(tx: Tx, *, bill_id: str, line: Row[Any]) -> list[Post
     return lines
 
 
+@use_case(Permission.READ)
 def get_line(tx: Tx, *, bill_id: str, line_id: str) -> LineRead:
     for line in get_bill(tx, bill_id=bill_id).lines:
         if line.id == line_id:
@@ -270,6 +318,7 @@ def get_line(tx: Tx, *, bill_id: str, line_id: str) -> LineRead:
     raise NotFound(f"No payment line {line_id!r} on bill {bill_id!r}.")
 
 
+@use_case(Permission.READ)
 def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
     bill = get_bill_row(tx, bill_id)
     draws = lot_draws_by_line(tx, bill_id)
@@ -279,6 +328,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
         lines.append(
             LineRead(
                 id=r.id,
+                bill_id=bill.id,
                 type=r.type,
                 amount=r.amount,
                 payment_id=r.payment_id,
@@ -289,7 +339,9 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
                 lots=[LotDraw(lot_id=d.lot_id, amount=d.amount, source=d.source) for d in draws.get(r.id, [])]
                 if is_credit
                 else None,
+                card_brand=r.card_brand,
                 card_last4=r.card_last4,
+                processor_ref=r.charge_id,
                 created_at=r.created_at,
             )
         )
@@ -307,6 +359,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
     )
 
 
+@use_case(Permission.READ)
 def list_client_bills(tx: Tx, *, client_id: str, limit: int = 50, cursor: str | None = None) -> list[BillRead]:
     """A client's bills, newest first (the client page lists them)."""
     client = get_client_row(tx, client_id)

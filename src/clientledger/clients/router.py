@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from clientledger.api.deps import Paging, Reader, Writer, read
+from clientledger.api.deps import Idem, Paging, Staff
 from clientledger.api.errors import declare
-from clientledger.api.idempotency import Idem, execute
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
@@ -16,18 +15,18 @@ router = APIRouter(tags=["clients"])
 
 
 @router.post("/clients", status_code=201, response_model=ClientRead, responses=declare(403, 409))
-def create_client(data: ClientCreate, rc: Writer, idem: Idem) -> Response:
+def create_client(data: ClientCreate, rc: Staff, idem: Idem) -> Response:
     """Add a client; an insurance client needs a copay (integer cents, 0 allowed)."""
-    return execute(rc, idem, status_code=201, use_case=lambda tx, _: clients.create_client(tx, data=data))
+    return rc.answer(clients.create_client, idem, status_code=201, data=data)
 
 
 @router.get("/clients", response_model=Page[ClientRead], responses=declare())
-def list_clients(rc: Reader, paging: Paging) -> Page[ClientRead]:
-    rows = read(rc, lambda tx: clients.list_clients(tx, limit=paging.limit + 1, cursor=paging.cursor))
+def list_clients(rc: Staff, paging: Paging) -> Page[ClientRead]:
+    rows = rc.read(clients.list_clients, limit=paging.limit + 1, cursor=paging.cursor)
     return page_from_query(rows, paging, key=lambda c: c.id)
 
 
 @router.get("/clients/{client_id}", response_model=ClientRead, responses=declare(404))
-def get_client(client_id: str, rc: Reader) -> ClientRead:
+def get_client(client_id: str, rc: Staff) -> ClientRead:
     """The client with its `credit_balance` and `balance_due` (integer cents)."""
-    return read(rc, lambda tx: clients.get_client(tx, client_id=client_id))
+    return rc.read(clients.get_client, client_id=client_id)

@@ -10,9 +10,11 @@ from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.db import Tx
 from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.ids import new_id
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import clients
 
 
+@use_case(Permission.MANAGE_CLIENTS)
 def create_client(tx: Tx, *, data: ClientCreate) -> ClientRead:
     """Add a client; an insurance client carries the copay collected at each session."""
     if data.billing == "insurance" and data.copay is None:
@@ -38,9 +40,11 @@ def create_client(tx: Tx, *, data: ClientCreate) -> ClientRead:
     return get_client(tx, client_id=client_id)
 
 
+@use_case(Permission.READ)
 def get_client(tx: Tx, *, client_id: str) -> ClientRead:
     return ClientRead.model_validate(get_client_row(tx, client_id))
 
 
+@use_case(Permission.READ)
 def list_clients(tx: Tx, *, limit: int = 50, cursor: str | None = None) -> list[ClientRead]:
     return [ClientRead.model_validate(r) for r in list_client_rows(tx, limit=limit, cursor=cursor)]

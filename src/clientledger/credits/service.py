@@ -15,9 +15,11 @@ from clientledger.credits.repository import (
 )
 from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Tx
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.rules.credit import check_removal
 
 
+@use_case(Permission.MANAGE_CREDIT)
 def add_manual_credit(tx: Tx, *, client_id: str, data: ManualCreditCreate) -> LotRead:
     """A courtesy adjustment, fee waiver or billing resolution: new credit the practice grants."""
     lock_client(tx, client_id)
@@ -35,6 +37,7 @@ def add_manual_credit(tx: Tx, *, client_id: str, data: ManualCreditCreate) -> Lo
     return get_lot(tx, client_id=client_id, lot_id=lot_id)
 
 
+@use_case(Permission.MANAGE_CREDIT)
 def remove_credit(tx: Tx, *, client_id: str, lot_id: str, data: CreditRemove) -> LotRead:
     """Take credit off the client's account for good (default: all that the lot has left)."""
     lock_client(tx, client_id)
@@ -54,6 +57,7 @@ def remove_credit(tx: Tx, *, client_id: str, lot_id: str, data: CreditRemove) ->
     return get_lot(tx, client_id=client_id, lot_id=lot_id)
 
 
+@use_case(Permission.READ)
 def get_lot(tx: Tx, *, client_id: str, lot_id: str) -> LotRead:
     rows = lot_rows_with_provenance(tx, client_id, [lot_id])
     if not rows:
@@ -61,6 +65,7 @@ def get_lot(tx: Tx, *, client_id: str, lot_id: str) -> LotRead:
     return LotRead.model_validate(rows[0])
 
 
+@use_case(Permission.READ)
 def get_credits(tx: Tx, *, client_id: str) -> CreditsRead:
     """Balance, every lot with where it came from, and every movement of credit, newest first."""
     client = get_client_row(tx, client_id)

@@ -45,13 +45,14 @@ from typing import IO
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from clientledger.clients.repository import lock_client
-from clientledger.db import Ctx, Database, Tx
+from clientledger.db import Ctx, Database, Tx, UnitOfWork
 from clientledger.insurance import repository as repo
 from clientledger.insurance.era835 import ClaimPayment, RemittanceHeader, Source, format_amount, open_835
 from clientledger.insurance.report import ImportReport, Outcome, ReportWriter
 from clientledger.insurance.schemas import EraImportRead
 from clientledger.insurance.service import CreatedLot, EraSource, carry_out, plan_decision, plan_reversal
 from clientledger.kit.errors import ClientLedgerError
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.rules.insurance import Adjustment, ClaimUnbalanced
 
 #: Claims sharing one commit (their fsync). 50 holds SQLite's write lock for about a tenth of a second;
@@ -135,6 +136,16 @@ def import_era(
     return report
 
 
+@use_case(Permission.BILL, batched=True)
+def import_remittance(work: UnitOfWork, *, source: Source, progress: Progress = _no_progress) -> ImportReport:
+    """Post an 835 file for the practice: claim groups commit one by one (see ``import_era``)."""
+    return import_era(work.db, work.ctx, source, progress=progress)
+
+
+import_remittance.__replay_type__ = EraImportRead  # type: ignore[attr-defined]  # replays decode the stored report
+
+
+@use_case(Permission.READ)
 def get_era_import(tx: Tx, *, import_id: str) -> EraImportRead:
     """An earlier import's report, as it was answered."""
     return EraImportRead.model_validate_json(repo.get_import_row(tx, import_id).report)

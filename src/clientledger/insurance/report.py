@@ -47,6 +47,10 @@ class ImportReport:
     warnings: list[str]
     json: str
 
+    def model_dump_json(self) -> str:
+        """The stored answer, as written once (a report of thousands of claims is not rebuilt)."""
+        return self.json
+
     def read(self) -> EraImportRead:
         """The whole report as a model (every claim: for scripts and tests, not for huge files)."""
         return EraImportRead.model_validate_json(self.json)

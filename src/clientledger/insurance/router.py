@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlalchemy import select
 
-from clientledger.api.deps import Reader, RequestContext, Writer, read
+from clientledger.api.deps import Idem, IdempotencyRequest, Staff
 from clientledger.api.errors import declare
-from clientledger.api.idempotency import REPLAY_HEADER, Idem, IdempotencyRequest, execute
 from clientledger.insurance import service
-from clientledger.insurance.importer import file_sha256, get_era_import, import_era
+from clientledger.insurance.importer import file_sha256, get_era_import, import_remittance
 from clientledger.insurance.schemas import EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
-from clientledger.kit.errors import IdempotencyKeyReused, ValidationFailed
-from clientledger.models import idempotency_keys
+from clientledger.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["insurance"])
 
@@ -29,7 +24,7 @@ MAX_835_BYTES = 50 * 1024 * 1024  # a 10,000-claim remittance is under 2 MB
     response_model=InsurancePaymentResult,
     responses=declare(403, 404, 409),
 )
-def post_insurance_payment(bill_id: str, data: InsurancePaymentCreate, rc: Writer, idem: Idem) -> Response:
+def post_insurance_payment(bill_id: str, data: InsurancePaymentCreate, rc: Staff, idem: Idem) -> Response:
     """A payer's decision on one item (an EOB posted by hand; rule 5). The item's client
     responsibility becomes `patient_responsibility`; client money paid beyond it leaves the bill
     (client_credit lines back to their lots first, then card/cash/check lines, newest first, into
@@ -37,18 +32,13 @@ def post_insurance_payment(bill_id: str, data: InsurancePaymentCreate, rc: Write
     on bills made with `apply_available_credit`. `paid + patient_responsibility` + the non-PR
     adjustments must equal the item's fee (422 otherwise). A later payment from the same payer
     replaces the earlier one; another payer's is 409."""
-    return execute(
-        rc,
-        idem,
-        status_code=200,
-        use_case=lambda tx, _: service.post_insurance_payment(tx, bill_id=bill_id, data=data),
-    )
+    return rc.answer(service.post_insurance_payment, idem, status_code=200, bill_id=bill_id, data=data)
 
 
 @router.post("/era-imports", status_code=201, response_model=EraImportRead, responses=declare(403, 409))
 def create_era_import(
     request: Request,
-    rc: Writer,
+    rc: Staff,
     file: Annotated[UploadFile, File(description="An X12 835 remittance (ERA)")],
     idempotency_key: Annotated[
         str | None,
@@ -68,52 +58,11 @@ def create_era_import(
     # The key covers the file's content, not the multipart body: a retry re-encodes the upload with
     # a new boundary, and must still replay.
     content = file_sha256(file.file)
-    idem = IdempotencyRequest(
-        key=idempotency_key,
-        request_hash=hashlib.sha256(f"POST\n{request.url.path}\n{content}".encode()).hexdigest(),
-    )
-    if idem.key is not None:
-        stored = _stored_answer(rc, idem)
-        if stored is not None:
-            return stored
-    # The import commits claim by claim, so it cannot run inside the key's transaction: it runs
-    # first, and the key then records its report (a racing twin gets duplicates, then the replay).
-    report = import_era(rc.db, rc.ctx, file.file)
-    return execute(rc, idem, status_code=201, use_case=lambda tx, _: _Serialised(body=report.json))
+    idem = IdempotencyRequest(key=idempotency_key, method="POST", path=request.url.path, content=content)
+    return rc.answer(import_remittance, idem, status_code=201, source=file.file)
 
 
 @router.get("/era-imports/{import_id}", response_model=EraImportRead, responses=declare(404))
-def read_era_import(import_id: str, rc: Reader) -> EraImportRead:
+def read_era_import(import_id: str, rc: Staff) -> EraImportRead:
     """An earlier import's report, as it was first answered."""
-    return read(rc, lambda tx: get_era_import(tx, import_id=import_id))
-
-
-class _Serialised(BaseModel):
-    """An answer already in JSON: a report of thousands of claims is written once, not rebuilt as models."""
-
-    body: str
-
-    def model_dump_json(self, **_: Any) -> str:  # type: ignore[override]
-        return self.body
-
-
-def _stored_answer(rc: RequestContext, idem: IdempotencyRequest) -> Response | None:
-    """The first answer under this key (replayed), 409 if the key was used for another request."""
-    with rc.db.transaction(rc.ctx, write=False) as tx:
-        row = tx.conn.execute(
-            select(
-                idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.response_body
-            ).where(idempotency_keys.c.practice_id == tx.practice_id, idempotency_keys.c.key == idem.key)
-        ).first()
-    if row is None or row.status_code == 0:
-        return None
-    if row.request_hash != idem.request_hash:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used for a different request (method, path or body)."
-        )
-    return Response(
-        content=row.response_body,
-        status_code=row.status_code,
-        media_type="application/json",
-        headers={REPLAY_HEADER: "true"},
-    )
+    return rc.read(get_era_import, import_id=import_id)

@@ -56,6 +56,7 @@ from clientledger.insurance.repository import (
 )
 from clientledger.insurance.schemas import InsurancePaymentCreate, InsurancePaymentResult
 from clientledger.kit.errors import Conflict, NotFound
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.rules.insurance import (
     Adjustment,
     ClaimUnbalanced,
@@ -93,6 +94,7 @@ class Posted:
     credits: list[CreatedLot] = field(default_factory=list)
 
 
+@use_case(Permission.BILL)
 def set_claim_ref(tx: Tx, *, item_id: str, claim_ref: str) -> BillItemRead:
     """Give an item the patient control number its claim was (or will be) sent with.
 
@@ -121,6 +123,7 @@ def _assign_claim_ref(tx: Tx, item: Row[Any], claim_ref: str, *, replace: bool) 
     set_item_claim_ref(tx, item.id, claim_ref)
 
 
+@use_case(Permission.BILL)
 def post_insurance_payment(tx: Tx, *, bill_id: str, data: InsurancePaymentCreate) -> InsurancePaymentResult:
     """Staff post an EOB by hand: the payer's decision on one item of the bill (rule 5)."""
     bill = get_bill_row(tx, bill_id)

@@ -47,6 +47,13 @@ class IdempotencyKeyReused(ClientLedgerError):
     status_code = 409
 
 
+class AlreadySubmitted(ClientLedgerError):
+    """The same web form (its one-time code) arrived again after it was carried out."""
+
+    code = "already_submitted"
+    status_code = 409
+
+
 class UseRefund(ClientLedgerError):
     code = "use_refund"
     status_code = 409

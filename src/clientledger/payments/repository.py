@@ -43,6 +43,7 @@ def insert_payment(
                 processor=processor if charge else None,
                 charge_id=charge.charge_id if charge else None,
                 card_last4=charge.card_last4 if charge else None,
+                card_brand=charge.card_brand if charge else None,
                 memo=memo,
                 created_at=tx.now,
             )

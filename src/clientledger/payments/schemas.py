@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
 
@@ -13,7 +13,16 @@ class ClientPaymentCreate(Model):
     type: Method
     amount: PositiveCents
     memo: str | None = Field(default=None, max_length=500)
-    card_number: str | None = Field(default=None, max_length=30, description="Card to charge; default: on file")
+    payment_method: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        description="The processor's payment-method id to charge (card only; Stripe's `pm_...`); "
+        "default: the client's default card",
+    )
+    card_number: str | None = Field(
+        default=None, max_length=30, description="Deprecated: a test card number (card only)", exclude=True
+    )
 
 
 class RefundCreate(Model):
@@ -28,9 +37,17 @@ class RefundRead(ReadModel):
     from_credit: int
     from_bills: int
     status: Literal["pending", "settled", "failed"]
+    failure_reason: str | None = Field(default=None, description="Why the processor refused it (status failed)")
     reason: str | None = None
     processor_refund_id: str | None = None
+    processor_ref: str | None = Field(default=None, description="The processor's refund id")
     created_at: UtcDateTime
+
+    @model_validator(mode="after")
+    def _processor_ref(self) -> RefundRead:
+        if self.processor_ref is None and self.processor_refund_id is not None:
+            self.processor_ref = self.processor_refund_id
+        return self
 
 
 class PaymentRead(ReadModel):
@@ -43,7 +60,9 @@ class PaymentRead(ReadModel):
     credited: int
     refunded: int
     memo: str | None = None
+    card_brand: str | None = None
     card_last4: str | None = None
+    processor_ref: str | None = Field(default=None, description="The processor's charge id (card payments)")
     voided: bool = False
     lot_ids: list[str] = Field(default_factory=list)
     refunds: list[RefundRead] = Field(default_factory=list)

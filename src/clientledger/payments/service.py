@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from typing import TypeVar
 
 from clientledger.accounting.accounts import cash
@@ -11,13 +9,13 @@ from clientledger.accounting.journal import record
 from clientledger.accounting.moves import begin_refund, move_to_credit
 from clientledger.accounting.posting import dr
 from clientledger.audit.service import record_event
-from clientledger.clients.repository import lock_client
+from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import open_lots, payment_lot_rows
-from clientledger.db import Ctx, Database, Tx
+from clientledger.db import Tx
 from clientledger.kit.errors import ClientLedgerError
+from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import (
-    find_payment_by_charge,
     get_payment_row,
     get_refund_row,
     insert_payment,
@@ -30,6 +28,24 @@ from clientledger.rules.refunds import plan_refund
 T = TypeVar("T")
 
 
+def card_charge(*, data: ClientPaymentCreate, **_: object) -> ChargeRequest | None:
+    """A card prepayment is charged before it is recorded."""
+    if data.type != "card":
+        return None
+    return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
+
+
+def check_client(tx: Tx, *, client_id: str, **_: object) -> None:
+    """Before a card is charged: the client exists in this practice."""
+    get_client_row(tx, client_id)
+
+
+def present_refund(tx: Tx, refund: RefundRead) -> RefundRead:
+    """The refund once the processor has answered: settled, or failed with its reason."""
+    return get_refund(tx, refund_id=refund.id)
+
+
+@use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=check_client)
 def record_prepayment(
     tx: Tx, *, client_id: str, data: ClientPaymentCreate, charge: Charge | None = None
 ) -> PaymentRead:
@@ -44,7 +60,7 @@ def record_prepayment(
         amount=data.amount,
         bill_id=None,
         charge=charge,
-        processor=tx.db.processor.name,
+        processor=tx.processor.name if charge is not None else None,
         memo=data.memo,
     )
     lot_id, lines = move_to_credit(
@@ -64,6 +80,7 @@ def record_prepayment(
     return get_payment(tx, payment_id=payment_id)
 
 
+@use_case(Permission.REFUND, present=present_refund)
 def refund_payment(tx: Tx, *, payment_id: str, data: RefundCreate) -> RefundRead:
     """Refund (part of) a card/cash/check payment: its remaining credit first, then its bill (rule 7)."""
     payment = get_payment_row(tx, payment_id)
@@ -104,6 +121,7 @@ def refund_payment_in_tx(tx: Tx, *, payment_id: str, amount: int | None, reason:
     return refund_id
 
 
+@use_case(Permission.READ)
 def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
     p = get_payment_row(tx, payment_id)
     lot_ids = [lot.id for lot in payment_lot_rows(tx, p.id)]
@@ -117,7 +135,9 @@ def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
         credited=p.credited,
         refunded=p.refunded,
         memo=p.memo,
+        card_brand=p.card_brand,
         card_last4=p.card_last4,
+        processor_ref=p.charge_id,
         voided=p.voided_at is not None,
         lot_ids=lot_ids,
         refunds=[RefundRead.model_validate(r) for r in refund_rows(tx, p.id)],
@@ -125,40 +145,6 @@ def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
     )
 
 
+@use_case(Permission.READ)
 def get_refund(tx: Tx, *, refund_id: str) -> RefundRead:
     return RefundRead.model_validate(get_refund_row(tx, refund_id))
-
-
-def with_card_charge(
-    db: Database,
-    ctx: Ctx,
-    *,
-    method: str,
-    amount: int,
-    card_number: str | None,
-    idempotency_key: str | None,
-    use_case: Callable[[Tx, Charge | None], T],
-) -> T:
-    """Charge the card outside any transaction, then record it; undo the charge if recording fails.
-
-    The processor's idempotency key comes from the request's, so a retried request cannot charge
-    twice even if the first attempt died between the charge and the commit.
-    """
-    if method != "card":
-        with db.transaction(ctx) as tx:
-            return use_case(tx, None)
-    key = f"charge-{ctx.practice_id}-{idempotency_key or uuid.uuid4().hex}"
-    charge = db.processor.charge(amount=amount, card_number=card_number, idempotency_key=key)
-    try:
-        with db.transaction(ctx) as tx:
-            return use_case(tx, charge)
-    except BaseException:
-        if not _charge_recorded(db, ctx, charge.charge_id):
-            db.processor.refund(charge_id=charge.charge_id, amount=charge.amount, idempotency_key=f"void-{key}")
-        raise
-
-
-def _charge_recorded(db: Database, ctx: Ctx, charge_id: str) -> bool:
-    """A concurrent retry of the same request may have recorded this very charge: keep it then."""
-    with db.transaction(ctx, write=False) as tx:
-        return find_payment_by_charge(tx, charge_id) is not None

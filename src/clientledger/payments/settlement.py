@@ -19,6 +19,7 @@ from clientledger.accounting.posting import cr, dr
 from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
+from clientledger.kit.processing import PaymentProcessor
 from clientledger.models import payments, refunds
 from clientledger.payments.repository import add_refunded, get_refund_row, pending_refund_rows
 
@@ -26,15 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def settle_refund_after_commit(tx: Tx, refund_id: str) -> None:
-    db, ctx = tx.db, tx.ctx
+    db, ctx, processor = tx.db, tx.ctx, tx.processor
 
     def settle() -> None:
-        settle_refund(db, ctx, refund_id)
+        settle_refund(db, ctx, refund_id, processor=processor)
 
     tx.after_commit(settle)
 
 
-def settle_refund(db: Database, ctx: Ctx, refund_id: str) -> str:
+def settle_refund(db: Database, ctx: Ctx, refund_id: str, *, processor: PaymentProcessor) -> str:
     """Send a pending refund to the processor and record the outcome; returns the refund's status."""
     with db.transaction(ctx, write=False) as tx:
         refund = get_refund_row(tx, refund_id)
@@ -42,7 +43,7 @@ def settle_refund(db: Database, ctx: Ctx, refund_id: str) -> str:
     if refund.status != "pending":
         return str(refund.status)
     try:
-        result = db.processor.refund(charge_id=charge_id, amount=refund.amount, idempotency_key=f"refund-{refund_id}")
+        result = processor.refund(charge_id=charge_id, amount=refund.amount, idempotency_key=f"refund-{refund_id}")
     except ProcessorUnavailable:
         log.warning("refund %s stays pending: processor unavailable", refund_id)
         return "pending"
@@ -72,16 +73,20 @@ def _fail_refund(db: Database, ctx: Ctx, refund_id: str, message: str) -> None:
             lines.append(cr(AR_CLIENT, alloc["from_bill"], bill_id=alloc["bill_id"], line_id=alloc["line_id"]))
         record(tx, kind="refund_failed", client_id=payment.client_id, payment_id=payment.id, lines=lines, memo=message)
         add_refunded(tx, payment.id, -refund.amount)
-        tx.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(status="failed", settled_at=tx.now))
+        tx.conn.execute(
+            update(refunds)
+            .where(refunds.c.id == refund_id)
+            .values(status="failed", failure_reason=message[:500], settled_at=tx.now)
+        )
         record_event(tx, action="refund.failed", object_ids=[refund_id, payment.id], detail={"message": message})
 
 
-def recover_pending_refunds(db: Database, practice_ids: list[str]) -> int:
+def recover_pending_refunds(db: Database, practice_ids: list[str], *, processor: PaymentProcessor) -> int:
     """Retry every refund a crash or an outage left pending; returns how many settled or failed."""
     done = 0
     for practice_id in practice_ids:
         ctx = Ctx(practice_id=practice_id)
         with db.transaction(ctx, write=False) as tx:
             pending = [r.id for r in pending_refund_rows(tx)]
-        done += sum(settle_refund(db, ctx, refund_id) != "pending" for refund_id in pending)
+        done += sum(settle_refund(db, ctx, refund_id, processor=processor) != "pending" for refund_id in pending)
     return done

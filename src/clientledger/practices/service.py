@@ -12,10 +12,12 @@ from clientledger.auth.passwords import hash_password, new_token, token_digest
 from clientledger.db import Ctx, Database, Tx, utcnow
 from clientledger.kit.errors import Conflict, NotFound
 from clientledger.kit.ids import new_id
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import api_tokens, practices, users
 from clientledger.practices.schemas import PracticeRead, PracticeUpdate, UserCreate, UserRead
 
 
+@use_case(Permission.READ)
 def get_practice(tx: Tx) -> PracticeRead:
     row = tx.conn.execute(select(practices).where(practices.c.id == tx.practice_id)).first()
     if row is None:
@@ -23,6 +25,7 @@ def get_practice(tx: Tx) -> PracticeRead:
     return PracticeRead.model_validate(row)
 
 
+@use_case(Permission.CHANGE_SETTINGS)
 def update_practice(tx: Tx, *, data: PracticeUpdate) -> PracticeRead:
     values = data.model_dump(exclude_none=True)
     if "name" in values:
@@ -37,6 +40,7 @@ def update_practice(tx: Tx, *, data: PracticeUpdate) -> PracticeRead:
     return get_practice(tx)
 
 
+@use_case(Permission.MANAGE_STAFF)
 def create_user(tx: Tx, *, data: UserCreate) -> UserRead:
     email = data.email.strip().lower()
     exists = tx.conn.execute(

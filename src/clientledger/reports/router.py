@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from clientledger.api.deps import Paging, Reader, read
+from clientledger.api.deps import Paging, Staff
 from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.reports import service as reports
@@ -26,13 +26,13 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/reports/credit-balances", response_model=CreditBalancesRead, responses=declare())
 def credit_balances(
-    rc: Reader,
+    rc: Staff,
     as_of: Annotated[dt.date | None, Query(description="End of this day, UTC (default: today)")] = None,
 ) -> CreditBalancesRead:
     """Each client's credit balance at the end of `as_of`, and the total: the practice's credit
     liability, computed from the journal."""
     day = as_of or dt.datetime.now(dt.UTC).date()
-    return read(rc, lambda tx: reports.credit_balances(tx, as_of=day))
+    return rc.read(reports.credit_balances, as_of=day)
 
 
 @router.get(
@@ -42,7 +42,7 @@ def credit_balances(
 )
 def journal(
     request: Request,
-    rc: Reader,
+    rc: Staff,
     paging: Paging,
     start: Annotated[dt.date | None, Query(alias="from", description="First day (UTC), inclusive")] = None,
     end: Annotated[dt.date | None, Query(alias="to", description="Last day (UTC), inclusive")] = None,
@@ -50,11 +50,11 @@ def journal(
     """Balanced journal entries, oldest first. With `Accept: text/csv`: the whole range as CSV,
     one row per posting (no paging)."""
     if "text/csv" in request.headers.get("accept", ""):
-        text = read(rc, lambda tx: "".join(reports.journal_csv(tx, start=start, end=end)))
+        text = rc.read(reports.journal_csv, start=start, end=end)
         return Response(
             content=text,
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="journal.csv"'},
         )
-    rows = read(rc, lambda tx: reports.journal(tx, start=start, end=end, limit=paging.limit + 1, cursor=paging.cursor))
+    rows = rc.read(reports.journal, start=start, end=end, limit=paging.limit + 1, cursor=paging.cursor)
     return page_from_query(rows, paging, key=lambda e: e.id)

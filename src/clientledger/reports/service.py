@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.db import Tx
 from clientledger.kit.errors import ValidationFailed
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import clients, journal_entries, postings
 from clientledger.reports.schemas import ClientCreditBalance, CreditBalancesRead, JournalEntryRead, PostingRead
 
@@ -24,6 +25,7 @@ def _day_end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
 
 
+@use_case(Permission.READ)
 def credit_balances(tx: Tx, *, as_of: dt.date) -> CreditBalancesRead:
     """Each client's credit at the end of ``as_of`` (UTC), summed from ``client_credit`` postings.
 
@@ -63,6 +65,7 @@ def _entries_query(tx: Tx, start: dt.date | None, end: dt.date | None) -> Select
     return stmt
 
 
+@use_case(Permission.READ)
 def journal(
     tx: Tx, *, start: dt.date | None, end: dt.date | None, limit: int, cursor: str | None
 ) -> list[JournalEntryRead]:
@@ -80,7 +83,13 @@ def journal(
     return [JournalEntryRead.model_validate({**e._mapping, "postings": by_entry[e.id]}) for e in entries]
 
 
-def journal_csv(tx: Tx, *, start: dt.date | None, end: dt.date | None) -> Iterator[str]:
+@use_case(Permission.READ)
+def journal_csv(tx: Tx, *, start: dt.date | None, end: dt.date | None) -> str:
+    """The whole journal in the range as CSV text, one row per posting."""
+    return "".join(_journal_csv_chunks(tx, start, end))
+
+
+def _journal_csv_chunks(tx: Tx, start: dt.date | None, end: dt.date | None) -> Iterator[str]:
     """The whole journal in the range as CSV, one row per posting (entry columns repeated)."""
     entries = _entries_query(tx, start, end).subquery()
     rows = tx.conn.execute(

@@ -1,6 +1,6 @@
 """The web UI: server-rendered pages (FastAPI + Jinja2) with htmx, on the same services as the API.
 
-``create_app()`` calls ``install(app)``; the database is ``app.state.db``.
+``create_app()`` calls ``install(app)``; every page acts through ``app.state.runner``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One web request's context: who is logged in, the form they sent, and how to answer.
 
 Every page resolves the session cookie (``page``); every form POST also checks the CSRF token and
-reads the form (``action``). A form POST runs one use case in one transaction together with the
-form's one-time nonce (``Web.submit``), so a second submit of the same form changes nothing.
+reads the form (``action``). A form POST hands one use case to the runner under the form's
+one-time code (``Web.submit``): the runner checks the role, runs it once, and a second submit of
+the same form gets the first answer and changes nothing.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ from urllib.parse import quote, unquote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
-from clientledger.db import Ctx, Database, Tx
-from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
 from clientledger.kit.money import parse_dollars
-from clientledger.payments import service as payments
-from clientledger.payments.processors.base import Charge
-from clientledger.web import nonces
+from clientledger.kit.use_cases import Permission, may
+from clientledger.service_layer import Actor, Replay, Runner
 from clientledger.web.labels import dollars_in_message
-from clientledger.web.nonces import AlreadySubmitted
 from clientledger.web.templating import templates
 
 SESSION_COOKIE = "clientledger_session"
@@ -59,9 +56,9 @@ class CsrfRejected(Exception):
     """A form without this session's CSRF token: refused with 403, nothing runs."""
 
 
-def database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+def runner(request: Request) -> Runner:
+    found: Runner = request.app.state.runner
+    return found
 
 
 def idle_timeout(request: Request) -> timedelta:
@@ -82,7 +79,7 @@ class Web:
     """The logged-in staff member's request: read pages, submit use cases, answer."""
 
     request: Request
-    db: Database
+    runner: Runner
     session: Session
     token: str
     form: FormData | None = None
@@ -94,8 +91,9 @@ class Web:
             self.request_id = getattr(self.request.state, "request_id", None) or f"web-{uuid.uuid4().hex}"
 
     @property
-    def ctx(self) -> Ctx:
-        return Ctx(practice_id=self.session.practice_id, user_id=self.session.user_id, request_id=self.request_id)
+    def actor(self) -> Actor:
+        s = self.session
+        return Actor(practice_id=s.practice_id, user_id=s.user_id, role=s.role, request_id=self.request_id)
 
     @property
     def csrf(self) -> str:
@@ -105,10 +103,13 @@ class Web:
     def htmx(self) -> bool:
         return is_htmx(self.request)
 
+    def can(self, permission: Permission | str) -> bool:
+        """Whether this staff member's role may do it: pages leave out the controls they may not use."""
+        return may(self.session.role, Permission(permission))
+
     # -- reading ---------------------------------------------------------------------------
-    def read(self, query: Callable[[Tx], T]) -> T:
-        with self.db.transaction(self.ctx, write=False) as tx:
-            return query(tx)
+    def read(self, query: Callable[..., T], /, **arguments: Any) -> T:
+        return self.runner.read(self.actor, query, **arguments)
 
     # -- the submitted form ----------------------------------------------------------------
     def field(self, name: str) -> str:
@@ -136,55 +137,26 @@ class Web:
         return cents
 
     # -- writing ---------------------------------------------------------------------------
-    def submit(self, use_case: Callable[[Tx], T]) -> T:
-        """Run one use case with this form's nonce in one transaction; a replayed form is refused."""
-        key = self._nonce_key()
-        try:
-            with self.db.transaction(self.ctx) as tx:
-                nonces.claim(tx, key=key, path=self.request.url.path)
-                return use_case(tx)
-        except IntegrityError:
-            if nonces.used(self.db, self.ctx, key):
-                raise AlreadySubmitted("This was already submitted.") from None
-            raise
-
-    def submit_payment(
-        self, *, method: str, amount: int, card_number: str | None, use_case: Callable[[Tx, Charge | None], T]
-    ) -> T:
-        """Like ``submit``, for a payment: a card is charged outside the transaction, keyed by the nonce."""
-        key = self._nonce_key()
-        if nonces.used(self.db, self.ctx, key):
+    def submit(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
+        """Run one use case under this form's one-time code: the same form sent twice is one action,
+        and the second is told so."""
+        replay = Replay.web_form(self._form_code(), path=self.request.url.path)
+        outcome = self.runner.outcome(self.actor, use_case, replay=replay, **arguments)
+        if outcome.replayed:
             raise AlreadySubmitted("This was already submitted.")
+        return outcome.result
 
-        def run(tx: Tx, charge: Charge | None) -> T:
-            nonces.claim(tx, key=key, path=self.request.url.path)
-            return use_case(tx, charge)
-
-        try:
-            return payments.with_card_charge(
-                self.db,
-                self.ctx,
-                method=method,
-                amount=amount,
-                card_number=card_number,
-                idempotency_key=key,
-                use_case=run,
-            )
-        except IntegrityError:
-            if nonces.used(self.db, self.ctx, key):
-                raise AlreadySubmitted("This was already submitted.") from None
-            raise
-
-    def _nonce_key(self) -> str:
+    def _form_code(self) -> str:
         nonce = self.field(NONCE_FIELD)
         if not _NONCE.match(nonce):
             raise ValidationFailed("This form is out of date: reload the page and try again.")
-        return f"web:{nonce}"
+        return nonce
 
     # -- answering -------------------------------------------------------------------------
     def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "session": self.session,
+            "can": self.can,
             "csrf_token": self.csrf,
             "new_nonce": new_nonce,
             "htmx": self.htmx,
@@ -247,7 +219,7 @@ def _session_from(request: Request) -> tuple[str, Session]:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired(expired=False)
-    session = resume_session(database(request), token=token, idle=idle_timeout(request))
+    session = resume_session(runner(request).db, token=token, idle=idle_timeout(request))
     if session is None:
         raise LoginRequired(expired=True)
     return token, session
@@ -256,7 +228,7 @@ def _session_from(request: Request) -> tuple[str, Session]:
 def page(request: Request) -> Web:
     """Dependency of every page: the logged-in staff member, or off to /login."""
     token, session = _session_from(request)
-    return Web(request=request, db=database(request), session=session, token=token)
+    return Web(request=request, runner=runner(request), session=session, token=token)
 
 
 async def read_form(request: Request) -> FormData:
@@ -269,4 +241,4 @@ def action(request: Request, form: FormData = Depends(read_form)) -> Web:
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token_for(token)):
         raise CsrfRejected("CSRF token missing or wrong")
-    return Web(request=request, db=database(request), session=session, token=token, form=form)
+    return Web(request=request, runner=runner(request), session=session, token=token, form=form)

@@ -13,55 +13,18 @@ repeated key, which is what makes retrying a charge or refund after a crash safe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from clientledger.kit.errors import CardDeclined
+from clientledger.kit.processing import Charge, PaymentProcessor, Refund
+
+__all__ = ["Charge", "PaymentProcessor", "Refund"]
 
 CARD_ON_FILE_NUMBER = "4242424242424242"
 """What ``card_number=None`` means for the simulator and for Stripe's test mode."""
 
 INCORRECT_NUMBER_MESSAGE = "Your card number is incorrect."
+REFUND_REFUSED_MESSAGE = "The card's bank refused the refund."
 GENERIC_DECLINE_MESSAGE = "Your card was declined."
-
-
-@dataclass(frozen=True)
-class Charge:
-    charge_id: str
-    amount: int
-    card_last4: str
-
-
-@dataclass(frozen=True)
-class Refund:
-    refund_id: str
-    charge_id: str
-    amount: int
-
-
-@runtime_checkable
-class PaymentProcessor(Protocol):
-    """Moves money on a card. Raises ``CardDeclined`` (402) or ``ProcessorUnavailable`` (503).
-
-    Neither method may be called inside a database transaction: the caller records the movement
-    as pending, commits, calls the processor, then settles it (see DESIGN.md).
-    """
-
-    name: str
-
-    def charge(
-        self,
-        *,
-        amount: int,
-        card_number: str | None,
-        idempotency_key: str,
-        description: str = "",
-    ) -> Charge:
-        """Capture ``amount`` cents; ``card_number=None`` charges the card on file."""
-        ...
-
-    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
-        """Return ``amount`` cents of an earlier charge to its card."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -71,10 +34,15 @@ class StripeTestCard:
     number: str
     payment_method: str
     decline_message: str | None = None
+    refund_fails: bool = False
 
     @property
     def last4(self) -> str:
         return self.number[-4:]
+
+    @property
+    def brand(self) -> str:
+        return card_brand(self.number)
 
 
 TEST_CARDS: tuple[StripeTestCard, ...] = (
@@ -83,6 +51,8 @@ TEST_CARDS: tuple[StripeTestCard, ...] = (
     StripeTestCard("378282246310005", "pm_card_amex"),
     StripeTestCard("6011111111111117", "pm_card_discover"),
     StripeTestCard("4000000000000002", "pm_card_visa_chargeDeclined", GENERIC_DECLINE_MESSAGE),
+    StripeTestCard("4000000000000002", "pm_card_chargeDeclined", GENERIC_DECLINE_MESSAGE),
+    StripeTestCard("4000000000005126", "pm_card_refundFail", refund_fails=True),
     StripeTestCard(
         "4000000000009995",
         "pm_card_visa_chargeDeclinedInsufficientFunds",
@@ -102,10 +72,23 @@ TEST_CARDS: tuple[StripeTestCard, ...] = (
         "An error occurred while processing your card. Try again in a little bit.",
     ),
 )
-TEST_CARDS_BY_NUMBER: dict[str, StripeTestCard] = {card.number: card for card in TEST_CARDS}
+TEST_CARDS_BY_NUMBER: dict[str, StripeTestCard] = {}
+for _card in TEST_CARDS:
+    TEST_CARDS_BY_NUMBER.setdefault(_card.number, _card)
 TEST_CARDS_BY_PAYMENT_METHOD: dict[str, StripeTestCard] = {card.payment_method: card for card in TEST_CARDS}
 
 _SEPARATORS = str.maketrans("", "", " -")
+
+
+_BRANDS = (("4", "visa"), ("5", "mastercard"), ("2", "mastercard"), ("34", "amex"), ("37", "amex"), ("6", "discover"))
+
+
+def card_brand(number: str) -> str:
+    """The card network a number belongs to, by its leading digits (as processors report it)."""
+    for prefix, brand in _BRANDS:
+        if number.startswith(prefix):
+            return brand
+    return "unknown"
 
 
 def require_positive_cents(amount: int) -> None:

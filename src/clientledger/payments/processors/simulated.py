@@ -12,16 +12,20 @@ import hashlib
 from clientledger.kit.errors import CardDeclined
 from clientledger.payments.processors.base import (
     CARD_ON_FILE_NUMBER,
+    REFUND_REFUSED_MESSAGE,
     TEST_CARDS_BY_NUMBER,
     TEST_CARDS_BY_PAYMENT_METHOD,
     Charge,
     Refund,
+    StripeTestCard,
     normalize_card_number,
     require_key,
     require_positive_cents,
 )
 
 CHARGE_PREFIX = "ch_sim_"
+REFUND_FAILS_PREFIX = "ch_sim_rf_"
+"""Charges of ``pm_card_refundFail``: the simulator keeps no state, so the charge id says it."""
 REFUND_PREFIX = "re_sim_"
 
 
@@ -49,32 +53,38 @@ class SimulatedProcessor:
     ) -> Charge:
         require_positive_cents(amount)
         require_key(idempotency_key)
-        last4 = _authorize(card_number)
-        return Charge(charge_id=CHARGE_PREFIX + _key_digest(idempotency_key), amount=amount, card_last4=last4)
+        card = _authorize(card_number)
+        prefix = REFUND_FAILS_PREFIX if card.refund_fails else CHARGE_PREFIX
+        return Charge(
+            charge_id=prefix + _key_digest(idempotency_key),
+            amount=amount,
+            card_last4=card.last4,
+            card_brand=card.brand,
+        )
 
     def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
-        """Always succeeds: being stateless, the simulator cannot know what was charged.
+        """Succeeds, but for charges of ``pm_card_refundFail``, whose every refund is refused.
 
-        Refusing more than is refundable is the ledger's job (``exceeds_refundable``), done
-        before the processor is called.
+        Being stateless, the simulator cannot know what was charged: refusing more than is
+        refundable is the ledger's job (``exceeds_refundable``), done before the processor is called.
         """
         require_positive_cents(amount)
         require_key(idempotency_key)
         if not isinstance(charge_id, str) or not charge_id.strip():
             raise ValueError("charge_id must be a non-empty string")
+        if charge_id.startswith(REFUND_FAILS_PREFIX):
+            raise CardDeclined(REFUND_REFUSED_MESSAGE)
         return Refund(refund_id=REFUND_PREFIX + _key_digest(idempotency_key), charge_id=charge_id, amount=amount)
 
 
-def _authorize(card_number: str | None) -> str:
-    """Return the card's last four digits, or raise ``CardDeclined`` as Stripe's test mode would."""
+def _authorize(card_number: str | None) -> StripeTestCard:
+    """The card charged, or ``CardDeclined`` as Stripe's test mode would answer."""
     if card_number is None:
-        return CARD_ON_FILE_NUMBER[-4:]
+        return TEST_CARDS_BY_NUMBER[CARD_ON_FILE_NUMBER]
     known = TEST_CARDS_BY_PAYMENT_METHOD.get(card_number)
     if known is None:
         digits = normalize_card_number(card_number)
-        known = TEST_CARDS_BY_NUMBER.get(digits)
-        if known is None:
-            return digits[-4:]
+        known = TEST_CARDS_BY_NUMBER.get(digits) or StripeTestCard(digits, "")
     if known.decline_message is not None:
         raise CardDeclined(known.decline_message)
-    return known.last4
+    return known

@@ -15,11 +15,11 @@ from clientledger.web.context import (
     SESSION_COOKIE,
     Web,
     action,
-    database,
     idle_timeout,
     no_store,
     page,
     read_form,
+    runner,
 )
 from clientledger.web.routing import safe_next, web_router
 from clientledger.web.templating import templates
@@ -64,7 +64,7 @@ def home() -> Response:
 @router.get("/login")
 def login_form(request: Request, next: str = "/clients", expired: str = "") -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    if token and resume_session(database(request), token=token, idle=idle_timeout(request)):
+    if token and resume_session(runner(request).db, token=token, idle=idle_timeout(request)):
         return RedirectResponse(safe_next(next), status_code=303)
     return _login_page(request, next_url=safe_next(next), expired=expired == "1")
 
@@ -85,7 +85,7 @@ def login(request: Request, form: FormData = Depends(read_form)) -> Response:
             status=403,
         )
     try:
-        token, _ = start_session(database(request), email=email, password=password, idle=idle_timeout(request))
+        token, _ = start_session(runner(request).db, email=email, password=password, idle=idle_timeout(request))
     except Unauthorized:
         return _login_page(request, next_url=next_url, email=email, error="Email or password is incorrect.", status=401)
     except RateLimited as err:
@@ -110,7 +110,7 @@ def logout_page(web: Web = Depends(page)) -> Response:
 
 @router.post("/logout")
 def logout(web: Web = Depends(action)) -> Response:
-    end_session(web.db, token=web.token)
+    end_session(web.runner.db, token=web.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -31,13 +31,13 @@ def _line(data: BillPage, line_id: str) -> LineRead:
 
 @router.get("/bills/{bill_id}/payments/new")
 def payment_form(bill_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     return web.render_form(PAYMENT_FORM, title="Add payment", data=data, bill=data.bill, client=data.client, form=None)
 
 
 @router.post("/bills/{bill_id}/payments/new")
 def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     try:
         kind = web.field("type")
         if kind not in LINE_TYPES:
@@ -45,16 +45,15 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         amount = web.amount("amount")
         assert amount is not None
         deduct = web.checked("deduct_from_credit_balance") if kind == "client_credit" else None
-        card_number = (web.field("card_number") or None) if kind == "card" else None
+        payment_method = (web.field("payment_method") or None) if kind == "card" else None
         request = web.build(
-            PaymentLineCreate, type=kind, amount=amount, deduct_from_credit_balance=deduct, card_number=card_number
-        )
-        line = web.submit_payment(
-            method=kind,
+            PaymentLineCreate,
+            type=kind,
             amount=amount,
-            card_number=card_number,
-            use_case=lambda tx, charge: billing.add_payment(tx, bill_id=data.bill.id, data=request, charge=charge),
+            deduct_from_credit_balance=deduct,
+            payment_method=payment_method,
         )
+        line = web.submit(billing.add_payment, bill_id=data.bill.id, data=request)
     except ClientLedgerError as err:
         return web.refused(PAYMENT_FORM, err, title="Add payment", data=data, bill=data.bill, client=data.client)
     if kind == "client_credit":
@@ -72,28 +71,39 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
 
 @router.get("/bills/{bill_id}/lines/{line_id}/refund")
 def refund_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     line = _line(data, line_id)
     return web.render_form(REFUND_FORM, title="Refund", data=data, bill=data.bill, line=line, form=None)
 
 
 @router.post("/bills/{bill_id}/lines/{line_id}/refund")
 def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     line = _line(data, line_id)
     try:
         custom = web.field("how") == "custom"
         amount = web.amount("amount") if custom else None
-        web.submit(lambda tx: billing.refund_line(tx, bill_id=data.bill.id, line_id=line.id, amount=amount))
+        after = web.submit(billing.refund_line, bill_id=data.bill.id, line_id=line.id, amount=amount)
     except ClientLedgerError as err:
         return web.refused(REFUND_FORM, err, title="Refund", data=data, bill=data.bill, line=line)
     shown = format_cents(amount if amount is not None else data.refundable(line))
-    if line.type == "client_credit" and line.deduct_from_credit_balance:
+    refund = after.last_refund
+    card = f" ending {line.card_last4}" if line.card_last4 else ""
+    if refund is not None and refund.status == "failed":
+        flash = (
+            f"The refund of {format_cents(refund.amount)} to the card{card} failed: {refund.failure_reason} "
+            "Nothing was refunded; the payment is as it was."
+        )
+    elif refund is not None and refund.status == "pending":
+        flash = (
+            f"The refund of {format_cents(refund.amount)} to the card{card} was sent; the processor has not "
+            "confirmed it yet."
+        )
+    elif line.type == "client_credit" and line.deduct_from_credit_balance:
         flash = f"{shown} went back to the client's available credit."
     elif line.type == "client_credit":
         flash = f"The discount was reduced by {shown}."
     elif line.type == "card":
-        card = f" ending {line.card_last4}" if line.card_last4 else ""
         flash = f"Refunded {shown} to the card{card}."
     else:
         flash = f"Refunded {shown} of the {label(PAYMENT_TYPES, line.type)} payment."
@@ -102,7 +112,7 @@ def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Respo
 
 @router.get("/bills/{bill_id}/lines/{line_id}/remove")
 def remove_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     line = _line(data, line_id)
     return web.render_form(
         REMOVE_FORM, title="Remove payment", data=data, bill=data.bill, client=data.client, line=line, form=None
@@ -111,10 +121,10 @@ def remove_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Respons
 
 @router.post("/bills/{bill_id}/lines/{line_id}/remove")
 def remove_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     line = _line(data, line_id)
     try:
-        web.submit(lambda tx: billing.delete_line(tx, bill_id=data.bill.id, line_id=line.id))
+        web.submit(billing.delete_line, bill_id=data.bill.id, line_id=line.id)
     except ClientLedgerError as err:
         return web.refused(
             REMOVE_FORM, err, title="Remove payment", data=data, bill=data.bill, client=data.client, line=line

@@ -15,12 +15,13 @@ from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import LotRead
-from clientledger.db import Tx
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.practices import service as practices
 from clientledger.rules.credit import LotBalance
 from clientledger.rules.refunds import refundable
+from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message
 from clientledger.web.routing import web_router
@@ -35,7 +36,8 @@ class NewBill:
     apply_by_default: bool
 
 
-def new_bill_data(tx: Tx, client_id: str) -> NewBill:
+@use_case(Permission.READ)
+def new_bill_data(tx: Tx, *, client_id: str) -> NewBill:
     client = clients.get_client(tx, client_id=client_id)
     appts = appointments.list_client_appointments(tx, client_id=client_id)
     unbilled = sorted((a for a in appts if a.bill_id is None), key=lambda a: (a.date, a.id))
@@ -44,13 +46,13 @@ def new_bill_data(tx: Tx, client_id: str) -> NewBill:
 
 @router.get("/clients/{client_id}/bills/new")
 def new_bill_form(client_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: new_bill_data(tx, client_id))
+    data = web.read(new_bill_data, client_id=client_id)
     return web.render("bill_new.html", nav="clients", data=data, client=data.client, form=None, error=None)
 
 
 @router.post("/clients/{client_id}/bills/new")
 def create_bill(client_id: str, web: Web = Depends(action)) -> Response:
-    data = web.read(lambda tx: new_bill_data(tx, client_id))
+    data = web.read(new_bill_data, client_id=client_id)
     assert web.form is not None
     try:
         chosen = [str(v) for v in web.form.getlist("appointment_id") if isinstance(v, str) and v]
@@ -62,7 +64,7 @@ def create_bill(client_id: str, web: Web = Depends(action)) -> Response:
             appointment_ids=chosen,
             apply_available_credit=web.checked("apply_available_credit"),
         )
-        bill = web.submit(lambda tx: billing.create_bill(tx, data=request))
+        bill = web.submit(billing.create_bill, data=request)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
         return web.render(
@@ -99,7 +101,8 @@ class BillPage:
         return next((lot for lot in self.lots if lot.id == lot_id), None)
 
 
-def bill_page_data(tx: Tx, bill_id: str) -> BillPage:
+@use_case(Permission.READ)
+def bill_page_data(tx: Tx, *, bill_id: str) -> BillPage:
     bill = billing.get_bill(tx, bill_id=bill_id)
     client = clients.get_client(tx, client_id=bill.client_id)
     lots = credits.get_credits(tx, client_id=client.id).lots
@@ -111,5 +114,5 @@ def bill_page_data(tx: Tx, bill_id: str) -> BillPage:
 
 @router.get("/bills/{bill_id}")
 def bill_page(bill_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     return web.render("bill.html", nav="clients", data=data, bill=data.bill, client=data.client)

@@ -11,11 +11,12 @@ from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import AppointmentCreate, AppointmentRead, AppointmentStatusChange
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
-from clientledger.db import Tx
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate
+from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import APPOINTMENT_STATUSES, CLIENT_METHODS, label
 from clientledger.web.routing import web_router
@@ -28,7 +29,7 @@ STATUS_FORM = "dialogs/set_status.html"
 
 
 def _client(web: Web, client_id: str) -> ClientRead:
-    return web.read(lambda tx: clients.get_client(tx, client_id=client_id))
+    return web.read(clients.get_client, client_id=client_id)
 
 
 @router.get("/clients/{client_id}/appointments/new")
@@ -49,7 +50,7 @@ def add_appointment(client_id: str, web: Web = Depends(action)) -> Response:
         data = web.build(
             AppointmentCreate, client_id=client.id, date=day, service_code=web.field("service_code"), fee=fee
         )
-        appt = web.submit(lambda tx: appointments.schedule_appointment(tx, data=data))
+        appt = web.submit(appointments.schedule_appointment, data=data)
     except ClientLedgerError as err:
         return web.refused(APPOINTMENT_FORM, err, title="Add appointment", client=client, today=dt.date.today())
     return web.done(f"/clients/{client.id}", f"Added the {appt.date.isoformat()} session.")
@@ -70,16 +71,15 @@ def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
             raise ValidationFailed("Payment Type: choose Credit Card, Cash or Check.")
         amount = web.amount("amount")
         assert amount is not None
-        card_number = (web.field("card_number") or None) if method == "card" else None
+        payment_method = (web.field("payment_method") or None) if method == "card" else None
         data = web.build(
-            ClientPaymentCreate, type=method, amount=amount, memo=web.field("memo") or None, card_number=card_number
-        )
-        payment = web.submit_payment(
-            method=method,
+            ClientPaymentCreate,
+            type=method,
             amount=amount,
-            card_number=card_number,
-            use_case=lambda tx, charge: payments.record_prepayment(tx, client_id=client.id, data=data, charge=charge),
+            memo=web.field("memo") or None,
+            payment_method=payment_method,
         )
+        payment = web.submit(payments.record_prepayment, client_id=client.id, data=data)
     except ClientLedgerError as err:
         return web.refused(PREPAY_FORM, err, title="Record payment", client=client)
     kind = label(CLIENT_METHODS, payment.type)
@@ -88,12 +88,14 @@ def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
     )
 
 
-def _appointment(web: Web, appointment_id: str) -> tuple[AppointmentRead, ClientRead]:
-    def query(tx: Tx) -> tuple[AppointmentRead, ClientRead]:
-        appt = appointments.get_appointment(tx, appointment_id=appointment_id)
-        return appt, clients.get_client(tx, client_id=appt.client_id)
+@use_case(Permission.READ)
+def appointment_and_client(tx: Tx, *, appointment_id: str) -> tuple[AppointmentRead, ClientRead]:
+    appt = appointments.get_appointment(tx, appointment_id=appointment_id)
+    return appt, clients.get_client(tx, client_id=appt.client_id)
 
-    return web.read(query)
+
+def _appointment(web: Web, appointment_id: str) -> tuple[AppointmentRead, ClientRead]:
+    return web.read(appointment_and_client, appointment_id=appointment_id)
 
 
 @router.get("/appointments/{appointment_id}/status")
@@ -112,7 +114,7 @@ def set_status(appointment_id: str, web: Web = Depends(action)) -> Response:
         fee = web.amount("fee", label="Fee", required=False) or 0
         disposition = web.field("disposition") or "credit"
         data = web.build(AppointmentStatusChange, status=status, fee=fee, disposition=disposition)
-        result = web.submit(lambda tx: appointments.set_appointment_status(tx, appointment_id=appt.id, data=data))
+        result = web.submit(appointments.set_appointment_status, appointment_id=appt.id, data=data)
     except ClientLedgerError as err:
         return web.refused(STATUS_FORM, err, title="Set status", appointment=appt, client=client)
     message = f"The {appt.date.isoformat()} session is now {label(APPOINTMENT_STATUSES, result.status).lower()}."

@@ -13,8 +13,9 @@ from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
-from clientledger.db import Tx
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
+from clientledger.kit.use_cases import Permission, use_case
+from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message
 from clientledger.web.routing import web_router
@@ -31,7 +32,8 @@ class ClientPage:
     bills: list[BillRead]
 
 
-def client_page_data(tx: Tx, client_id: str) -> ClientPage:
+@use_case(Permission.READ)
+def client_page_data(tx: Tx, *, client_id: str) -> ClientPage:
     client = clients.get_client(tx, client_id=client_id)
     appts = appointments.list_client_appointments(tx, client_id=client_id)
     bill_ids = list(dict.fromkeys(a.bill_id for a in appts if a.bill_id))
@@ -43,7 +45,7 @@ def client_page_data(tx: Tx, client_id: str) -> ClientPage:
 
 @router.get("/clients")
 def client_list(after: str | None = None, web: Web = Depends(page)) -> Response:
-    rows = web.read(lambda tx: clients.list_clients(tx, limit=PAGE_SIZE + 1, cursor=after))
+    rows = web.read(clients.list_clients, limit=PAGE_SIZE + 1, cursor=after)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return web.render(
@@ -70,7 +72,7 @@ def create_client(web: Web = Depends(action)) -> Response:
             billing=billing_kind,
             copay=copay,
         )
-        client = web.submit(lambda tx: clients.create_client(tx, data=data))
+        client = web.submit(clients.create_client, data=data)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
         return web.render(
@@ -81,5 +83,5 @@ def create_client(web: Web = Depends(action)) -> Response:
 
 @router.get("/clients/{client_id}")
 def client_page(client_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: client_page_data(tx, client_id))
+    data = web.read(client_page_data, client_id=client_id)
     return web.render("client.html", nav="clients", data=data, client=data.client)

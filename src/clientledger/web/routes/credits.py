@@ -11,11 +11,12 @@ from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import CreditRemove, CreditsRead, LotRead, ManualCreditCreate
-from clientledger.db import Tx
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
+from clientledger.kit.use_cases import Permission, use_case
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import PaymentRead
+from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import REASONS
 from clientledger.web.routing import web_router
@@ -33,7 +34,8 @@ class BillingSettings:
     payments: dict[str, PaymentRead]
 
 
-def billing_settings_data(tx: Tx, client_id: str) -> BillingSettings:
+@use_case(Permission.READ)
+def billing_settings_data(tx: Tx, *, client_id: str) -> BillingSettings:
     client = clients.get_client(tx, client_id=client_id)
     found = credits.get_credits(tx, client_id=client_id)
     payment_ids = dict.fromkeys(lot.payment_id for lot in found.lots if lot.payment_id)
@@ -46,36 +48,38 @@ def billing_settings_data(tx: Tx, client_id: str) -> BillingSettings:
 
 @router.get("/clients/{client_id}/billing")
 def billing_settings(client_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: billing_settings_data(tx, client_id))
+    data = web.read(billing_settings_data, client_id=client_id)
     return web.render("billing_settings.html", nav="clients", data=data, client=data.client)
 
 
 @router.get("/clients/{client_id}/billing/credits/new")
 def add_credit_form(client_id: str, web: Web = Depends(page)) -> Response:
-    client = web.read(lambda tx: clients.get_client(tx, client_id=client_id))
+    client = web.read(clients.get_client, client_id=client_id)
     return web.render_form(ADD_FORM, title="Add credit", client=client, form=None)
 
 
 @router.post("/clients/{client_id}/billing/credits/new")
 def add_credit(client_id: str, web: Web = Depends(action)) -> Response:
-    client = web.read(lambda tx: clients.get_client(tx, client_id=client_id))
+    client = web.read(clients.get_client, client_id=client_id)
     try:
         amount = web.amount("amount")
         reason = web.field("reason")
         if reason not in REASONS:
             raise ValidationFailed("Reason: choose Courtesy, Fee waiver, Discount, Billing resolution or Other.")
         data = web.build(ManualCreditCreate, amount=amount, reason=reason, note=web.field("note") or None)
-        lot = web.submit(lambda tx: credits.add_manual_credit(tx, client_id=client.id, data=data))
+        lot = web.submit(credits.add_manual_credit, client_id=client.id, data=data)
     except ClientLedgerError as err:
         return web.refused(ADD_FORM, err, title="Add credit", client=client)
     return web.done(f"/clients/{client.id}/billing", f"Added {format_cents(lot.amount)} of credit.")
 
 
-def _lot(web: Web, client_id: str, lot_id: str) -> tuple[ClientRead, LotRead]:
-    def query(tx: Tx) -> tuple[ClientRead, LotRead]:
-        return clients.get_client(tx, client_id=client_id), credits.get_lot(tx, client_id=client_id, lot_id=lot_id)
+@use_case(Permission.READ)
+def client_and_lot(tx: Tx, *, client_id: str, lot_id: str) -> tuple[ClientRead, LotRead]:
+    return clients.get_client(tx, client_id=client_id), credits.get_lot(tx, client_id=client_id, lot_id=lot_id)
 
-    return web.read(query)
+
+def _lot(web: Web, client_id: str, lot_id: str) -> tuple[ClientRead, LotRead]:
+    return web.read(client_and_lot, client_id=client_id, lot_id=lot_id)
 
 
 @router.get("/clients/{client_id}/billing/credits/{lot_id}/remove")
@@ -90,7 +94,7 @@ def remove_credit(client_id: str, lot_id: str, web: Web = Depends(action)) -> Re
     try:
         amount = web.amount("amount", required=False)
         data = web.build(CreditRemove, amount=amount, note=web.field("note") or None)
-        web.submit(lambda tx: credits.remove_credit(tx, client_id=client.id, lot_id=lot.id, data=data))
+        web.submit(credits.remove_credit, client_id=client.id, lot_id=lot.id, data=data)
     except ClientLedgerError as err:
         return web.refused(REMOVE_FORM, err, title="Remove credit", client=client, lot=lot)
     removed = format_cents(amount) if amount is not None else f"All {format_cents(lot.remaining)} left"

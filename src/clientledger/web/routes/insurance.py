@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile
 
 from clientledger.billing.schemas import BillItemRead
 from clientledger.insurance import service as insurance
-from clientledger.insurance.importer import get_era_import, import_era
+from clientledger.insurance.importer import get_era_import, import_remittance
 from clientledger.insurance.schemas import InsurancePaymentCreate
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
@@ -33,7 +33,7 @@ def _item(data: BillPage, item_id: str) -> BillItemRead:
 
 @router.get("/bills/{bill_id}/insurance-payments/new")
 def insurance_payment_form(bill_id: str, item_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     item = _item(data, item_id)
     return web.render_form(
         PAYMENT_FORM, title="Post insurance payment", bill=data.bill, item=item, rows=ADJUSTMENT_ROWS, form=None
@@ -42,7 +42,7 @@ def insurance_payment_form(bill_id: str, item_id: str, web: Web = Depends(page))
 
 @router.post("/bills/{bill_id}/insurance-payments/new")
 def post_insurance_payment(bill_id: str, web: Web = Depends(action)) -> Response:
-    data = web.read(lambda tx: bill_page_data(tx, bill_id))
+    data = web.read(bill_page_data, bill_id=bill_id)
     item = _item(data, web.field("item_id"))
     try:
         request = web.build(
@@ -54,7 +54,7 @@ def post_insurance_payment(bill_id: str, web: Web = Depends(action)) -> Response
             or 0,
             adjustments=_adjustments(web),
         )
-        result = web.submit(lambda tx: insurance.post_insurance_payment(tx, bill_id=data.bill.id, data=request))
+        result = web.submit(insurance.post_insurance_payment, bill_id=data.bill.id, data=request)
     except ClientLedgerError as err:
         return web.refused(
             PAYMENT_FORM, err, title="Post insurance payment", bill=data.bill, item=item, rows=ADJUSTMENT_ROWS
@@ -96,7 +96,7 @@ def upload(web: Web = Depends(action)) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return web.render("era_upload.html", status_code=422, nav="era", error="Choose an 835 file to import.")
     try:
-        report = import_era(web.db, web.ctx, upload.file)
+        report = web.submit(import_remittance, source=upload.file)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
         return web.render("era_upload.html", status_code=status, nav="era", error=dollars_in_message(err.message))
@@ -107,5 +107,5 @@ def upload(web: Web = Depends(action)) -> Response:
 
 @router.get("/era-imports/{import_id}")
 def import_report(import_id: str, web: Web = Depends(page)) -> Response:
-    report = web.read(lambda tx: get_era_import(tx, import_id=import_id))
+    report = web.read(get_era_import, import_id=import_id)
     return web.render("era_report.html", nav="era", report=report)

@@ -34,7 +34,7 @@ def save_settings(web: Web = Depends(action)) -> Response:
         data = web.build(
             PracticeUpdate, name=web.field("name") or None, auto_apply_credit=web.checked("auto_apply_credit")
         )
-        web.submit(lambda tx: practices.update_practice(tx, data=data))
+        web.submit(practices.update_practice, data=data)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
         return web.render(

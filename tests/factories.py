@@ -1,7 +1,9 @@
-"""``Ledger``: the services behind one object, each call one use case in its own transaction.
+"""Test support: ``Ledger`` drives the use cases as a staff member would, through the runner.
 
-For scripts, the demo loader, benchmarks and tests. The HTTP API and web UI call the same service
-functions through their own unit-of-work handling (idempotency, request ids).
+Every call is one use case run by ``service_layer.Runner`` as ``actor`` (by default the practice's
+owner), so tests exercise the same permission checks, replays, transactions and after-commit work
+as the API, the web UI and the CLI. ``run``/``read`` take plain functions of a transaction for
+checks that look straight at the tables.
 """
 
 from __future__ import annotations
@@ -31,34 +33,54 @@ from clientledger.insurance import importer
 from clientledger.insurance import service as insurance
 from clientledger.insurance.era835 import Source
 from clientledger.insurance.schemas import AdjustmentIn, EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
+from clientledger.kit.processing import PaymentProcessor
 from clientledger.models import journal_entries, postings
 from clientledger.payments import service as payments
+from clientledger.payments.processors import SimulatedProcessor
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead
+from clientledger.service_layer import Actor, Replay, Runner
 
 T = TypeVar("T")
 
 
 class Ledger:
-    def __init__(self, db: Database, ctx: Ctx) -> None:
+    def __init__(
+        self, db: Database, ctx: Ctx, *, processor: PaymentProcessor | None = None, role: str = "owner"
+    ) -> None:
         self.db = db
         self.ctx = ctx
+        self.processor: PaymentProcessor = processor or SimulatedProcessor()
+        self.runner = Runner(db, self.processor)
+        self.actor = Actor(practice_id=ctx.practice_id, user_id=ctx.user_id, role=role, request_id=ctx.request_id)
 
-    def run(self, use_case: Callable[[Tx], T]) -> T:
-        with self.db.transaction(self.ctx) as tx:
-            return use_case(tx)
+    def do(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
+        """One use case through the runner, as this ledger's actor."""
+        return self.runner.run(self.actor, use_case, **arguments)
+
+    def look(self, query: Callable[..., T], /, **arguments: Any) -> T:
+        return self.runner.read(self.actor, query, **arguments)
+
+    def run(self, work: Callable[[Tx], T]) -> T:
+        """A plain function of a write transaction (test set-up that is no use case)."""
+        with self.db.transaction(self.ctx, processor=self.processor) as tx:
+            return work(tx)
 
     def read(self, query: Callable[[Tx], T]) -> T:
-        with self.db.transaction(self.ctx, write=False) as tx:
+        with self.db.transaction(self.ctx, write=False, processor=self.processor) as tx:
             return query(tx)
+
+    def as_role(self, role: str) -> Ledger:
+        """The same practice, acting with another role (the runner checks it)."""
+        return Ledger(self.db, self.ctx, processor=self.processor, role=role)
 
     def client(
         self, name: str = "Ada Client", *, billing: str = "self_pay", copay: int | None = None, email: str | None = None
     ) -> ClientRead:
         data = ClientCreate(name=name, billing=billing, copay=copay, email=email)  # type: ignore[arg-type]
-        return self.run(lambda tx: clients.create_client(tx, data=data))
+        return self.do(clients.create_client, data=data)
 
     def get_client(self, client_id: str) -> ClientRead:
-        return self.read(lambda tx: clients.get_client(tx, client_id=client_id))
+        return self.look(clients.get_client, client_id=client_id)
 
     def appointment(
         self, client_id: str, *, fee: int = 15000, date: dt.date | None = None, service_code: str = "90834"
@@ -66,20 +88,20 @@ class Ledger:
         data = AppointmentCreate(
             client_id=client_id, date=date or dt.date(2026, 11, 2), service_code=service_code, fee=fee
         )
-        return self.run(lambda tx: appointments.schedule_appointment(tx, data=data))
+        return self.do(appointments.schedule_appointment, data=data)
 
     def set_status(
         self, appointment_id: str, status: str, *, fee: int = 0, disposition: str = "credit"
     ) -> AppointmentStatusResult:
         data = AppointmentStatusChange(status=status, fee=fee, disposition=disposition)  # type: ignore[arg-type]
-        return self.run(lambda tx: appointments.set_appointment_status(tx, appointment_id=appointment_id, data=data))
+        return self.do(appointments.set_appointment_status, appointment_id=appointment_id, data=data)
 
     def bill(self, client_id: str, appointment_ids: list[str], *, apply_credit: bool | None = None) -> BillRead:
         data = BillCreate(client_id=client_id, appointment_ids=appointment_ids, apply_available_credit=apply_credit)
-        return self.run(lambda tx: billing.create_bill(tx, data=data))
+        return self.do(billing.create_bill, data=data)
 
     def get_bill(self, bill_id: str) -> BillRead:
-        return self.read(lambda tx: billing.get_bill(tx, bill_id=bill_id))
+        return self.look(billing.get_bill, bill_id=bill_id)
 
     def pay(
         self,
@@ -89,6 +111,7 @@ class Ledger:
         *,
         deduct: bool | None = None,
         card_number: str | None = None,
+        payment_method: str | None = None,
         idempotency_key: str | None = None,
     ) -> LineRead:
         data = PaymentLineCreate(
@@ -96,58 +119,60 @@ class Ledger:
             amount=amount,
             deduct_from_credit_balance=deduct,
             card_number=card_number,
+            payment_method=payment_method,
         )
-        return payments.with_card_charge(
-            self.db,
-            self.ctx,
-            method=type,
-            amount=amount,
-            card_number=card_number,
-            idempotency_key=idempotency_key,
-            use_case=lambda tx, charge: billing.add_payment(tx, bill_id=bill_id, data=data, charge=charge),
+        replay = (
+            Replay.api(idempotency_key, method="POST", path=f"/bills/{bill_id}/payments", body="", status_code=201)
+            if idempotency_key
+            else None
         )
+        return self.runner.run(self.actor, billing.add_payment, replay=replay, bill_id=bill_id, data=data)
 
     def prepay(
-        self, client_id: str, type: str, amount: int, *, memo: str | None = None, card_number: str | None = None
+        self,
+        client_id: str,
+        type: str,
+        amount: int,
+        *,
+        memo: str | None = None,
+        card_number: str | None = None,
+        payment_method: str | None = None,
     ) -> PaymentRead:
-        data = ClientPaymentCreate(type=type, amount=amount, memo=memo, card_number=card_number)  # type: ignore[arg-type]
-        return payments.with_card_charge(
-            self.db,
-            self.ctx,
-            method=type,
+        data = ClientPaymentCreate(
+            type=type,  # type: ignore[arg-type]
             amount=amount,
+            memo=memo,
             card_number=card_number,
-            idempotency_key=None,
-            use_case=lambda tx, charge: payments.record_prepayment(tx, client_id=client_id, data=data, charge=charge),
+            payment_method=payment_method,
         )
+        return self.do(payments.record_prepayment, client_id=client_id, data=data)
 
     def refund(self, payment_id: str, amount: int | None = None, *, reason: str | None = None) -> RefundRead:
         data = RefundCreate(amount=amount, reason=reason)
-        refund = self.run(lambda tx: payments.refund_payment(tx, payment_id=payment_id, data=data))
-        return self.read(lambda tx: payments.get_refund(tx, refund_id=refund.id))
+        return self.do(payments.refund_payment, payment_id=payment_id, data=data)
 
     def get_payment(self, payment_id: str) -> PaymentRead:
-        return self.read(lambda tx: payments.get_payment(tx, payment_id=payment_id))
+        return self.look(payments.get_payment, payment_id=payment_id)
 
     def refund_line(self, bill_id: str, line_id: str, amount: int | None = None) -> LineRead:
-        return self.run(lambda tx: billing.refund_line(tx, bill_id=bill_id, line_id=line_id, amount=amount))
+        return self.do(billing.refund_line, bill_id=bill_id, line_id=line_id, amount=amount)
 
     def delete_line(self, bill_id: str, line_id: str) -> None:
-        self.run(lambda tx: billing.delete_line(tx, bill_id=bill_id, line_id=line_id))
+        self.do(billing.delete_line, bill_id=bill_id, line_id=line_id)
 
     def manual_credit(self, client_id: str, amount: int, reason: str = "courtesy", note: str | None = None) -> LotRead:
         data = ManualCreditCreate(amount=amount, reason=reason, note=note)  # type: ignore[arg-type]
-        return self.run(lambda tx: credits.add_manual_credit(tx, client_id=client_id, data=data))
+        return self.do(credits.add_manual_credit, client_id=client_id, data=data)
 
     def remove_credit(self, client_id: str, lot_id: str, amount: int | None = None, note: str | None = None) -> LotRead:
         data = CreditRemove(amount=amount, note=note)
-        return self.run(lambda tx: credits.remove_credit(tx, client_id=client_id, lot_id=lot_id, data=data))
+        return self.do(credits.remove_credit, client_id=client_id, lot_id=lot_id, data=data)
 
     def credits(self, client_id: str) -> CreditsRead:
-        return self.read(lambda tx: credits.get_credits(tx, client_id=client_id))
+        return self.look(credits.get_credits, client_id=client_id)
 
     def set_claim_ref(self, item_id: str, claim_ref: str) -> BillItemRead:
-        return self.run(lambda tx: insurance.set_claim_ref(tx, item_id=item_id, claim_ref=claim_ref))
+        return self.do(insurance.set_claim_ref, item_id=item_id, claim_ref=claim_ref)
 
     def insurance_payment(
         self,
@@ -168,11 +193,11 @@ class Ledger:
             adjustments=[AdjustmentIn(group=g, reason=r, amount=a) for g, r, a in adjustments],  # type: ignore[arg-type]
             claim_ref=claim_ref,
         )
-        return self.run(lambda tx: insurance.post_insurance_payment(tx, bill_id=bill_id, data=data))
+        return self.do(insurance.post_insurance_payment, bill_id=bill_id, data=data)
 
     def import_era(self, source: Source) -> EraImportRead:
-        """Post an 835 (one transaction per claim; see ``insurance.importer``)."""
-        return importer.import_era(self.db, self.ctx, source).read()
+        """Post an 835 (claim groups commit one by one; see ``insurance.importer``)."""
+        return self.do(importer.import_remittance, source=source).read()
 
     def entries(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Journal entries of this practice, oldest first, each with its postings (for checks)."""

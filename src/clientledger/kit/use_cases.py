@@ -1,0 +1,132 @@
+"""What a use case declares about itself: the permission it needs, and what runs around it.
+
+Feature services mark each use case with ``@use_case(Permission.X, ...)``; the runner in
+``service_layer`` reads the mark, so a face cannot call a use case without its permission being
+checked. The mark changes nothing about the function itself: services still call each other
+directly inside one transaction.
+
+One table, ``ROLE_PERMISSIONS``, says which role may do what, on every face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from clientledger.kit.vocabulary import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Permission(StrEnum):
+    READ = "read"
+    """See clients, bills, credit, reports and the audit trail."""
+    MANAGE_CLIENTS = "manage_clients"
+    """Add clients and schedule their sessions."""
+    BILL = "bill"
+    """Create bills, change a session's status (which re-bills it), post insurance decisions."""
+    TAKE_PAYMENT = "take_payment"
+    """Record payments and prepayments, apply credit to a bill."""
+    REFUND = "refund"
+    """Refund a payment or a payment line, remove a payment line."""
+    MANAGE_CREDIT = "manage_credit"
+    """Add credit by hand, remove credit for good."""
+    CHANGE_SETTINGS = "change_settings"
+    """Change the practice's settings."""
+    MANAGE_STAFF = "manage_staff"
+    """Add staff members and choose their roles."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Permission.READ: "see the practice's records",
+    Permission.MANAGE_CLIENTS: "add clients or schedule sessions",
+    Permission.BILL: "create bills or change sessions",
+    Permission.TAKE_PAYMENT: "record payments or apply credit",
+    Permission.REFUND: "refund or remove payments",
+    Permission.MANAGE_CREDIT: "add or remove credit",
+    Permission.CHANGE_SETTINGS: "change the practice's settings",
+    Permission.MANAGE_STAFF: "add staff members",
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.BILLER: frozenset(Permission) - {Permission.MANAGE_STAFF},
+    Role.CLINICIAN: frozenset({Permission.READ}),
+}
+"""Clinicians read; billers do everything but staffing; owners do everything."""
+
+
+def may(role: str, permission: Permission) -> bool:
+    """Whether ``role`` may do what ``permission`` guards (an unknown role may do nothing)."""
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """A card charge the runner makes before the use case's transaction opens."""
+
+    amount: int
+    payment_method: str | None = None
+    card_number: str | None = None
+
+
+@dataclass(frozen=True)
+class UseCaseSpec:
+    """What the runner needs to know to run a use case.
+
+    - ``charge``: given the use case's arguments, the card charge to make first (or None); the
+      use case then receives it as ``charge=``.
+    - ``precheck``: a read-only check run before any charge, with the same arguments (an unknown
+      or void bill must not cost a charge and its reversal).
+    - ``present``: after the commit and the after-commit work (a processor call), the answer as it
+      now stands, given the use case's result; what the caller and every replay see.
+    - ``batched``: the use case commits in several transactions itself and receives a
+      ``UnitOfWork`` instead of one transaction (an 835 import, claim group by claim group).
+    """
+
+    name: str
+    permission: Permission
+    charge: Callable[..., ChargeRequest | None] | None = None
+    precheck: Callable[..., object] | None = None
+    present: Callable[..., Any] | None = None
+    batched: bool = False
+
+
+_ATTR = "__use_case__"
+
+
+def use_case(
+    permission: Permission,
+    *,
+    charge: Callable[..., ChargeRequest | None] | None = None,
+    precheck: Callable[..., object] | None = None,
+    present: Callable[..., Any] | None = None,
+    batched: bool = False,
+) -> Callable[[F], F]:
+    """Mark a service function as a use case needing ``permission``."""
+
+    def mark(fn: F) -> F:
+        spec = UseCaseSpec(
+            name=fn.__name__, permission=permission, charge=charge, precheck=precheck, present=present, batched=batched
+        )
+        setattr(fn, _ATTR, spec)
+        return fn
+
+    return mark
+
+
+def spec_of(fn: Callable[..., Any]) -> UseCaseSpec:
+    """The use case's declaration; a function without one cannot be run by the runner."""
+    spec = getattr(fn, _ATTR, None)
+    if not isinstance(spec, UseCaseSpec):
+        raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} is not marked with @use_case")
+    return spec
