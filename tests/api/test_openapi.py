@@ -59,5 +59,5 @@ def test_every_v1_endpoint_of_api_md_is_served(app: FastAPI) -> None:
             listed.add((method, "/api/v1" + re.sub(r"\{[^}]*\}", "{}", path)))
     listed |= {("PATCH", "/api/v1/practice")}
     served = {(m, re.sub(r"\{[^}]*\}", "{}", p)) for m, p, _ in _operations(app)}
-    assert INSURANCE <= listed
+    assert listed >= INSURANCE
     assert listed - served == set()

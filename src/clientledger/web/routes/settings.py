@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import Depends
 from fastapi.responses import Response
 
-from clientledger.kit.errors import ClientLedgerError, Forbidden
+from clientledger.kit.errors import ClientLedgerError
+from clientledger.kit.use_cases import Permission
 from clientledger.practices import service as practices
 from clientledger.practices.schemas import PracticeUpdate
 from clientledger.web.context import Web, action, page
@@ -14,23 +15,17 @@ from clientledger.web.routing import web_router
 
 router = web_router()
 
-EDITORS = ("owner",)
-
-
 @router.get("/settings")
 def settings_page(web: Web = Depends(page)) -> Response:
     practice = web.read(practices.get_practice)
-    return web.render(
-        "settings.html", nav="settings", practice=practice, form=None, error=None, can_edit=web.session.role in EDITORS
-    )
+    can_edit = web.can(Permission.CHANGE_SETTINGS)
+    return web.render("settings.html", nav="settings", practice=practice, form=None, error=None, can_edit=can_edit)
 
 
 @router.post("/settings")
 def save_settings(web: Web = Depends(action)) -> Response:
     practice = web.read(practices.get_practice)
     try:
-        if web.session.role not in EDITORS:
-            raise Forbidden("Only the practice owner can change these settings.")
         data = web.build(
             PracticeUpdate, name=web.field("name") or None, auto_apply_credit=web.checked("auto_apply_credit")
         )
@@ -44,6 +39,6 @@ def save_settings(web: Web = Depends(action)) -> Response:
             practice=practice,
             form=web.form,
             error=dollars_in_message(err.message),
-            can_edit=web.session.role in EDITORS,
+            can_edit=web.can(Permission.CHANGE_SETTINGS),
         )
     return web.done("/settings", "Settings saved.")

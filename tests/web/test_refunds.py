@@ -1,0 +1,45 @@
+"""The web UI tells the truth about a card refund the processor refused."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from fastapi.testclient import TestClient
+
+from clientledger.db import Database
+from tests.api.conftest import Api
+from tests.web.desk import signed_in
+
+
+def test_a_refused_card_refund_is_reported_as_failed_and_changes_nothing(
+    owner: Api, db: Database, http: TestClient
+) -> None:
+    desk = signed_in(owner, db, http, "biller")
+    ledger = desk.ledger
+    client = ledger.client("Refused Rosa")
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
+    line = ledger.pay(bill.id, "card", 15000, payment_method="pm_card_refundFail")
+
+    status = desk.post(f"/bills/{bill.id}/lines/{line.id}/refund", {"how": "custom", "amount": "10"})
+
+    assert status == 303
+    page = desk.page(desk.last_location)
+    assert "The refund of $10.00 to the card ending 5126 failed" in unquote(page)
+    assert "Refunded $10.00" not in page
+    after = ledger.get_bill(bill.id)
+    assert (after.balance_due, after.lines[0].refunded, after.lines[0].amount) == (0, 0, 15000)
+    assert [r.status for r in ledger.get_payment(line.payment_id or "").refunds] == ["failed"]
+    assert ledger.verify() == []
+
+
+def test_a_settled_card_refund_says_it_was_refunded(owner: Api, db: Database, http: TestClient) -> None:
+    desk = signed_in(owner, db, http, "biller")
+    ledger = desk.ledger
+    client = ledger.client("Settled Sam")
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
+    line = ledger.pay(bill.id, "card", 15000, payment_method="pm_card_mastercard")
+
+    assert desk.post(f"/bills/{bill.id}/lines/{line.id}/refund", {"how": "custom", "amount": "10"}) == 303
+
+    assert "Refunded $10.00 to the card ending 4444." in unquote(desk.page(desk.last_location))
+    assert ledger.get_bill(bill.id).lines[0].refunded == 1000
