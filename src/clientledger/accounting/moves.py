@@ -14,12 +14,20 @@ from sqlalchemy import Row
 
 from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
 from clientledger.accounting.posting import Posting, cr, dr
-from clientledger.billing.repository import insert_line, paid_lines
-from clientledger.credits.repository import insert_lot, line_draws, open_lots
+from clientledger.accounting.repository import (
+    add_refunded,
+    get_payment_row,
+    insert_line,
+    insert_lot,
+    insert_refund,
+    line_draws,
+    open_lots,
+    paid_lines,
+    payment_line,
+)
 from clientledger.db import Tx
-from clientledger.payments.repository import add_refunded, get_payment_row, insert_refund, payment_line
 from clientledger.payments.settlement import settle_refund_after_commit
-from clientledger.rules.credit import draw_fifo
+from clientledger.rules.credit import draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
 
@@ -36,16 +44,10 @@ def apply_credit(tx: Tx, *, client_id: str, bill_id: str, amount: int) -> tuple[
 
 
 def return_credit(tx: Tx, *, bill_id: str, line_id: str, amount: int) -> list[Posting]:
-    """Give ``amount`` of a client_credit line back to the lots it came from, newest lot first."""
+    """Give ``amount`` of a client_credit line back to the lots it came from, most recently drawn first."""
+    returns = plan_return(line_draws(tx, line_id), amount)
     lines = [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id)]
-    left = amount
-    for draw in reversed(line_draws(tx, line_id)):
-        take = min(draw.amount, left)
-        if take:
-            lines.append(cr(CLIENT_CREDIT, take, lot_id=draw.lot_id, line_id=line_id))
-            left -= take
-    if left:
-        raise ValueError(f"line {line_id} holds less credit than {amount}")
+    lines += [cr(CLIENT_CREDIT, r.amount, lot_id=r.lot_id, line_id=line_id) for r in returns]
     return lines
 
 
