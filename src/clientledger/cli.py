@@ -64,7 +64,7 @@ def verify(
         from sqlalchemy import select
 
         from clientledger.models import practices
-        from clientledger.payments.settlement import recover_pending_refunds
+        from clientledger.payments.refunds import recover_pending_refunds
 
         with db.engine.connect() as conn:
             ids = list(conn.execute(select(practices.c.id)).scalars())

@@ -8,7 +8,6 @@ from sqlalchemy import Row, select
 
 from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.accounting.repository import insert_lot as insert_lot
-from clientledger.accounting.repository import open_lots as open_lots
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.models import credit_lots, journal_entries, payments, postings

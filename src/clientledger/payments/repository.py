@@ -6,9 +6,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
-from clientledger.accounting.repository import add_refunded as add_refunded
 from clientledger.accounting.repository import get_payment_row as get_payment_row
-from clientledger.accounting.repository import insert_refund as insert_refund
 from clientledger.accounting.repository import payment_line as payment_line
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -75,6 +73,18 @@ def pending_refund_rows(tx: Tx) -> list[Row[Any]]:
             .where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
         )
     )
+
+
+def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> None:
+    tx.conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id, refunds.c.status == "pending")
+        .values(status="settled", processor_refund_id=processor_refund_id, settled_at=tx.now)
+    )
+
+
+def mark_refund_failed(tx: Tx, refund_id: str) -> None:
+    tx.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(status="failed", settled_at=tx.now))
 
 
 def mark_payment_voided(tx: Tx, payment_id: str) -> None:
