@@ -26,6 +26,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --cache-dir $(VENV)/.import_linter_cache
 
 fmt: install
 	$(BIN)/ruff format src tests bench

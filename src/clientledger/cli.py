@@ -65,7 +65,7 @@ def verify(
     upgrade(db)
     if repair:
         from clientledger.payments.processors import get_processor
-        from clientledger.payments.settlement import recover_pending_refunds
+        from clientledger.payments.refunds import recover_pending_refunds
         from clientledger.practices.repository import practice_ids
 
         done = recover_pending_refunds(db, practice_ids(db), processor=get_processor())

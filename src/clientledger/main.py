@@ -21,8 +21,8 @@ from clientledger.db import Database
 from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
 from clientledger.payments.processors import PaymentProcessor, get_processor
+from clientledger.payments.refunds import recover_pending_refunds
 from clientledger.payments.router import router as payments_router
-from clientledger.payments.settlement import recover_pending_refunds
 from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router

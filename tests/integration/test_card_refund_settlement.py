@@ -8,7 +8,7 @@ from clientledger.db import Database
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
 from clientledger.migrate import upgrade
 from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
-from clientledger.payments.settlement import recover_pending_refunds
+from clientledger.payments.refunds import recover_pending_refunds
 from tests.conftest import new_practice
 from tests.factories import Ledger
 
@@ -78,5 +78,21 @@ def test_a_refused_refund_puts_the_money_back_where_it_came_from(database_url: s
     assert (after.status, after.balance_due, after.lines[0].amount) == ("paid", 0, 15000)
     kinds = [e["kind"] for e in ledger.entries()]
     assert kinds[-2:] == ["refund", "refund_failed"]
+    assert ledger.verify() == []
+    ledger.db.dispose()
+
+
+def test_a_late_cancel_refunded_to_the_card_goes_to_the_processor_after_commit(database_url: str) -> None:
+    processor = FlakyProcessor()
+    ledger = _ledger(database_url, processor)
+    client = ledger.client()
+    appt = ledger.appointment(client.id, fee=15000)
+    line = ledger.pay(ledger.bill(client.id, [appt.id]).id, "card", 15000)
+
+    ledger.set_status(appt.id, "late_canceled", fee=2500, disposition="refund")
+
+    [refund] = ledger.get_payment(line.payment_id or "").refunds
+    assert (refund.amount, refund.status) == (12500, "settled")
+    assert processor.refund_calls == [f"refund-{refund.id}"]
     assert ledger.verify() == []
     ledger.db.dispose()

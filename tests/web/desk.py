@@ -34,13 +34,13 @@ class Desk:
         r = self.http.post(path, data=form, files=files, follow_redirects=False)
         self.last_text = r.text
         self.last_location = r.headers.get("location", "")
-        return r.status_code
+        return int(r.status_code)
 
     def page(self, path: str) -> str:
         self.http.cookies.set(SESSION_COOKIE, self.token)
         r = self.http.get(path)
         assert r.status_code == 200, (path, r.status_code)
-        return r.text
+        return str(r.text)
 
 
 def signed_in(owner: Api, db: Database, http: TestClient, role: str) -> Desk:

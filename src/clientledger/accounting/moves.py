@@ -1,5 +1,8 @@
 """Building blocks of bill money movements, shared by billing, payments, appointments and insurance.
 
+Accounting knows no feature: the rows these moves read and insert are queried in
+``accounting.repository``, and processor calls are the payments feature's (``payments.refunds``).
+
 Each returns the postings of one movement (and inserts the line or lot it needs); the calling use
 case gathers them into its single journal entry.
 """
@@ -14,12 +17,20 @@ from sqlalchemy import Row
 
 from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
 from clientledger.accounting.posting import Posting, cr, dr
-from clientledger.billing.repository import insert_line, paid_lines
-from clientledger.credits.repository import insert_lot, line_draws, open_lots
+from clientledger.accounting.repository import (
+    add_refunded,
+    get_payment_row,
+    insert_line,
+    insert_lot,
+    insert_refund,
+    line_draws,
+    open_lots,
+    paid_lines,
+    payment_line,
+)
 from clientledger.db import Tx
-from clientledger.payments.repository import add_refunded, get_payment_row, insert_refund, payment_line
-from clientledger.payments.settlement import settle_refund_after_commit
-from clientledger.rules.credit import draw_fifo
+from clientledger.kit.vocabulary import PaymentMethod
+from clientledger.rules.credit import draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
 
@@ -36,16 +47,12 @@ def apply_credit(tx: Tx, *, client_id: str, bill_id: str, amount: int) -> tuple[
 
 
 def return_credit(tx: Tx, *, bill_id: str, line_id: str, amount: int) -> list[Posting]:
-    """Give ``amount`` of a client_credit line back to the lots it came from, newest lot first."""
+    """Give ``amount`` of a client_credit line back to the lots it came from, most recently drawn first."""
     lines = [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id)]
-    left = amount
-    for draw in reversed(line_draws(tx, line_id)):
-        take = min(draw.amount, left)
-        if take:
-            lines.append(cr(CLIENT_CREDIT, take, lot_id=draw.lot_id, line_id=line_id))
-            left -= take
-    if left:
-        raise ValueError(f"line {line_id} holds less credit than {amount}")
+    lines += [
+        cr(CLIENT_CREDIT, r.amount, lot_id=r.lot_id, line_id=line_id)
+        for r in plan_return(line_draws(tx, line_id), amount)
+    ]
     return lines
 
 
@@ -78,10 +85,19 @@ def move_to_credit(
     return lot_id, lines
 
 
-def begin_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | None) -> tuple[str, list[Posting]]:
-    """Record a refund of a client payment; card refunds settle with the processor after commit.
+@dataclass(frozen=True)
+class RecordedRefund:
+    refund_id: str
+    lines: list[Posting]
+    pending: bool  # a processor refund: the payments feature sends it after commit
 
-    Cash and check refunds are handed over at the desk, so they settle at once.
+
+def record_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | None) -> RecordedRefund:
+    """Record a refund of a client payment: its row, ``refunded``, and the postings of the entry.
+
+    A processor refund (a card charge) is recorded pending: it settles once the processor answers,
+    which the payments feature asks for after commit. Cash and check refunds are handed over at
+    the desk, so they are settled at once.
     """
     line_id = None
     lines = [cr(cash(payment.method), plan.amount, payment_id=payment.id)]
@@ -97,21 +113,30 @@ def begin_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | N
         "bill_id": payment.bill_id,
         "from_bill": plan.from_bill,
     }
-    card = payment.method == "card" and payment.charge_id is not None
+    pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None
     refund_id = insert_refund(
         tx,
         payment_id=payment.id,
         amount=plan.amount,
         from_credit=plan.from_credit,
         from_bills=plan.from_bill,
-        status="pending" if card else "settled",
+        status="pending" if pending else "settled",
         reason=reason,
         allocation=json.dumps(allocation),
     )
     add_refunded(tx, payment.id, plan.amount)
-    if card:
-        settle_refund_after_commit(tx, refund_id)
-    return refund_id, lines
+    return RecordedRefund(refund_id, lines, pending)
+
+
+def undo_refund(tx: Tx, *, payment: Row[Any], refund: Row[Any]) -> list[Posting]:
+    """A refund the processor refused: its money goes back exactly where ``record_refund`` took it from."""
+    alloc = json.loads(refund.allocation)
+    lines = [dr(cash(payment.method), refund.amount, payment_id=payment.id)]
+    lines += [cr(CLIENT_CREDIT, amount, lot_id=lot_id) for lot_id, amount in alloc["lots"].items()]
+    if alloc["from_bill"]:
+        lines.append(cr(AR_CLIENT, alloc["from_bill"], bill_id=alloc["bill_id"], line_id=alloc["line_id"]))
+    add_refunded(tx, payment.id, -refund.amount)
+    return lines
 
 
 @dataclass
@@ -119,12 +144,18 @@ class Released:
     lines: list[Posting] = field(default_factory=list)
     lot_ids: list[str] = field(default_factory=list)
     refund_ids: list[str] = field(default_factory=list)
+    # Processor refunds among them: the caller hands them to ``payments.refunds.send_after_commit``.
+    pending_refund_ids: list[str] = field(default_factory=list)
 
 
 def release_excess(
     tx: Tx, *, client_id: str, bill_id: str, excess: int, source: str, disposition: str = "credit"
 ) -> Released:
-    """Rules 5 and 6: take ``excess`` off the bill's payment lines in the rule's order."""
+    """Rules 5 and 6: take ``excess`` off the bill's payment lines in the rule's order.
+
+    With ``disposition="refund"`` card/cash/check lines are refunded to their payment; the refunds
+    still to be sent to the processor are in ``pending_refund_ids``.
+    """
     out = Released()
     if excess <= 0:
         return out
@@ -135,15 +166,16 @@ def release_excess(
             continue
         assert rel.payment_id is not None
         if disposition == "refund":
-            payment = get_payment_row(tx, rel.payment_id)
-            refund_id, lines = begin_refund(
+            refund = record_refund(
                 tx,
-                payment=payment,
+                payment=get_payment_row(tx, rel.payment_id),
                 plan=RefundPlan(amount=rel.amount, from_lots=[], from_bill=rel.amount),
                 reason=f"{source.replace('_', ' ')} refund",
             )
-            out.refund_ids.append(refund_id)
-            out.lines += lines
+            out.refund_ids.append(refund.refund_id)
+            if refund.pending:
+                out.pending_refund_ids.append(refund.refund_id)
+            out.lines += refund.lines
         else:
             lot_id, lines = move_to_credit(
                 tx,

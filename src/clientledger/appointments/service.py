@@ -28,6 +28,7 @@ from clientledger.kit.errors import InsurancePaid, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.models import appointments
+from clientledger.payments.refunds import send_after_commit
 from clientledger.rules.freeing import excess_paid
 
 
@@ -131,5 +132,6 @@ def _rebill_item(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )
     record(tx, kind=f"appointment_{new_status}", client_id=c.id, bill_id=bill_id, lines=lines + released.lines)
+    send_after_commit(tx, released.pending_refund_ids)
     settle_bill_status(tx, bill_id)
     return released.lot_ids

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, select, update
 
+from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.kit.ids import new_id
 from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
-from clientledger.rules.freeing import PaidLine
-
-_INSERT_BILL_LINES = insert(bill_lines)
 
 _BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
 
@@ -84,38 +81,6 @@ def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Any]]:
     for r in rows:
         out.setdefault(r.line_id, []).append(r)
     return out
-
-
-_PAID_LINES = select(bill_lines).where(
-    bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None), bill_lines.c.amount > 0
-)
-
-
-def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
-    """Lines that still pay something, in the shape the release rule takes."""
-    rows = tx.conn.execute(_PAID_LINES, {"bill_id": bill_id})
-    return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
-
-
-def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None) -> str:
-    """A new line starts at ``amount = 0``; the journal entry that pays with it raises it."""
-    line_id = new_id("ln")
-    tx.conn.execute(
-        _INSERT_BILL_LINES,
-        [
-            dict(
-                id=line_id,
-                practice_id=tx.practice_id,
-                bill_id=bill_id,
-                payment_id=payment_id,
-                type=type,
-                amount=0,
-                deduct_from_credit_balance=deduct,
-                created_at=tx.now,
-            )
-        ],
-    )
-    return line_id
 
 
 def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -> list[str]:

@@ -47,6 +47,7 @@ from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
 from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
+from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
@@ -54,7 +55,6 @@ from clientledger.payments.repository import (
     mark_payment_voided,
     refund_rows,
 )
-from clientledger.payments.service import refund_payment_in_tx
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
@@ -264,7 +264,7 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
     line = get_line_row(tx, bill_id, line_id)
     if line.type != "client_credit":
         assert line.payment_id is not None
-        refund_id = refund_payment_in_tx(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
+        refund_id = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
         return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund_id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)

@@ -4,68 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, select
 
 from clientledger.accounting.accounts import CLIENT_CREDIT
+from clientledger.accounting.repository import insert_lot as insert_lot
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.kit.ids import new_id
-from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings
-from clientledger.rules.credit import Draw, LotBalance
-
-_INSERT_CREDIT_LOTS = insert(credit_lots)
-
-_OPEN_LOTS = (
-    select(credit_lots.c.id, credit_lots.c.remaining)
-    .where(
-        credit_lots.c.practice_id == bindparam("practice_id"),
-        credit_lots.c.client_id == bindparam("client_id"),
-        credit_lots.c.remaining > 0,
-    )
-    .order_by(credit_lots.c.id)
-)
-_OPEN_LOTS_OF_PAYMENT = _OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
-
-
-def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
-    """Lots with credit left, oldest first (the order credit is spent in)."""
-    params = {"practice_id": tx.practice_id, "client_id": client_id, "payment_id": payment_id}
-    stmt = _OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
-    return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
-
-
-def insert_lot(
-    tx: Tx,
-    *,
-    client_id: str,
-    source: str,
-    amount: int,
-    payment_id: str | None = None,
-    bill_id: str | None = None,
-    reason: str | None = None,
-    note: str | None = None,
-) -> str:
-    """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
-    lot_id = new_id("lot")
-    tx.conn.execute(
-        _INSERT_CREDIT_LOTS,
-        [
-            dict(
-                id=lot_id,
-                practice_id=tx.practice_id,
-                client_id=client_id,
-                source=source,
-                amount=amount,
-                remaining=0,
-                reason=reason,
-                note=note,
-                payment_id=payment_id,
-                bill_id=bill_id,
-                created_at=tx.now,
-            )
-        ],
-    )
-    return lot_id
+from clientledger.models import credit_lots, journal_entries, payments, postings
 
 
 def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> Row[Any]:
@@ -90,16 +35,6 @@ def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None =
     if lot_ids is not None:
         stmt = stmt.where(credit_lots.c.id.in_(lot_ids))
     return list(tx.conn.execute(stmt.order_by(credit_lots.c.id)))
-
-
-def line_draws(tx: Tx, line_id: str) -> list[Draw]:
-    """What a client_credit line currently holds from each lot, oldest lot first."""
-    rows = tx.conn.execute(
-        select(line_lots.c.lot_id, line_lots.c.amount)
-        .where(line_lots.c.line_id == line_id, line_lots.c.amount > 0)
-        .order_by(line_lots.c.lot_id)
-    )
-    return [Draw(r.lot_id, r.amount) for r in rows]
 
 
 def credit_history_rows(tx: Tx, client_id: str) -> list[Row[Any]]:

@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
+from clientledger.accounting.repository import get_payment_row as get_payment_row
+from clientledger.accounting.repository import payment_line as payment_line
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
-from clientledger.models import bill_lines, payments, refunds
+from clientledger.models import payments, refunds
 from clientledger.payments.processors.base import Charge
 
 _INSERT_PAYMENTS = insert(payments)
-_INSERT_REFUNDS = insert(refunds)
 
 
 def insert_payment(
@@ -52,59 +53,6 @@ def insert_payment(
     return payment_id
 
 
-def get_payment_row(tx: Tx, payment_id: str) -> Row[Any]:
-    row = tx.conn.execute(
-        select(payments).where(payments.c.id == payment_id, payments.c.practice_id == tx.practice_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"No payment {payment_id!r} in this practice.")
-    return row
-
-
-def payment_line(tx: Tx, payment_id: str) -> Row[Any] | None:
-    return tx.conn.execute(
-        select(bill_lines).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
-    ).first()
-
-
-def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
-    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(refunded=payments.c.refunded + amount))
-
-
-def insert_refund(
-    tx: Tx,
-    *,
-    payment_id: str,
-    amount: int,
-    from_credit: int,
-    from_bills: int,
-    status: str,
-    reason: str | None,
-    allocation: str,
-) -> str:
-
-    refund_id = new_id("rf")
-    tx.conn.execute(
-        _INSERT_REFUNDS,
-        [
-            dict(
-                id=refund_id,
-                practice_id=tx.practice_id,
-                payment_id=payment_id,
-                amount=amount,
-                from_credit=from_credit,
-                from_bills=from_bills,
-                status=status,
-                reason=reason,
-                allocation=allocation,
-                created_at=tx.now,
-                settled_at=tx.now if status == "settled" else None,
-            )
-        ],
-    )
-    return refund_id
-
-
 def get_refund_row(tx: Tx, refund_id: str) -> Row[Any]:
     row = tx.conn.execute(
         select(refunds).where(refunds.c.id == refund_id, refunds.c.practice_id == tx.practice_id)
@@ -125,6 +73,22 @@ def pending_refund_rows(tx: Tx) -> list[Row[Any]]:
             .select_from(refunds.join(payments, payments.c.id == refunds.c.payment_id))
             .where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
         )
+    )
+
+
+def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> None:
+    tx.conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id, refunds.c.status == "pending")
+        .values(status="settled", processor_refund_id=processor_refund_id, settled_at=tx.now)
+    )
+
+
+def mark_refund_failed(tx: Tx, refund_id: str, *, reason: str) -> None:
+    tx.conn.execute(
+        update(refunds)
+        .where(refunds.c.id == refund_id)
+        .values(status="failed", failure_reason=reason[:500], settled_at=tx.now)
     )
 
 

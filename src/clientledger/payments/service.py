@@ -6,24 +6,22 @@ from typing import TypeVar
 
 from clientledger.accounting.accounts import cash
 from clientledger.accounting.journal import record
-from clientledger.accounting.moves import begin_refund, move_to_credit
+from clientledger.accounting.moves import move_to_credit
 from clientledger.accounting.posting import dr
 from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, lock_client
-from clientledger.credits.repository import open_lots, payment_lot_rows
+from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
-from clientledger.kit.errors import ClientLedgerError
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
 from clientledger.payments.processors.base import Charge
+from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
     insert_payment,
-    payment_line,
     refund_rows,
 )
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead
-from clientledger.rules.refunds import plan_refund
 
 T = TypeVar("T")
 
@@ -85,40 +83,8 @@ def refund_payment(tx: Tx, *, payment_id: str, data: RefundCreate) -> RefundRead
     """Refund (part of) a card/cash/check payment: its remaining credit first, then its bill (rule 7)."""
     payment = get_payment_row(tx, payment_id)
     lock_client(tx, payment.client_id)
-    refund_id = refund_payment_in_tx(tx, payment_id=payment_id, amount=data.amount, reason=data.reason)
+    refund_id = begin_refund(tx, payment_id=payment_id, amount=data.amount, reason=data.reason)
     return RefundRead.model_validate(get_refund_row(tx, refund_id))
-
-
-def refund_payment_in_tx(tx: Tx, *, payment_id: str, amount: int | None, reason: str | None) -> str:
-    """The refund itself, for callers that already hold the client's lock."""
-    payment = get_payment_row(tx, payment_id)
-    if payment.voided_at is not None:
-        raise ClientLedgerError("This payment was removed as recorded in error.")
-    line = payment_line(tx, payment.id)
-    plan = plan_refund(
-        amount=amount,
-        captured=payment.captured,
-        refunded=payment.refunded,
-        own_credit=open_lots(tx, payment.client_id, payment_id=payment.id),
-        on_bill=line.amount if line is not None else 0,
-    )
-    refund_id, lines = begin_refund(tx, payment=payment, plan=plan, reason=reason)
-    record(
-        tx,
-        kind="refund",
-        client_id=payment.client_id,
-        bill_id=payment.bill_id if plan.from_bill else None,
-        payment_id=payment.id,
-        lines=lines,
-        memo=reason,
-    )
-    record_event(
-        tx,
-        action="payment.refunded",
-        object_ids=[refund_id, payment.id, payment.client_id, payment.bill_id],
-        detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill},
-    )
-    return refund_id
 
 
 @use_case(Permission.READ)

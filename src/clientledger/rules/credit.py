@@ -64,3 +64,26 @@ def check_removal(*, amount: int, remaining: int) -> None:
         raise ValidationFailed("amount must be greater than 0")
     if amount > remaining:
         raise InsufficientCredit(f"The lot has {remaining} cents remaining; {amount} cannot be removed.")
+
+
+def plan_return(draws: Sequence[Draw], amount: int) -> list[Draw]:
+    """Credit going back to lots (a refunded or freed client_credit line): to the lots it came from.
+
+    ``draws`` is what the line holds from each lot, oldest lot first; the most recently drawn lot
+    gets its credit back first. (A payment refund is the other way round: it takes the payment's
+    own lots oldest first, see ``rules.refunds.plan_refund``.)
+    """
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if amount > sum(d.amount for d in draws):
+        raise ValueError(f"the line holds {sum(d.amount for d in draws)} cents of credit; cannot return {amount}")
+    returns: list[Draw] = []
+    left = amount
+    for draw in reversed(draws):
+        if left == 0:
+            break
+        take = min(draw.amount, left)
+        if take > 0:
+            returns.append(Draw(draw.lot_id, take))
+            left -= take
+    return returns

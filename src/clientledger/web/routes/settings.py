@@ -15,6 +15,7 @@ from clientledger.web.routing import web_router
 
 router = web_router()
 
+
 @router.get("/settings")
 def settings_page(web: Web = Depends(page)) -> Response:
     practice = web.read(practices.get_practice)

@@ -1,0 +1,178 @@
+"""Queries on the ledger tables that money moves on: bill lines, credit lots, line draws, payments, refunds.
+
+The shared money movements (``accounting.moves``) need them, and accounting knows no feature, so
+they live here; the billing, credits and payments repositories re-export them rather than write
+the same query twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+
+from clientledger.db import Tx
+from clientledger.kit.errors import NotFound
+from clientledger.kit.ids import new_id
+from clientledger.models import bill_lines, credit_lots, line_lots, payments, refunds
+from clientledger.rules.credit import Draw, LotBalance
+from clientledger.rules.freeing import PaidLine
+
+_INSERT_BILL_LINES = insert(bill_lines)
+_INSERT_CREDIT_LOTS = insert(credit_lots)
+_INSERT_REFUNDS = insert(refunds)
+
+# Bill lines
+
+
+_PAID_LINES = select(bill_lines).where(
+    bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None), bill_lines.c.amount > 0
+)
+
+
+def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
+    """Lines that still pay something, in the shape the release rule takes."""
+    rows = tx.conn.execute(_PAID_LINES, {"bill_id": bill_id})
+    return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
+
+
+def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None) -> str:
+    """A new line starts at ``amount = 0``; the journal entry that pays with it raises it."""
+    line_id = new_id("ln")
+    tx.conn.execute(
+        _INSERT_BILL_LINES,
+        [
+            dict(
+                id=line_id,
+                practice_id=tx.practice_id,
+                bill_id=bill_id,
+                payment_id=payment_id,
+                type=type,
+                amount=0,
+                deduct_from_credit_balance=deduct,
+                created_at=tx.now,
+            )
+        ],
+    )
+    return line_id
+
+
+# Credit lots and what lines drew from them
+
+
+_OPEN_LOTS = (
+    select(credit_lots.c.id, credit_lots.c.remaining)
+    .where(
+        credit_lots.c.practice_id == bindparam("practice_id"),
+        credit_lots.c.client_id == bindparam("client_id"),
+        credit_lots.c.remaining > 0,
+    )
+    .order_by(credit_lots.c.id)
+)
+_OPEN_LOTS_OF_PAYMENT = _OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
+
+
+def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
+    """Lots with credit left, oldest first (the order credit is spent in)."""
+    params = {"practice_id": tx.practice_id, "client_id": client_id, "payment_id": payment_id}
+    stmt = _OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
+    return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
+
+
+def insert_lot(
+    tx: Tx,
+    *,
+    client_id: str,
+    source: str,
+    amount: int,
+    payment_id: str | None = None,
+    bill_id: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> str:
+    """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
+    lot_id = new_id("lot")
+    tx.conn.execute(
+        _INSERT_CREDIT_LOTS,
+        [
+            dict(
+                id=lot_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                source=source,
+                amount=amount,
+                remaining=0,
+                reason=reason,
+                note=note,
+                payment_id=payment_id,
+                bill_id=bill_id,
+                created_at=tx.now,
+            )
+        ],
+    )
+    return lot_id
+
+
+def line_draws(tx: Tx, line_id: str) -> list[Draw]:
+    """What a client_credit line currently holds from each lot, oldest lot first."""
+    rows = tx.conn.execute(
+        select(line_lots.c.lot_id, line_lots.c.amount)
+        .where(line_lots.c.line_id == line_id, line_lots.c.amount > 0)
+        .order_by(line_lots.c.lot_id)
+    )
+    return [Draw(r.lot_id, r.amount) for r in rows]
+
+
+# Payments and refunds
+
+
+def get_payment_row(tx: Tx, payment_id: str) -> Row[Any]:
+    row = tx.conn.execute(
+        select(payments).where(payments.c.id == payment_id, payments.c.practice_id == tx.practice_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No payment {payment_id!r} in this practice.")
+    return row
+
+
+def payment_line(tx: Tx, payment_id: str) -> Row[Any] | None:
+    return tx.conn.execute(
+        select(bill_lines).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
+    ).first()
+
+
+def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
+    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(refunded=payments.c.refunded + amount))
+
+
+def insert_refund(
+    tx: Tx,
+    *,
+    payment_id: str,
+    amount: int,
+    from_credit: int,
+    from_bills: int,
+    status: str,
+    reason: str | None,
+    allocation: str,
+) -> str:
+    refund_id = new_id("rf")
+    tx.conn.execute(
+        _INSERT_REFUNDS,
+        [
+            dict(
+                id=refund_id,
+                practice_id=tx.practice_id,
+                payment_id=payment_id,
+                amount=amount,
+                from_credit=from_credit,
+                from_bills=from_bills,
+                status=status,
+                reason=reason,
+                allocation=allocation,
+                created_at=tx.now,
+                settled_at=tx.now if status == "settled" else None,
+            )
+        ],
+    )
+    return refund_id

@@ -1,0 +1,129 @@
+"""Refunds of client payments, the whole workflow: begin, send, settle, fail, recover.
+
+- begin: plan the refund (rule 7) and record it in the caller's transaction: pending for a
+  processor (card) charge, settled at once for cash and check, handed over at the desk.
+- send: after commit, never inside a database transaction, ask the processor to refund with the
+  idempotency key ``refund-<id>``.
+- settle / fail: record the processor's answer; a refused refund puts the money back exactly
+  where it was taken from.
+- recover: a refund left pending by a crash or an unreachable processor is sent again (at
+  start-up and by ``clientledger verify --repair``); the key derived from the refund id makes the
+  second call return the first result instead of refunding twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from clientledger.accounting.journal import record
+from clientledger.accounting.moves import record_refund, undo_refund
+from clientledger.accounting.repository import open_lots
+from clientledger.audit.service import record_event
+from clientledger.db import Ctx, Database, Tx
+from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
+from clientledger.kit.processing import PaymentProcessor
+from clientledger.payments.repository import (
+    get_payment_row,
+    get_refund_row,
+    mark_refund_failed,
+    mark_refund_settled,
+    payment_line,
+    pending_refund_rows,
+)
+from clientledger.rules.refunds import plan_refund
+
+log = logging.getLogger(__name__)
+
+
+def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | None) -> str:
+    """Refund (part of) a card/cash/check payment, for callers that already hold the client's lock.
+
+    Its remaining credit goes first, then what it pays on its bill (rule 7). A card refund is
+    recorded pending and sent to the processor once this transaction commits.
+    """
+    payment = get_payment_row(tx, payment_id)
+    if payment.voided_at is not None:
+        raise ClientLedgerError("This payment was removed as recorded in error.")
+    line = payment_line(tx, payment.id)
+    plan = plan_refund(
+        amount=amount,
+        captured=payment.captured,
+        refunded=payment.refunded,
+        own_credit=open_lots(tx, payment.client_id, payment_id=payment.id),
+        on_bill=line.amount if line is not None else 0,
+    )
+    refund = record_refund(tx, payment=payment, plan=plan, reason=reason)
+    record(
+        tx,
+        kind="refund",
+        client_id=payment.client_id,
+        bill_id=payment.bill_id if plan.from_bill else None,
+        payment_id=payment.id,
+        lines=refund.lines,
+        memo=reason,
+    )
+    record_event(
+        tx,
+        action="payment.refunded",
+        object_ids=[refund.refund_id, payment.id, payment.client_id, payment.bill_id],
+        detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill},
+    )
+    if refund.pending:
+        send_after_commit(tx, [refund.refund_id])
+    return refund.refund_id
+
+
+def send_after_commit(tx: Tx, refund_ids: Iterable[str]) -> None:
+    """Send these pending refunds to the processor once ``tx`` has committed."""
+    db, ctx, processor = tx.db, tx.ctx, tx.processor
+    for refund_id in refund_ids:
+
+        def send(refund_id: str = refund_id) -> None:
+            settle_refund(db, ctx, refund_id, processor=processor)
+
+        tx.after_commit(send)
+
+
+def settle_refund(db: Database, ctx: Ctx, refund_id: str, *, processor: PaymentProcessor) -> str:
+    """Send a pending refund to the processor and record the outcome; returns the refund's status."""
+    with db.transaction(ctx, write=False) as tx:
+        refund = get_refund_row(tx, refund_id)
+        charge_id = get_payment_row(tx, refund.payment_id).charge_id
+    if refund.status != "pending":
+        return str(refund.status)
+    try:
+        result = processor.refund(charge_id=charge_id, amount=refund.amount, idempotency_key=f"refund-{refund_id}")
+    except ProcessorUnavailable:
+        log.warning("refund %s stays pending: processor unavailable", refund_id)
+        return "pending"
+    except CardDeclined as exc:
+        _fail_refund(db, ctx, refund_id, exc.message)
+        return "failed"
+    with db.transaction(ctx) as tx:
+        mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id)
+    return "settled"
+
+
+def _fail_refund(db: Database, ctx: Ctx, refund_id: str, message: str) -> None:
+    """The processor refused: put the money back exactly where the refund took it from."""
+    with db.transaction(ctx) as tx:
+        refund = get_refund_row(tx, refund_id)
+        if refund.status != "pending":
+            return
+        payment = get_payment_row(tx, refund.payment_id)
+        lines = undo_refund(tx, payment=payment, refund=refund)
+        record(tx, kind="refund_failed", client_id=payment.client_id, payment_id=payment.id, lines=lines, memo=message)
+        mark_refund_failed(tx, refund_id, reason=message)
+        record_event(tx, action="refund.failed", object_ids=[refund_id, payment.id], detail={"message": message})
+
+
+def recover_pending_refunds(db: Database, practice_ids: list[str], *, processor: PaymentProcessor) -> int:
+    """Retry every refund a crash or an outage left pending; returns how many settled or failed."""
+    done = 0
+    for practice_id in practice_ids:
+        ctx = Ctx(practice_id=practice_id)
+        with db.transaction(ctx, write=False) as tx:
+            pending = [r.id for r in pending_refund_rows(tx)]
+        done += sum(settle_refund(db, ctx, refund_id, processor=processor) != "pending" for refund_id in pending)
+    return done
