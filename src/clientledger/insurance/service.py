@@ -38,7 +38,7 @@ from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import get_bill_row
 from clientledger.billing.schemas import BillItemRead
-from clientledger.billing.service import CANCELED, get_bill
+from clientledger.billing.service import get_bill
 from clientledger.clients.repository import lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
@@ -56,6 +56,7 @@ from clientledger.insurance.repository import (
 )
 from clientledger.insurance.schemas import InsurancePaymentCreate, InsurancePaymentResult
 from clientledger.kit.errors import Conflict, NotFound
+from clientledger.kit.vocabulary import AppointmentStatus
 from clientledger.rules.insurance import (
     Adjustment,
     ClaimUnbalanced,
@@ -196,7 +197,7 @@ def plan_decision(
     era: EraSource | None = None,
 ) -> Settlement:
     """Check a payer's decision on ``item``: the numbers, the session, and who decided before."""
-    if item.appointment_status in CANCELED:
+    if AppointmentStatus(item.appointment_status).bills_fee_only:
         raise Conflict("The session was canceled or missed: its fee is the client's alone, not a claim.")
     decision = decide(fee=item.fee, paid=paid, patient_responsibility=patient_responsibility, adjustments=adjustments)
     old = decision_in_force(item)
