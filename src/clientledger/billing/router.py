@@ -35,7 +35,8 @@ def add_payment(bill_id: str, data: PaymentLineCreate, rc: Writer, idem: Idem) -
     """A client payment on the bill. Card/cash/check beyond the balance due becomes an `overpayment`
     credit lot; `client_credit` draws on the credit balance, or is a discount when
     `deduct_from_credit_balance` is false. A card is charged first (`card_number`, default: the card
-    on file); a declined card is 402 `card_declined` and records nothing."""
+    on file); a declined card is 402 `card_declined` and records nothing. A void bill takes no
+    payment of any kind (409 `bill_void`), and a card is not charged for one."""
     if data.type == "card" and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
     return execute(
@@ -43,7 +44,7 @@ def add_payment(bill_id: str, data: PaymentLineCreate, rc: Writer, idem: Idem) -
         idem,
         status_code=201,
         card=CardPayment(method=data.type, amount=data.amount, card_number=data.card_number),
-        precheck=(lambda tx: billing.get_bill(tx, bill_id=bill_id)) if data.type == "card" else None,
+        precheck=(lambda tx: billing.check_payable_bill(tx, bill_id=bill_id)) if data.type == "card" else None,
         use_case=lambda tx, charge: billing.add_payment(tx, bill_id=bill_id, data=data, charge=charge),
     )
 

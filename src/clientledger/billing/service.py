@@ -39,7 +39,7 @@ from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import get_payment_row, insert_payment, mark_payment_voided, refund_rows
 from clientledger.payments.service import refund_payment_in_tx
-from clientledger.rules.bills import bill_status
+from clientledger.rules.bills import bill_status, check_payable
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
@@ -145,6 +145,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         raise ValidationFailed("card_number applies to card payments only.")
     if data.type == "card" and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")
+    check_payable(bill.status)
     if data.type == "client_credit":
         deduct = data.deduct_from_credit_balance is not False
         check_credit_payment(
@@ -197,6 +198,11 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         detail={"type": data.type, "amount": data.amount, "to_credit": split.to_credit},
     )
     return get_line(tx, bill_id=bill.id, line_id=line_id)
+
+
+def check_payable_bill(tx: Tx, *, bill_id: str) -> None:
+    """Read-only, before a card is charged: the bill exists and can take a payment (not void)."""
+    check_payable(get_bill_row(tx, bill_id).status)
 
 
 def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> LineRead:
