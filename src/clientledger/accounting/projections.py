@@ -29,6 +29,7 @@ from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
+from clientledger.kit.vocabulary import BillStatus
 from clientledger.models import bill_items, bill_lines, bills, clients, credit_lots, line_lots, payments
 
 
@@ -88,6 +89,10 @@ _CLIENT = (
     )
 )
 _new_due = bills.c.balance_due + bindparam("due")
+# ``rules.bills.bill_status`` in SQL, so one statement serves every bill an entry touches: a bill
+# is void exactly when nothing is billed on it, and only a change of its fees (which decides again
+# with ``billing.repository.settle_bill_status``) can make or unmake that, so here void stays void.
+# tests/integration/test_bill_status.py holds the two to each other.
 _BILL = (
     update(bills)
     .where(bills.c.id == _k)
@@ -96,9 +101,9 @@ _BILL = (
         client_paid=bills.c.client_paid + bindparam("paid"),
         client_responsibility=bills.c.client_responsibility + bindparam("resp"),
         status=case(
-            (bills.c.status == "void", literal("void")),
-            (_new_due == 0, literal("paid")),
-            else_=literal("open"),
+            (bills.c.status == BillStatus.VOID.value, literal(BillStatus.VOID.value)),
+            (_new_due == 0, literal(BillStatus.PAID.value)),
+            else_=literal(BillStatus.OPEN.value),
         ),
     )
 )

@@ -29,6 +29,7 @@ from clientledger.models import (
     postings,
     refunds,
 )
+from clientledger.rules.bills import bill_status
 
 
 def _postings(conn: Connection) -> Iterator[Posting]:
@@ -94,9 +95,13 @@ def verify(conn: Connection) -> list[str]:
     _compare(problems, "bill", bill_rows, "balance_due", d.bill_due)
     _compare(problems, "bill", bill_rows, "client_responsibility", d.bill_responsibility)
     _compare(problems, "bill", bill_rows, "client_paid", d.bill_paid)
+    fees: defaultdict[str, list[int]] = defaultdict(list)
+    for bill_id, fee in conn.execute(select(bill_items.c.bill_id, bill_items.c.fee)):
+        fees[bill_id].append(fee)
     for b in bill_rows:
-        if b.status != "void" and (b.status == "paid") != (b.balance_due == 0):
-            problems.append(f"bill {b.id}: status {b.status!r} with balance_due {b.balance_due}")
+        expected = bill_status(fees=fees[b.id], balance_due=b.balance_due)
+        if b.status != expected:
+            problems.append(f"bill {b.id}: status {b.status!r} with balance_due {b.balance_due}, not {expected.value}")
     _compare(
         problems,
         "bill item",

@@ -19,7 +19,7 @@ from clientledger.appointments.schemas import (
 )
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import get_bill_row, get_item_row, set_item_fee, settle_bill_status
-from clientledger.billing.service import CANCELED, get_bill, item_responsibility
+from clientledger.billing.service import get_bill
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
@@ -27,9 +27,11 @@ from clientledger.insurance.repository import has_posted_payment
 from clientledger.kit.errors import InsurancePaid, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.kit.vocabulary import AppointmentStatus, LotSource
 from clientledger.models import appointments
 from clientledger.payments.refunds import send_after_commit
 from clientledger.rules.freeing import excess_paid
+from clientledger.rules.responsibility import billed_fee, item_responsibility
 
 
 @use_case(Permission.MANAGE_CLIENTS)
@@ -84,14 +86,14 @@ def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStat
     appt = get_appointment_row(tx, appointment_id)
     client = lock_client(tx, appt.client_id)
     appt = get_appointment_row(tx, appointment_id)
-    canceled = data.status in CANCELED
+    canceled = AppointmentStatus(data.status).bills_fee_only
     fee = data.fee if canceled else None
     if not canceled and data.fee:
         raise ValidationFailed("A fee applies only to canceled, late canceled or no-show sessions.")
     if fee is not None and fee > appt.fee:
         raise ValidationFailed(f"The fee cannot exceed the session's fee of {appt.fee} cents.")
     lot_ids: list[str] = []
-    if appt.item_id is not None and (canceled or appt.status in CANCELED):
+    if appt.item_id is not None and (canceled or AppointmentStatus(appt.status).bills_fee_only):
         lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
     tx.conn.execute(update(appointments).where(appointments.c.id == appt.id).values(status=data.status, status_fee=fee))
     record_event(
@@ -115,7 +117,7 @@ def _rebill_item(
     item = get_item_row(tx, a.item_id)
     if item.insurance_paid > 0 or has_posted_payment(tx, item.id):
         raise InsurancePaid("Insurance has already paid this session; it cannot be canceled.")
-    fee = a.fee if new_fee is None else new_fee
+    fee = billed_fee(status=new_status, fee=a.fee, status_fee=new_fee)
     client_share, insurance_share = item_responsibility(billing=c.billing, copay=c.copay, fee=fee, status=new_status)
     bill_id = item.bill_id
     lines = [
@@ -127,7 +129,7 @@ def _rebill_item(
     bill = get_bill_row(tx, bill_id)
     new_responsibility = bill.client_responsibility - (item.client_responsibility - client_share)
     excess = excess_paid(client_paid=bill.client_paid, client_responsibility=new_responsibility)
-    source = "no_show" if new_status == "no_show" else "cancellation"
+    source = LotSource.NO_SHOW if new_status == AppointmentStatus.NO_SHOW else LotSource.CANCELLATION
     released = release_excess(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )

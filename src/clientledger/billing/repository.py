@@ -10,6 +10,7 @@ from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
+from clientledger.rules.bills import bill_status
 
 _BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
 
@@ -104,10 +105,9 @@ def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: in
 
 
 def settle_bill_status(tx: Tx, bill_id: str) -> None:
-    """A bill whose every session bills nothing is void; otherwise paid exactly when nothing is due."""
+    """Decide the bill's status again (``rules.bills``) after its sessions' fees changed."""
     fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
-    due = get_bill_row(tx, bill_id).balance_due
-    status = "void" if not any(fees) else ("paid" if due == 0 else "open")
+    status = bill_status(fees=fees, balance_due=get_bill_row(tx, bill_id).balance_due)
     tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
 
 

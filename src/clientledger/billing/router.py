@@ -33,7 +33,8 @@ def add_payment(bill_id: str, data: PaymentLineCreate, rc: Staff, idem: Idem) ->
     """A client payment on the bill. Card/cash/check beyond the balance due becomes an `overpayment`
     credit lot; `client_credit` draws on the credit balance, or is a discount when
     `deduct_from_credit_balance` is false. A card is charged first (`payment_method`, default: the
-    client's card); a declined card is 402 `card_declined` and records nothing."""
+    client's card); a declined card is 402 `card_declined` and records nothing. A void bill takes no
+    payment of any kind (409 `bill_void`), and a card is not charged for one."""
     return rc.answer(billing.add_payment, idem, status_code=201, bill_id=bill_id, data=data)
 
 

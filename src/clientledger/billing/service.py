@@ -28,7 +28,6 @@ from clientledger.billing.repository import (
     line_rows,
     lot_draws_by_line,
     mark_line_removed,
-    settle_bill_status,
 )
 from clientledger.billing.schemas import (
     BillCreate,
@@ -55,10 +54,12 @@ from clientledger.payments.repository import (
     mark_payment_voided,
     refund_rows,
 )
+from clientledger.rules.bills import bill_status, check_payable
 from clientledger.rules.credit import check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund
+from clientledger.rules.responsibility import billed_fee, is_claim, item_responsibility
 
 _INSERT_BILLS = insert(bills)
 _INSERT_BILL_ITEMS = insert(bill_items)
@@ -73,17 +74,6 @@ _APPOINTMENTS_TO_BILL = (
 )
 
 
-CANCELED = ("canceled", "late_canceled", "no_show")
-
-
-def item_responsibility(*, billing: str, copay: int | None, fee: int, status: str) -> tuple[int, int]:
-    """(client, insurance) shares of a session's fee; a cancellation fee is the client's alone."""
-    if billing == "insurance" and status not in CANCELED:
-        client = min(copay or 0, fee)
-        return client, fee - client
-    return fee, 0
-
-
 def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
     """A card payment is charged before it is recorded."""
     if data.type != "card":
@@ -91,11 +81,11 @@ def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None
     return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
 
 
-def check_payable(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> None:
-    """Before a card is charged: the bill exists and this payment could be recorded on it."""
+def precheck_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> None:
+    """Read-only, before a card is charged: the bill exists and can take this payment (not void)."""
     if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
-    get_bill(tx, bill_id=bill_id)
+    check_payable(get_bill_row(tx, bill_id).status)
 
 
 def present_line(tx: Tx, line: LineRead) -> LineRead:
@@ -129,28 +119,12 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         if appt.item_id is not None:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
-    tx.conn.execute(
-        _INSERT_BILLS,
-        [
-            dict(
-                id=bill_id,
-                practice_id=tx.practice_id,
-                client_id=client.id,
-                status="open",
-                apply_available_credit=apply,
-                client_responsibility=0,
-                client_paid=0,
-                balance_due=0,
-                created_at=tx.now,
-            )
-        ],
-    )
     lines: list[Posting] = []
     items = []
     owed = 0
     for appt_id in wanted:
         appt = found[appt_id]
-        fee = appt.status_fee if appt.status in CANCELED else appt.fee
+        fee = billed_fee(status=appt.status, fee=appt.fee, status_fee=appt.status_fee)
         client_share, insurance_share = item_responsibility(
             billing=client.billing, copay=client.copay, fee=fee, status=appt.status
         )
@@ -168,9 +142,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
                 "insurance_responsibility": insurance_share,
                 "insurance_paid": 0,
                 # The patient control number the claim is sent with; an 835's CLP01 brings it back.
-                "claim_ref": claim_ref_for(item_id)
-                if client.billing == "insurance" and appt.status not in CANCELED
-                else None,
+                "claim_ref": claim_ref_for(item_id) if is_claim(billing=client.billing, status=appt.status) else None,
             }
         )
         owed += client_share
@@ -179,18 +151,34 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             dr(AR_INSURANCE, insurance_share, bill_id=bill_id, item_id=item_id),
             cr(REVENUE, fee, bill_id=bill_id, item_id=item_id),
         ]
+    credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
+    # The status the bill will have once its entry is posted (the projection keeps it from then on).
+    status = bill_status(fees=[i["fee"] for i in items], balance_due=owed - credit)
+    tx.conn.execute(
+        _INSERT_BILLS,
+        [
+            dict(
+                id=bill_id,
+                practice_id=tx.practice_id,
+                client_id=client.id,
+                status=status,
+                apply_available_credit=apply,
+                client_responsibility=0,
+                client_paid=0,
+                balance_due=0,
+                created_at=tx.now,
+            )
+        ],
+    )
     tx.conn.execute(_INSERT_BILL_ITEMS, items)
-    if apply:
-        amount = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed)
-        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=amount)[1]
+    if credit:
+        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit)[1]
     record(tx, kind="bill_created", client_id=client.id, bill_id=bill_id, lines=lines)
-    if not any(i["fee"] for i in items):
-        settle_bill_status(tx, bill_id)
     record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted])
     return get_bill(tx, bill_id=bill_id)
 
 
-@use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=check_payable)
+@use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=precheck_payment)
 def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge | None = None) -> LineRead:
     """A client payment on a bill (rules 3 and 4). A card payment arrives already charged."""
     bill = get_bill_row(tx, bill_id)
@@ -202,6 +190,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         raise ValidationFailed("payment_method applies to card payments only.")
     if data.type == "card" and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")
+    check_payable(bill.status)
     if data.type == "client_credit":
         deduct = data.deduct_from_credit_balance is not False
         check_credit_payment(

@@ -20,9 +20,10 @@ A group reads what its claims need in three statements (their clients, locked on
 order; their items; which of their keys were posted before) and writes the rows nothing in it reads
 back (items' insurance columns, insurance payments, keys) one statement per table at its end.
 
-Per claim: CLP01 finds the item by ``claim_ref``; the claim must balance (charge = paid + every
-CAS amount), its CLP05 must equal its PR adjustments (claim and line level) and its charge must be
-the fee billed; CLP02 22 reverses the payer's decision in force. A claim that does not match or
+Per claim (the checks are ``rules.insurance``'s): CLP01 finds the item by ``claim_ref``; the
+claim must balance (charge = paid + every CAS amount), its CLP05 must equal its PR adjustments
+(claim and line level) and its charge must be the fee billed; CLP02 22 reverses the payer's
+decision in force. A claim that does not match or
 does not add up is reported ``unmatched``/``unbalanced`` with the reason and posts nothing.
 
 A re-imported file posts nothing new: each posted claim leaves a key (payer, TRN trace number,
@@ -53,7 +54,7 @@ from clientledger.insurance.schemas import EraImportRead
 from clientledger.insurance.service import CreatedLot, EraSource, carry_out, plan_decision, plan_reversal
 from clientledger.kit.errors import ClientLedgerError
 from clientledger.kit.use_cases import Permission, use_case
-from clientledger.rules.insurance import Adjustment, ClaimUnbalanced
+from clientledger.rules.insurance import Adjustment, ClaimUnbalanced, check_remittance_claim
 
 #: Claims sharing one commit (their fsync). 50 holds SQLite's write lock for about a tenth of a second;
 #: 1 gives one transaction per claim. Either way a claim posts whole or not at all.
@@ -294,7 +295,15 @@ def _post_claim(
         return _outcome(claim, "duplicate", "Already posted from this payment.", posted_bill_id)
     era = EraSource(import_id=import_id, trace=trace)
     try:
-        _check_claim(claim, fee=item.fee)
+        check_remittance_claim(
+            charge=claim.charge,
+            paid=claim.paid,
+            adjustment_total=claim.adjustment_total,
+            patient_responsibility=claim.patient_responsibility,
+            pr_total=claim.pr_total,
+            fee=item.fee,
+            reversal=claim.is_reversal,
+        )
         if claim.is_reversal:
             plan = plan_reversal(
                 item=item,
@@ -332,25 +341,6 @@ def _post_claim(
         pending=pending,
     )
     return _outcome(claim, "posted", None, posted.bill_id, posted.credits)
-
-
-def _check_claim(claim: ClaimPayment, *, fee: int) -> None:
-    """The payer's numbers must agree with each other and with the fee billed (negated in a reversal)."""
-    if not claim.balances:
-        raise ClaimUnbalanced(
-            f"The claim does not balance: charge {format_amount(claim.charge)} is not paid "
-            f"{format_amount(claim.paid)} plus adjustments {format_amount(claim.adjustment_total)}."
-        )
-    if claim.patient_responsibility != claim.pr_total:
-        raise ClaimUnbalanced(
-            f"CLP05 patient responsibility {format_amount(claim.patient_responsibility)} is not the sum of the "
-            f"PR adjustments ({format_amount(claim.pr_total)})."
-        )
-    billed = -fee if claim.is_reversal else fee
-    if claim.charge != billed:
-        raise ClaimUnbalanced(
-            f"The claim's charge {format_amount(claim.charge)} is not the session's fee {format_amount(fee)}."
-        )
 
 
 def _outcome(

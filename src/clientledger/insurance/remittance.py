@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from clientledger.kit.errors import ValidationFailed
+from clientledger.kit.money import format_x12
+from clientledger.rules.insurance import claim_balances
 
 
 class InvalidRemittance(ValidationFailed):
@@ -44,7 +46,8 @@ class ServicePayment:
     @property
     def balances(self) -> bool:
         """SVC02 == SVC03 + the line's CAS amounts, as the 835 balancing rules require."""
-        return self.charge == self.paid + sum(a.amount for a in self.adjustments)
+        line_adjustments = sum(a.amount for a in self.adjustments)
+        return claim_balances(charge=self.charge, paid=self.paid, adjustment_total=line_adjustments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ class ClaimPayment:
         A claim that does not balance means the payer's numbers contradict each other; the
         importer reports it as ``unbalanced`` instead of guessing which number is wrong.
         """
-        return self.charge == self.paid + self.adjustment_total
+        return claim_balances(charge=self.charge, paid=self.paid, adjustment_total=self.adjustment_total)
 
     @property
     def has_problems(self) -> bool:
@@ -176,10 +179,5 @@ class Remittance:
         return self.payment_total == self.claims_paid_total - self.provider_adjustment_total
 
 
-def format_amount(cents: int) -> str:
-    """Cents as an X12 decimal string (``-2000`` -> ``-20.00``, ``0`` -> ``0``)."""
-    if cents == 0:
-        return "0"
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{frac:02d}"
+#: X12 decimals (``-20.00``); the rules write their messages with it too.
+format_amount = format_x12

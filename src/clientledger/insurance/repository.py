@@ -45,6 +45,7 @@ _ITEM = select(
     bills.c.client_paid.label("bill_paid"),
     bills.c.balance_due.label("bill_due"),
     bills.c.apply_available_credit,
+    bills.c.status.label("bill_status"),
     appointments.c.status.label("appointment_status"),
     *(_in_force.c[name].label(f"in_force_{name}") for name in InForce.__dataclass_fields__),
 ).select_from(

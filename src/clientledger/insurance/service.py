@@ -38,7 +38,7 @@ from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import get_bill_row
 from clientledger.billing.schemas import BillItemRead
-from clientledger.billing.service import CANCELED, get_bill
+from clientledger.billing.service import get_bill
 from clientledger.clients.repository import lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
@@ -55,13 +55,16 @@ from clientledger.insurance.repository import (
     set_item_insurance,
 )
 from clientledger.insurance.schemas import InsurancePaymentCreate, InsurancePaymentResult
-from clientledger.kit.errors import Conflict, NotFound
+from clientledger.kit.errors import Conflict
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.rules.bills import check_payable
 from clientledger.rules.insurance import (
     Adjustment,
-    ClaimUnbalanced,
     PayerDecision,
     check_claim_ref,
+    check_decidable,
+    check_reversal,
+    check_same_payer,
     client_side,
     decide,
 )
@@ -127,6 +130,7 @@ def _assign_claim_ref(tx: Tx, item: Row[Any], claim_ref: str, *, replace: bool) 
 def post_insurance_payment(tx: Tx, *, bill_id: str, data: InsurancePaymentCreate) -> InsurancePaymentResult:
     """Staff post an EOB by hand: the payer's decision on one item of the bill (rule 5)."""
     bill = get_bill_row(tx, bill_id)
+    check_payable(bill.status)
     client = lock_client(tx, bill.client_id)
     item = get_item_row(tx, bill_id=bill_id, item_id=data.item_id)
     if data.claim_ref is not None and data.claim_ref != item.claim_ref:
@@ -198,16 +202,11 @@ def plan_decision(
     adjustments: list[Adjustment],
     era: EraSource | None = None,
 ) -> Settlement:
-    """Check a payer's decision on ``item``: the numbers, the session, and who decided before."""
-    if item.appointment_status in CANCELED:
-        raise Conflict("The session was canceled or missed: its fee is the client's alone, not a claim.")
+    """Check a payer's decision on ``item``: the bill, the session, the numbers, and who decided before."""
+    check_decidable(bill_status=item.bill_status, appointment_status=item.appointment_status)
     decision = decide(fee=item.fee, paid=paid, patient_responsibility=patient_responsibility, adjustments=adjustments)
     old = decision_in_force(item)
-    if old is not None and old.payer != payer:
-        raise Conflict(
-            f"{old.payer} has already decided on this session; a second payer (secondary insurance) "
-            "cannot be posted on top of it."
-        )
+    check_same_payer(payer=payer, payer_in_force=old.payer if old is not None else None)
     return Settlement(item, client, old, decision, adjustments, payer, era)
 
 
@@ -216,16 +215,16 @@ def plan_reversal(
 ) -> Settlement:
     """CLP02 22: the payer takes back its earlier decision on the item (amounts arrive negated)."""
     old = decision_in_force(item)
-    if old is None or old.payer != payer:
-        raise NotFound(
-            f"No payment from {payer} is posted on {item.claim_ref or item.id}, so there is nothing to reverse."
-        )
-    if (-paid, -patient_responsibility) != (old.paid, old.patient_responsibility):
-        raise ClaimUnbalanced(
-            f"The reversal (paid {-paid} cents, patient responsibility {-patient_responsibility} cents) does not "
-            f"match the posted payment (paid {old.paid} cents, "
-            f"patient responsibility {old.patient_responsibility} cents)."
-        )
+    check_reversal(
+        claim=item.claim_ref or item.id,
+        payer=payer,
+        payer_in_force=old.payer if old is not None else None,
+        posted_paid=old.paid if old is not None else 0,
+        posted_patient_responsibility=old.patient_responsibility if old is not None else 0,
+        paid=paid,
+        patient_responsibility=patient_responsibility,
+    )
+    assert old is not None
     return Settlement(item, client, old, None, [], payer, era)
 
 

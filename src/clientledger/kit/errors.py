@@ -69,6 +69,13 @@ class InsurancePaid(ClientLedgerError):
     status_code = 409
 
 
+class BillVoid(ClientLedgerError):
+    """Nothing is billed on the bill any more (every session canceled or missed at no fee)."""
+
+    code = "bill_void"
+    status_code = 409
+
+
 class Conflict(ClientLedgerError):
     """A request that contradicts the object's state (e.g. billing an appointment twice)."""
 

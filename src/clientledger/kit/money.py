@@ -31,3 +31,12 @@ def format_cents(cents: Cents) -> str:
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{frac:02d}"
+
+
+def format_x12(cents: Cents) -> str:
+    """Cents as an X12 decimal string (``-2000`` -> ``-20.00``, ``0`` -> ``0``), as 835s write them."""
+    if cents == 0:
+        return "0"
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{frac:02d}"

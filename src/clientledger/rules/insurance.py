@@ -16,7 +16,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clientledger.kit.errors import ValidationFailed
+from clientledger.kit.errors import Conflict, NotFound, ValidationFailed
+from clientledger.kit.money import format_x12
+from clientledger.kit.vocabulary import AppointmentStatus
+from clientledger.rules.bills import check_payable
 from clientledger.rules.credit import credit_to_apply
 from clientledger.rules.freeing import excess_paid
 
@@ -110,6 +113,78 @@ def decide(*, fee: int, paid: int, patient_responsibility: int, adjustments: Seq
             f"The patient responsibility of {patient_responsibility} cents exceeds the fee of {fee} cents."
         )
     return decision
+
+
+def claim_balances(*, charge: int, paid: int, adjustment_total: int) -> bool:
+    """X12's balancing rule: what was charged is what was paid plus every CAS adjustment."""
+    return charge == paid + adjustment_total
+
+
+def check_remittance_claim(
+    *,
+    charge: int,
+    paid: int,
+    adjustment_total: int,
+    patient_responsibility: int,
+    pr_total: int,
+    fee: int,
+    reversal: bool,
+) -> None:
+    """An 835 claim's numbers must agree with each other and with the fee billed (negated in a reversal).
+
+    ``adjustment_total`` and ``pr_total`` are every CAS amount, and every PR amount, at claim and
+    service-line level; ``patient_responsibility`` is CLP05.
+    """
+    if not claim_balances(charge=charge, paid=paid, adjustment_total=adjustment_total):
+        raise ClaimUnbalanced(
+            f"The claim does not balance: charge {format_x12(charge)} is not paid "
+            f"{format_x12(paid)} plus adjustments {format_x12(adjustment_total)}."
+        )
+    if patient_responsibility != pr_total:
+        raise ClaimUnbalanced(
+            f"CLP05 patient responsibility {format_x12(patient_responsibility)} is not the sum of the "
+            f"PR adjustments ({format_x12(pr_total)})."
+        )
+    billed = -fee if reversal else fee
+    if charge != billed:
+        raise ClaimUnbalanced(f"The claim's charge {format_x12(charge)} is not the session's fee {format_x12(fee)}.")
+
+
+def check_decidable(*, bill_status: str, appointment_status: str) -> None:
+    """A payer decides on a session of a live (not void) bill that took place: a cancellation fee is no claim."""
+    check_payable(bill_status)
+    if AppointmentStatus(appointment_status).bills_fee_only:
+        raise Conflict("The session was canceled or missed: its fee is the client's alone, not a claim.")
+
+
+def check_same_payer(*, payer: str, payer_in_force: str | None) -> None:
+    """One payer decides per session: a second one (secondary insurance) is not posted on top."""
+    if payer_in_force is not None and payer_in_force != payer:
+        raise Conflict(
+            f"{payer_in_force} has already decided on this session; a second payer (secondary insurance) "
+            "cannot be posted on top of it."
+        )
+
+
+def check_reversal(
+    *,
+    claim: str,
+    payer: str,
+    payer_in_force: str | None,
+    posted_paid: int,
+    posted_patient_responsibility: int,
+    paid: int,
+    patient_responsibility: int,
+) -> None:
+    """CLP02 22 undoes the payer's decision in force; its amounts arrive negated and must match it."""
+    if payer_in_force is None or payer_in_force != payer:
+        raise NotFound(f"No payment from {payer} is posted on {claim}, so there is nothing to reverse.")
+    if (-paid, -patient_responsibility) != (posted_paid, posted_patient_responsibility):
+        raise ClaimUnbalanced(
+            f"The reversal (paid {-paid} cents, patient responsibility {-patient_responsibility} cents) does not "
+            f"match the posted payment (paid {posted_paid} cents, "
+            f"patient responsibility {posted_patient_responsibility} cents)."
+        )
 
 
 @dataclass(frozen=True)
