@@ -14,7 +14,7 @@ from clientledger.audit.service import record_event
 from clientledger.clients.repository import lock_client
 from clientledger.credits.repository import open_lots, payment_lot_rows
 from clientledger.db import Ctx, Database, Tx
-from clientledger.kit.errors import ClientLedgerError
+from clientledger.kit.errors import PaymentDeleted
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.repository import (
     find_payment_by_charge,
@@ -76,7 +76,7 @@ def refund_payment_in_tx(tx: Tx, *, payment_id: str, amount: int | None, reason:
     """The refund itself, for callers that already hold the client's lock."""
     payment = get_payment_row(tx, payment_id)
     if payment.voided_at is not None:
-        raise ClientLedgerError("This payment was removed as recorded in error.")
+        raise PaymentDeleted("This payment was removed as recorded in error.")
     line = payment_line(tx, payment.id)
     plan = plan_refund(
         amount=amount,
