@@ -48,13 +48,13 @@ def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
 _LINES = (
     select(bill_lines, payments.c.captured, payments.c.credited, payments.c.refunded, payments.c.card_last4)
     .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
-    .where(bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None))
+    .where(bill_lines.c.bill_id == bindparam("bill_id"))
     .order_by(bill_lines.c.id)
 )
 
 
 def line_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    """Live payment lines with their payment's captured/credited/refunded, oldest first."""
+    """Payment lines with their payment's captured/credited/refunded, oldest first; removed ones too (at 0)."""
     return list(tx.conn.execute(_LINES, {"bill_id": bill_id}))
 
 

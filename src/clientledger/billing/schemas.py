@@ -48,6 +48,9 @@ class LineRead(ReadModel):
     lots: list[LotDraw] | None = None
     card_last4: str | None = None
     created_at: UtcDateTime
+    removed_at: UtcDateTime | None = Field(
+        default=None, description="When the line was removed (credit deleted for good, or recorded in error)"
+    )
 
 
 class BillItemRead(ReadModel):

@@ -291,6 +291,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
                 else None,
                 card_last4=r.card_last4,
                 created_at=r.created_at,
+                removed_at=r.removed_at,
             )
         )
     return BillRead(

@@ -45,7 +45,7 @@ ENTRY_KINDS = {
     "bill_created": "Applied to a new bill",
     "credit_payment": "Paid on a bill",
     "credit_line_refunded": "Returned from a bill",
-    "credit_line_removed": "Removed from a bill",
+    "credit_line_removed": "Removed for good",
     "credit_removed": "Removed",
     "manual_credit": "Added by hand",
     "refund": "Refunded to the payment method",
