@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bench import era_import, http_bills, ledger_ops
+from bench import era_import, http_bills, http_latency, ledger_ops
 
 
 def main() -> None:
     ledger_ops.main()
     http_bills.main()
+    http_latency.main()
     era_import.main()
 
 

@@ -27,6 +27,7 @@ from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
 from clientledger.service_layer import Runner
+from clientledger.web.routing import not_found_page
 
 log = logging.getLogger("clientledger")
 
@@ -70,7 +71,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     app = FastAPI(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.runner = runner
     app.state.settings = settings
-    install_error_handlers(app)
+    install_error_handlers(app, not_found_page=not_found_page)
     app.add_middleware(RequestIdMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for router in (

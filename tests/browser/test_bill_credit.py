@@ -146,7 +146,8 @@ def test_remove_on_a_client_credit_row_warns_then_deletes_the_credit(staff: Page
     dialog.get_by_role("button", name="Remove").click()
 
     expect(flash(staff)).to_contain_text("deleted permanently")
-    expect(staff.get_by_role("rowheader", name="Client Credit/Discount")).to_have_count(0)
+    expect(payment_row(staff, "Client Credit/Discount")).to_contain_text("Removed for good")
+    expect(payment_row(staff, "Client Credit/Discount").get_by_role("button", name="More actions")).to_have_count(0)
     assert ledger.get_client(client.id).credit_balance == 0
     assert ledger.get_bill(bill.id).balance_due == 15000
 

@@ -96,6 +96,6 @@ def test_a_canceled_session_payment_becomes_credit(staff: Page, ledger: Ledger) 
     after = ledger.get_bill(bill.id)
     assert after.client_responsibility == 5000 and after.balance_due == 0
     staff.get_by_role("link", name="Billing Settings").click()
-    expect(staff.get_by_role("region", name="Credit lots")).to_contain_text("Canceled session")
+    expect(staff.get_by_role("region", name="Credit lots")).to_contain_text("Late canceled session")
     assert [lot.source for lot in ledger.credits(client.id).lots] == ["cancellation"]
     assert ledger.verify() == []

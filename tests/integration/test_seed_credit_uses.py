@@ -176,7 +176,9 @@ def test_removing_a_credit_line_deletes_the_credit_for_good(ledger: Ledger) -> N
     ledger.delete_line(bill.id, bill.lines[0].id)
 
     after = ledger.get_bill(bill.id)
-    assert (after.lines, after.balance_due, after.status) == ([], 15000, "open")
+    [kept] = after.lines  # still listed, at 0: its history explains the bill
+    assert (kept.id, kept.amount, kept.removed_at is not None) == (bill.lines[0].id, 0, True)
+    assert (after.balance_due, after.status) == (15000, "open")
     assert ledger.get_client(client.id).credit_balance == 5000
     assert last_entry(ledger, "credit_line_removed") == postings(
         ("ar:client", 15000), ("adjust:credit_removed", -15000)

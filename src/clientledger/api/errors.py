@@ -8,11 +8,12 @@ One place maps our named errors, FastAPI's validation errors and Starlette's rou
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -43,7 +44,7 @@ _DESCRIPTIONS = {
     403: "The user's role may not do this (`forbidden`): clinicians only read.",
     404: "No such object in this practice, or no such route (`not_found`).",
     409: "Conflicts with the object's state or an earlier request (`idempotency_key_reused`, `conflict`, "
-    "`use_refund`, `credit_already_used`, `insurance_paid`).",
+    "`use_refund`, `credit_already_used`, `insurance_paid`, `payment_deleted`).",
     422: "The request breaks a field rule or a money rule (`validation_error`, `insufficient_credit`, "
     "`exceeds_balance_due`, `exceeds_refundable`).",
     429: "Too many failed logins for this email (`rate_limited`).",
@@ -145,9 +146,23 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _internal(request)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def _wants_a_page(request: Request) -> bool:
+    """A browser asking for a page outside the API; API paths and other clients keep the JSON shape."""
+    path = request.url.path
+    return not (path == "/api" or path.startswith("/api/")) and "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, *, not_found_page: Callable[[Request], Response] | None = None) -> None:
+    """Map every error to the JSON shape; ``not_found_page`` renders unknown web paths for browsers."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404 and not_found_page is not None and _wants_a_page(request):
+            return not_found_page(request)
+        return await _http_error(request, exc)
+
     app.add_exception_handler(ClientLedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

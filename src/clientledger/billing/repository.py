@@ -54,13 +54,13 @@ _LINES = (
         payments.c.charge_id,
     )
     .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
-    .where(bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None))
+    .where(bill_lines.c.bill_id == bindparam("bill_id"))
     .order_by(bill_lines.c.id)
 )
 
 
 def line_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    """Live payment lines with their payment's captured/credited/refunded, oldest first."""
+    """Payment lines with their payment's captured/credited/refunded, oldest first; removed ones too (at 0)."""
     return list(tx.conn.execute(_LINES, {"bill_id": bill_id}))
 
 

@@ -70,6 +70,9 @@ class LineRead(ReadModel):
         default=None, description="The refund this request made (the line's refund action only)"
     )
     created_at: UtcDateTime
+    removed_at: UtcDateTime | None = Field(
+        default=None, description="When the line was removed (credit deleted for good, or recorded in error)"
+    )
 
 
 class BillItemRead(ReadModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select
@@ -40,6 +41,7 @@ from clientledger.billing.schemas import (
 )
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
+from clientledger.credits.schemas import LotRead
 from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
@@ -55,10 +57,10 @@ from clientledger.payments.repository import (
     refund_rows,
 )
 from clientledger.rules.bills import bill_status, check_payable
-from clientledger.rules.credit import check_credit_payment, credit_to_apply
+from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
-from clientledger.rules.refunds import plan_line_refund
+from clientledger.rules.refunds import plan_line_refund, refundable
 from clientledger.rules.responsibility import billed_fee, is_claim, item_responsibility
 
 _INSERT_BILLS = insert(bills)
@@ -299,6 +301,15 @@ def _void_payment_postings(tx: Tx, *, bill_id: str, line: Row[Any]) -> list[Post
     return lines
 
 
+def refundable_on_line(line: LineRead, lots: Sequence[LotRead]) -> int:
+    """All that a Refund of this row can give back (its "Full Amount"): a credit line's amount; a
+    payment's remaining own credit and what it pays on this bill (rule 7)."""
+    if line.type == "client_credit":
+        return line.amount
+    own = [LotBalance(lot.id, lot.remaining) for lot in lots if lot.payment_id == line.payment_id]
+    return refundable(captured=line.captured or 0, refunded=line.refunded or 0, own_credit=own, on_bill=line.amount)
+
+
 @use_case(Permission.READ)
 def get_line(tx: Tx, *, bill_id: str, line_id: str) -> LineRead:
     for line in get_bill(tx, bill_id=bill_id).lines:
@@ -332,6 +343,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
                 card_last4=r.card_last4,
                 processor_ref=r.charge_id,
                 created_at=r.created_at,
+                removed_at=r.removed_at,
             )
         )
     return BillRead(

@@ -45,7 +45,13 @@ class CreditHistoryEntry(ReadModel):
     bill_id: str | None = None
     payment_id: str | None = None
     user_id: str | None = None
+    user_email: str | None = Field(default=None, description="Who did it")
     memo: str | None = None
+    removed_amount: int | None = Field(
+        default=None,
+        description="For `credit_line_removed`: credit removed for good with a bill line (`amount` is 0: the "
+        "balance fell when the credit was applied)",
+    )
 
 
 class CreditsRead(Model):

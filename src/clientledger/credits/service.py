@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from clientledger.accounting.accounts import ADJUST_CREDIT_REMOVED, ADJUST_DISCOUNT, CLIENT_CREDIT
 from clientledger.accounting.journal import record
 from clientledger.accounting.posting import cr, dr
@@ -9,6 +11,7 @@ from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import (
     credit_history_rows,
+    credit_line_removal_rows,
     get_lot_row,
     insert_lot,
     lot_rows_with_provenance,
@@ -73,5 +76,11 @@ def get_credits(tx: Tx, *, client_id: str) -> CreditsRead:
         client_id=client_id,
         balance=client.credit_balance,
         lots=[LotRead.model_validate(r) for r in lot_rows_with_provenance(tx, client_id)],
-        history=[CreditHistoryEntry.model_validate(r) for r in credit_history_rows(tx, client_id)],
+        history=[CreditHistoryEntry.model_validate(r) for r in _history_rows(tx, client_id)],
     )
+
+
+def _history_rows(tx: Tx, client_id: str) -> list[Any]:
+    """Credit postings and credit removed for good with bill lines, newest entry first."""
+    rows = [*credit_history_rows(tx, client_id), *credit_line_removal_rows(tx, client_id)]
+    return sorted(rows, key=lambda r: r.entry_id, reverse=True)  # stable: an entry's rows keep their order

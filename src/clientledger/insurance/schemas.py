@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
@@ -12,6 +12,7 @@ from clientledger.credits.schemas import LotRead
 from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
 
 AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
+ADJUSTMENT_GROUPS: frozenset[str] = frozenset(get_args(AdjustmentGroup))
 ClaimResult = Literal["posted", "duplicate", "unmatched", "unbalanced"]
 SignedCents = Annotated[int, Field(strict=True, ge=-(10**11), le=10**11, description="Integer cents; may be negative")]
 ClaimRef = Annotated[

@@ -64,6 +64,13 @@ class CreditAlreadyUsed(ClientLedgerError):
     status_code = 409
 
 
+class PaymentDeleted(ClientLedgerError):
+    """The payment was removed as recorded in error: there is nothing left to refund."""
+
+    code = "payment_deleted"
+    status_code = 409
+
+
 class InsurancePaid(ClientLedgerError):
     code = "insurance_paid"
     status_code = 409

@@ -21,7 +21,7 @@ from clientledger.accounting.moves import record_refund, undo_refund
 from clientledger.accounting.repository import open_lots
 from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
-from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, PaymentDeleted, ProcessorUnavailable
 from clientledger.kit.processing import PaymentProcessor
 from clientledger.payments.repository import (
     get_payment_row,
@@ -44,7 +44,7 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
     """
     payment = get_payment_row(tx, payment_id)
     if payment.voided_at is not None:
-        raise ClientLedgerError("This payment was removed as recorded in error.")
+        raise PaymentDeleted("This payment was removed as recorded in error.")
     line = payment_line(tx, payment.id)
     plan = plan_refund(
         amount=amount,

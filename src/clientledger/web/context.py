@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
 from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
-from clientledger.kit.money import parse_dollars
+from clientledger.kit.money import format_cents, parse_dollars
 from clientledger.kit.use_cases import Permission, may
 from clientledger.service_layer import Actor, Replay, Runner
 from clientledger.web.labels import dollars_in_message
@@ -207,7 +207,28 @@ class Web:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = " ".join(str(p) for p in first["loc"]).replace("_", " ").capitalize()
+            bound = _dollar_bound(model, first)
+            if bound is not None:
+                raise ValidationFailed(f"{where} must be {bound}.") from None
             raise ValidationFailed(f"{where}: {first['msg']}.") from None
+
+
+_BOUND_WORDS = {
+    "less_than_equal": "at most",
+    "less_than": "less than",
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+}
+
+
+def _dollar_bound(model: type[BaseModel], error: Any) -> str | None:
+    """``at most $1,000,000,000.00`` for a cents field out of bounds; people type dollars, not cents."""
+    words = _BOUND_WORDS.get(error["type"])
+    field = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if words is None or field is None or "cents" not in (field.description or "").lower():
+        return None
+    limit = next(iter(error.get("ctx", {}).values()), None)
+    return f"{words} {format_cents(limit)}" if isinstance(limit, int) else None
 
 
 def no_store(response: Response) -> Response:

@@ -45,7 +45,7 @@ ENTRY_KINDS = {
     "bill_created": "Applied to a new bill",
     "credit_payment": "Paid on a bill",
     "credit_line_refunded": "Returned from a bill",
-    "credit_line_removed": "Removed from a bill",
+    "credit_line_removed": "Removed for good",
     "credit_removed": "Removed",
     "manual_credit": "Added by hand",
     "refund": "Refunded to the payment method",
@@ -66,6 +66,28 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code) or code.replace("_", " ").capitalize()
+
+
+_SESSION_CHANGES = {
+    "appointment_canceled": "session canceled",
+    "appointment_late_canceled": "session late canceled",
+    "appointment_no_show": "session marked no-show",
+}
+
+
+def lot_label(source: str, *, created_by: str | None) -> str:
+    """A lot's source as staff say it; ``created_by`` (the entry kind that funded it) tells a late cancel."""
+    if source == "cancellation" and created_by == "appointment_late_canceled":
+        return ENTRY_KINDS[created_by]
+    return label(LOT_SOURCES, source)
+
+
+def history_label(kind: str, *, lot: str, funded_the_lot: bool) -> str:
+    """What a credit history row did; credit a session change gives back to an older lot is named by that lot."""
+    change = _SESSION_CHANGES.get(kind)
+    if change is not None and not funded_the_lot:
+        return f"{lot} credit returned ({change})"
+    return label(ENTRY_KINDS, kind)
 
 
 _CENTS = re.compile(r"\b(\d+) cents\b")

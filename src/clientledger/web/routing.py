@@ -97,6 +97,12 @@ def _secured(response: Response) -> Response:
     return response
 
 
+def not_found_page(request: Request) -> Response:
+    """The page a browser gets for an address that is no page of the web UI."""
+    message = "There is no page at this address. It may have been mistyped, or the link may be out of date."
+    return _secured(error_response(request, status_code=404, title="Not found", message=message))
+
+
 class WebRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -24,7 +24,7 @@ LINE_TYPES = ("card", "cash", "check", "client_credit")
 
 def _line(data: BillPage, line_id: str) -> LineRead:
     for line in data.bill.lines:
-        if line.id == line_id:
+        if line.id == line_id and line.removed_at is None:
             return line
     raise NotFound("This payment is no longer on the bill (it may have been removed).")
 

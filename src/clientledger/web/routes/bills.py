@@ -19,8 +19,6 @@ from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.practices import service as practices
-from clientledger.rules.credit import LotBalance
-from clientledger.rules.refunds import refundable
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message
@@ -92,10 +90,7 @@ class BillPage:
 
     def refundable(self, line: LineRead) -> int:
         """All that a Refund of this row can give back (its "Full Amount")."""
-        if line.type == "client_credit":
-            return line.amount
-        own = [LotBalance(lot.id, lot.remaining) for lot in self.lots if lot.payment_id == line.payment_id]
-        return refundable(captured=line.captured or 0, refunded=line.refunded or 0, own_credit=own, on_bill=line.amount)
+        return billing.refundable_on_line(line, self.lots)
 
     def lot(self, lot_id: str) -> LotRead | None:
         return next((lot for lot in self.lots if lot.id == lot_id), None)

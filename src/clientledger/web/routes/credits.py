@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
-from clientledger.credits.schemas import CreditRemove, CreditsRead, LotRead, ManualCreditCreate
+from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
@@ -18,7 +18,7 @@ from clientledger.payments import service as payments
 from clientledger.payments.schemas import PaymentRead
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
-from clientledger.web.labels import REASONS
+from clientledger.web.labels import REASONS, history_label, lot_label
 from clientledger.web.routing import web_router
 
 router = web_router()
@@ -32,6 +32,20 @@ class BillingSettings:
     client: ClientRead
     credits: CreditsRead
     payments: dict[str, PaymentRead]
+
+    @property
+    def _funding_entries(self) -> dict[str, str]:
+        """Each lot's first entry (history is newest first, so the last row naming the lot)."""
+        return {h.lot_id: h.entry_id for h in self.credits.history}
+
+    def lot_source(self, lot: LotRead) -> str:
+        kinds = {h.entry_id: h.kind for h in self.credits.history}
+        return lot_label(lot.source, created_by=kinds.get(self._funding_entries.get(lot.id, "")))
+
+    def what(self, entry: CreditHistoryEntry) -> str:
+        lot = next((x for x in self.credits.lots if x.id == entry.lot_id), None)
+        funded = self._funding_entries.get(entry.lot_id) == entry.entry_id
+        return history_label(entry.kind, lot=self.lot_source(lot) if lot else "Earlier", funded_the_lot=funded)
 
 
 @use_case(Permission.READ)

@@ -9,10 +9,9 @@ from starlette.datastructures import UploadFile
 from clientledger.billing.schemas import BillItemRead
 from clientledger.insurance import service as insurance
 from clientledger.insurance.importer import get_era_import, import_remittance
-from clientledger.insurance.schemas import InsurancePaymentCreate
+from clientledger.insurance.schemas import ADJUSTMENT_GROUPS, InsurancePaymentCreate
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
-from clientledger.rules.insurance import GROUPS
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import dollars_in_message
 from clientledger.web.routes.bills import BillPage, bill_page_data
@@ -76,7 +75,7 @@ def _adjustments(web: Web) -> list[dict[str, object]]:
         group, reason = web.field(f"adj_group_{n}"), web.field(f"adj_reason_{n}").upper()
         if not (reason or web.field(f"adj_amount_{n}")):
             continue
-        if group not in GROUPS:
+        if group not in ADJUSTMENT_GROUPS:
             raise ValidationFailed(f"Adjustment {n + 1}: choose a group (CO, PR, OA, PI or CR).")
         amount = web.amount(f"adj_amount_{n}", label=f"Adjustment {n + 1} amount", required=False) or 0
         rows.append({"group": group, "reason": reason, "amount": amount})
