@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,19 @@ def _accepted_socket_has_nodelay(listener: socket.socket, config: Config) -> boo
             server.close()
             await server.wait_closed()
 
+    # In a thread of its own: another test in this process (a browser test's driver) may own a
+    # running event loop on this thread.
     factory = config.get_loop_factory()
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(accept_one())
+    result: list[bool] = []
+
+    def run() -> None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            result.append(runner.run(accept_one()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    return bool(result and result[0])
 
 
 def test_serve_with_two_workers_turns_nagle_off_on_every_connection(

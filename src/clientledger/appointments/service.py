@@ -91,7 +91,7 @@ def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStat
     if not canceled and data.fee:
         raise ValidationFailed("A fee applies only to canceled, late canceled or no-show sessions.")
     if fee is not None and fee > appt.fee:
-        raise ValidationFailed(f"The fee cannot exceed the session's fee of {appt.fee} cents.")
+        raise ValidationFailed("The fee cannot exceed the session's fee of {fee}.", fee=appt.fee)
     lot_ids: list[str] = []
     if appt.item_id is not None and (canceled or AppointmentStatus(appt.status).bills_fee_only):
         lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)

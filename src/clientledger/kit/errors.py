@@ -1,20 +1,41 @@
 """One named exception per broken rule, each carrying its API error code and HTTP status.
 
 The HTTP layer maps every ``ClientLedgerError`` to ``{"error": {"code", "message"}}`` in one handler;
-the web UI shows ``message`` next to the form. Raising one of these inside a unit of work rolls the
-whole use case back, so a refused request changes nothing.
+the web UI shows the same sentence next to the form. Raising one of these inside a unit of work
+rolls the whole use case back, so a refused request changes nothing.
+
+Amounts travel as fields, not as text: ``ExceedsRefundable("At most {limit} ...", limit=4500)``.
+``message`` writes them as the API counts money (``4500 cents``); ``describe(format_cents)``
+writes them as a person reads them (``$45.00``), which is what the web UI shows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _cents(amount: int) -> str:
+    return f"{amount} cents"
 
 
 class ClientLedgerError(Exception):
     code: str = "error"
     status_code: int = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **amounts: int) -> None:
+        self.template = message
+        self.amounts = amounts
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return self.describe(_cents)
+
+    def describe(self, money: Callable[[int], str]) -> str:
+        """The sentence with each amount written by ``money``."""
+        if not self.amounts:
+            return self.template
+        return self.template.format(**{name: money(amount) for name, amount in self.amounts.items()})
 
 
 class ValidationFailed(ClientLedgerError):

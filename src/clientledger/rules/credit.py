@@ -34,7 +34,9 @@ def draw_fifo(lots: Sequence[LotBalance], amount: int) -> list[Draw]:
         raise ValueError("amount must not be negative")
     if amount > sum(lot.remaining for lot in lots):
         raise InsufficientCredit(
-            f"The client has {sum(lot.remaining for lot in lots)} cents of credit; {amount} is needed."
+            "The client has {available} of credit; {needed} is needed.",
+            available=sum(lot.remaining for lot in lots),
+            needed=amount,
         )
     draws: list[Draw] = []
     left = amount
@@ -53,9 +55,13 @@ def check_credit_payment(*, amount: int, balance_due: int, credit_balance: int, 
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0")
     if amount > balance_due:
-        raise ExceedsBalanceDue(f"The bill's balance due is {balance_due} cents; {amount} is more than that.")
+        raise ExceedsBalanceDue(
+            "The bill's balance due is {balance_due}; {asked} is more than that.", balance_due=balance_due, asked=amount
+        )
     if deduct and amount > credit_balance:
-        raise InsufficientCredit(f"The client has {credit_balance} cents of credit; {amount} is more than that.")
+        raise InsufficientCredit(
+            "The client has {available} of credit; {asked} is more than that.", available=credit_balance, asked=amount
+        )
 
 
 def check_removal(*, amount: int, remaining: int) -> None:
@@ -63,7 +69,9 @@ def check_removal(*, amount: int, remaining: int) -> None:
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0")
     if amount > remaining:
-        raise InsufficientCredit(f"The lot has {remaining} cents remaining; {amount} cannot be removed.")
+        raise InsufficientCredit(
+            "The lot has {remaining} remaining; {asked} cannot be removed.", remaining=remaining, asked=amount
+        )
 
 
 def plan_return(draws: Sequence[Draw], amount: int) -> list[Draw]:

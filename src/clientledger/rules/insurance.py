@@ -86,14 +86,17 @@ def decide(*, fee: int, paid: int, patient_responsibility: int, adjustments: Seq
         raise ValidationFailed(f"Adjustment groups must be CO, PR, OA, PI or CR, not {', '.join(unknown)}.")
     if paid < 0 or patient_responsibility < 0:
         raise ClaimUnbalanced(
-            f"A payment cannot pay {paid} cents or leave the patient {patient_responsibility} cents; "
-            "a payer takes money back with a reversal (CLP02 22)."
+            "A payment cannot pay {paid} or leave the patient {patient}; "
+            "a payer takes money back with a reversal (CLP02 22).",
+            paid=paid,
+            patient=patient_responsibility,
         )
     pr = [a.amount for a in adjustments if a.group == PATIENT]
     if pr and sum(pr) != patient_responsibility:
         raise ClaimUnbalanced(
-            f"The PR adjustments add up to {sum(pr)} cents but the patient responsibility is "
-            f"{patient_responsibility} cents."
+            "The PR adjustments add up to {pr} but the patient responsibility is {patient}.",
+            pr=sum(pr),
+            patient=patient_responsibility,
         )
     decision = PayerDecision(
         paid=paid,
@@ -104,13 +107,17 @@ def decide(*, fee: int, paid: int, patient_responsibility: int, adjustments: Seq
     total = decision.settled + patient_responsibility
     if total != fee:
         raise ClaimUnbalanced(
-            f"Paid {paid} cents + patient responsibility {patient_responsibility} cents + adjustments "
-            f"{decision.contractual + decision.other_adjusted} cents = {total} cents, but the session was billed "
-            f"at {fee} cents."
+            "Paid {paid} + patient responsibility {patient} + adjustments {adjusted} = {total}, "
+            "but the session was billed at {fee}.",
+            paid=paid,
+            patient=patient_responsibility,
+            adjusted=decision.contractual + decision.other_adjusted,
+            total=total,
+            fee=fee,
         )
     if patient_responsibility > fee:
         raise ClaimUnbalanced(
-            f"The patient responsibility of {patient_responsibility} cents exceeds the fee of {fee} cents."
+            "The patient responsibility of {patient} exceeds the fee of {fee}.", patient=patient_responsibility, fee=fee
         )
     return decision
 
@@ -181,9 +188,12 @@ def check_reversal(
         raise NotFound(f"No payment from {payer} is posted on {claim}, so there is nothing to reverse.")
     if (-paid, -patient_responsibility) != (posted_paid, posted_patient_responsibility):
         raise ClaimUnbalanced(
-            f"The reversal (paid {-paid} cents, patient responsibility {-patient_responsibility} cents) does not "
-            f"match the posted payment (paid {posted_paid} cents, "
-            f"patient responsibility {posted_patient_responsibility} cents)."
+            "The reversal (paid {paid}, patient responsibility {patient}) does not match the posted payment "
+            "(paid {posted_paid}, patient responsibility {posted_patient}).",
+            paid=-paid,
+            patient=-patient_responsibility,
+            posted_paid=posted_paid,
+            posted_patient=posted_patient_responsibility,
         )
 
 

@@ -37,7 +37,9 @@ def plan_refund(
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0")
     if amount > limit:
-        raise ExceedsRefundable(f"At most {limit} cents of this payment can be refunded; {amount} was asked.")
+        raise ExceedsRefundable(
+            "At most {limit} of this payment can be refunded; {asked} was asked.", limit=limit, asked=amount
+        )
     from_credit = min(amount, sum(lot.remaining for lot in own_credit))
     return RefundPlan(amount=amount, from_lots=draw_fifo(own_credit, from_credit), from_bill=amount - from_credit)
 
@@ -51,5 +53,7 @@ def plan_line_refund(*, amount: int | None, line_amount: int) -> int:
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0")
     if amount > line_amount:
-        raise ExceedsRefundable(f"This line pays {line_amount} cents; {amount} cannot be refunded.")
+        raise ExceedsRefundable(
+            "This line pays {line_amount}; {asked} cannot be refunded.", line_amount=line_amount, asked=amount
+        )
     return amount

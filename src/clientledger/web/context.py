@@ -28,7 +28,7 @@ from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, Validat
 from clientledger.kit.money import format_cents, parse_dollars
 from clientledger.kit.use_cases import Permission, may
 from clientledger.service_layer import Actor, Replay, Runner
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.templating import templates
 
 SESSION_COOKIE = "clientledger_session"
@@ -187,7 +187,7 @@ class Web:
     def refused(self, fragment: str, err: ClientLedgerError, *, title: str, **values: Any) -> Response:
         """The form again, with the reason it was refused next to it; nothing was changed."""
         status = err.status_code if 400 <= err.status_code < 500 else 422
-        message = dollars_in_message(err.message)
+        message = said(err)
         return self.render_form(fragment, title=title, error=message, status_code=status, form=self.form, **values)
 
     def done(self, url: str, flash: str) -> Response:

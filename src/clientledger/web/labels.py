@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from clientledger.kit.errors import ClientLedgerError
 from clientledger.kit.money import format_cents
 
 PAYMENT_TYPES = {
@@ -90,11 +89,6 @@ def history_label(kind: str, *, lot: str, funded_the_lot: bool) -> str:
     return label(ENTRY_KINDS, kind)
 
 
-_CENTS = re.compile(r"\b(\d+) cents\b")
-_AFTER_SEMICOLON = re.compile(r"; (\d+) ")
-
-
-def dollars_in_message(message: str) -> str:
-    """Service messages count cents ("At most 4500 cents ...; 6000 was asked"): staff read dollars."""
-    message = _CENTS.sub(lambda m: format_cents(int(m.group(1))), message)
-    return _AFTER_SEMICOLON.sub(lambda m: f"; {format_cents(int(m.group(1)))} ", message)
+def said(err: ClientLedgerError) -> str:
+    """What a refusal says to staff: its amounts in dollars (``$45.00``), as the pages write money."""
+    return err.describe(format_cents)

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 
 from clientledger.kit.errors import ClientLedgerError, NotFound
 from clientledger.web.context import CsrfRejected, LoginRequired, is_htmx, no_store
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.templating import templates
 
 log = logging.getLogger("clientledger.web")
@@ -74,10 +74,10 @@ async def _answer(handler: Handler, request: Request) -> Response:
             "Reload the page and try again; nothing was changed.",
         )
     except NotFound as exc:
-        return error_response(request, status_code=404, title="Not found", message=dollars_in_message(exc.message))
+        return error_response(request, status_code=404, title="Not found", message=said(exc))
     except ClientLedgerError as exc:
         status = exc.status_code if 400 <= exc.status_code < 600 else 400
-        return error_response(request, status_code=status, title="Not done", message=dollars_in_message(exc.message))
+        return error_response(request, status_code=status, title="Not done", message=said(exc))
     except Exception:
         log.exception("web request failed: %s %s", request.method, request.url.path)
         return error_response(

@@ -21,7 +21,7 @@ from clientledger.kit.use_cases import Permission, use_case
 from clientledger.practices import service as practices
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
 router = web_router()
@@ -72,7 +72,7 @@ def create_bill(client_id: str, web: Web = Depends(action)) -> Response:
             data=data,
             client=data.client,
             form=web.form,
-            error=dollars_in_message(err.message),
+            error=said(err),
         )
     applied = [line for line in bill.lines if line.type == "client_credit"]
     flash = "Bill created."

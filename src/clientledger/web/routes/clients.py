@@ -17,7 +17,7 @@ from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
 router = web_router()
@@ -75,9 +75,7 @@ def create_client(web: Web = Depends(action)) -> Response:
         client = web.submit(clients.create_client, data=data)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
-        return web.render(
-            "client_new.html", status_code=status, nav="clients", form=web.form, error=dollars_in_message(err.message)
-        )
+        return web.render("client_new.html", status_code=status, nav="clients", form=web.form, error=said(err))
     return web.done(f"/clients/{client.id}", f"Added {client.name}.")
 
 

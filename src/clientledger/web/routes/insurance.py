@@ -13,7 +13,7 @@ from clientledger.insurance.schemas import ADJUSTMENT_GROUPS, InsurancePaymentCr
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.web.context import Web, action, page
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.routes.bills import BillPage, bill_page_data
 from clientledger.web.routing import web_router
 
@@ -98,7 +98,7 @@ def upload(web: Web = Depends(action)) -> Response:
         report = web.submit(import_remittance, source=upload.file)
     except ClientLedgerError as err:
         status = err.status_code if 400 <= err.status_code < 500 else 422
-        return web.render("era_upload.html", status_code=status, nav="era", error=dollars_in_message(err.message))
+        return web.render("era_upload.html", status_code=status, nav="era", error=said(err))
     t = report.totals
     flash = f"Imported {report.trace}: {t.posted} of {t.claims} claims posted."
     return web.done(f"/era-imports/{report.id}", flash)

@@ -10,7 +10,7 @@ from clientledger.kit.use_cases import Permission
 from clientledger.practices import service as practices
 from clientledger.practices.schemas import PracticeUpdate
 from clientledger.web.context import Web, action, page
-from clientledger.web.labels import dollars_in_message
+from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
 router = web_router()
@@ -39,7 +39,7 @@ def save_settings(web: Web = Depends(action)) -> Response:
             nav="settings",
             practice=practice,
             form=web.form,
-            error=dollars_in_message(err.message),
+            error=said(err),
             can_edit=web.can(Permission.CHANGE_SETTINGS),
         )
     return web.done("/settings", "Settings saved.")
