@@ -5,6 +5,8 @@ Signed amounts: a debit is positive, a credit negative; every entry sums to zero
 
 from __future__ import annotations
 
+from clientledger.kit.vocabulary import PaymentMethod
+
 CASH_PREFIX = "cash:"
 AR_CLIENT = "ar:client"
 AR_INSURANCE = "ar:insurance"
@@ -19,13 +21,11 @@ CASH_INSURANCE = "cash:insurance"
 
 def cash(method: str) -> str:
     """The practice's holding account for a client payment method: card clearing, drawer, checks."""
-    return f"{CASH_PREFIX}{method}"
+    return PaymentMethod(method).account
 
 
 ACCOUNTS: dict[str, str] = {
-    "cash:card": "asset",
-    "cash:cash": "asset",
-    "cash:check": "asset",
+    **{method.account: "asset" for method in PaymentMethod},
     CASH_INSURANCE: "asset",
     AR_CLIENT: "asset",
     AR_INSURANCE: "asset",

@@ -7,10 +7,12 @@ from pydantic import Field
 
 from clientledger.credits.schemas import LotRead
 from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.vocabulary import AppointmentStatus, Disposition
 
-Status = Literal["scheduled", "attended", "canceled", "late_canceled", "no_show"]
-NewStatus = Literal["attended", "canceled", "late_canceled", "no_show"]
-Disposition = Literal["credit", "refund"]
+Status = AppointmentStatus
+NewStatus = Literal[
+    AppointmentStatus.ATTENDED, AppointmentStatus.CANCELED, AppointmentStatus.LATE_CANCELED, AppointmentStatus.NO_SHOW
+]
 
 
 class AppointmentCreate(Model):
@@ -23,7 +25,7 @@ class AppointmentCreate(Model):
 class AppointmentStatusChange(Model):
     status: NewStatus
     fee: NonNegativeCents = Field(default=0, description="Cancellation / no-show fee (cents)")
-    disposition: Disposition = "credit"
+    disposition: Disposition = Disposition.CREDIT
 
 
 class AppointmentRead(ReadModel):

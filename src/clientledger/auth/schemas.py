@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
-from clientledger.practices.schemas import Role
+from clientledger.kit.vocabulary import Role
 
 
 class TokenCreate(Model):

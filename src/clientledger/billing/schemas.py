@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import Field
 
 from clientledger.kit.schemas import Id, Model, PositiveCents, ReadModel, UtcDateTime
-
-LineType = Literal["card", "cash", "check", "client_credit"]
-BillStatus = Literal["open", "paid", "void"]
+from clientledger.kit.vocabulary import BillStatus, LineType, RefundStatus
 
 
 class BillCreate(Model):
@@ -48,7 +45,7 @@ class RefundSummary(ReadModel):
 
     id: str
     amount: int
-    status: Literal["pending", "settled", "failed"]
+    status: RefundStatus
     failure_reason: str | None = None
 
 

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from clientledger.kit.schemas import Model, NonNegativeCents, ReadModel, UtcDateTime
-
-Billing = Literal["self_pay", "insurance"]
+from clientledger.kit.vocabulary import Billing
 
 
 class ClientCreate(Model):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320)
-    billing: Billing = "self_pay"
+    billing: Billing = Billing.SELF_PAY
     copay: NonNegativeCents | None = None
 
 

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
-
-LotSource = Literal["prepayment", "overpayment", "insurance_adjustment", "cancellation", "no_show", "manual"]
-ManualReason = Literal["courtesy", "fee_waiver", "discount", "billing_resolution", "other"]
+from clientledger.kit.vocabulary import CreditReason as ManualReason
+from clientledger.kit.vocabulary import LotSource
 
 
 class ManualCreditCreate(Model):

@@ -87,17 +87,27 @@ _LOT_LABELS = {
 
 
 class CreditReason(StrEnum):
+    """Why staff added credit by hand."""
+
     COURTESY = "courtesy"
     FEE_WAIVER = "fee_waiver"
     DISCOUNT = "discount"
     BILLING_RESOLUTION = "billing_resolution"
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
 
 class BillStatus(StrEnum):
     OPEN = "open"
     PAID = "paid"
     VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
 
 class RefundStatus(StrEnum):
@@ -118,6 +128,10 @@ class AppointmentStatus(StrEnum):
         """A canceled, late-canceled or no-show session bills only the fee given (rule 6)."""
         return self in (AppointmentStatus.CANCELED, AppointmentStatus.LATE_CANCELED, AppointmentStatus.NO_SHOW)
 
+    @property
+    def label(self) -> str:
+        return "No-show" if self is AppointmentStatus.NO_SHOW else self.value.replace("_", " ").capitalize()
+
 
 class Disposition(StrEnum):
     CREDIT = "credit"
@@ -127,6 +141,10 @@ class Disposition(StrEnum):
 class Billing(StrEnum):
     SELF_PAY = "self_pay"
     INSURANCE = "insurance"
+
+    @property
+    def label(self) -> str:
+        return "Self-pay" if self is Billing.SELF_PAY else "Insurance"
 
 
 class Role(StrEnum):

@@ -25,6 +25,16 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from clientledger.kit.vocabulary import (
+    AppointmentStatus,
+    Billing,
+    BillStatus,
+    LineType,
+    PaymentMethod,
+    RefundStatus,
+    Role,
+    sql_in,
+)
 from clientledger.models.base import ID, created_column, id_column, practice_column, ref_column
 from clientledger.models.base import metadata as metadata
 from clientledger.models.insurance import era_claims as era_claims
@@ -50,7 +60,7 @@ users = Table(
     Column("role", String(20), nullable=False),
     created_column(),
     UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
-    CheckConstraint("role in ('owner', 'biller', 'clinician')", name="role"),
+    CheckConstraint(f"role in ({sql_in(Role)})", name="role"),
 )
 Index("ix_users_email", users.c.email)
 
@@ -80,7 +90,7 @@ clients = Table(
     Column("credit_balance", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
     created_column(),
-    CheckConstraint("billing in ('self_pay', 'insurance')", name="billing"),
+    CheckConstraint(f"billing in ({sql_in(Billing)})", name="billing"),
     CheckConstraint("copay is null or copay >= 0", name="copay_nonneg"),
     CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
@@ -100,7 +110,7 @@ appointments = Table(
     Column("status_fee", BigInteger, nullable=True),
     created_column(),
     CheckConstraint("fee >= 0", name="fee_nonneg"),
-    CheckConstraint("status in ('scheduled', 'attended', 'canceled', 'late_canceled', 'no_show')", name="status"),
+    CheckConstraint(f"status in ({sql_in(AppointmentStatus)})", name="status"),
 )
 Index("ix_appointments_client", appointments.c.client_id)
 
@@ -116,7 +126,7 @@ bills = Table(
     Column("client_paid", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
     created_column(),
-    CheckConstraint("status in ('open', 'paid', 'void')", name="status"),
+    CheckConstraint(f"status in ({sql_in(BillStatus)})", name="status"),
     CheckConstraint("client_responsibility >= 0", name="resp_nonneg"),
     CheckConstraint("client_paid >= 0", name="paid_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
@@ -163,7 +173,7 @@ payments = Table(
     Column("memo", String(500), nullable=True),
     Column("voided_at", DateTime, nullable=True),
     created_column(),
-    CheckConstraint("method in ('card', 'cash', 'check')", name="method"),
+    CheckConstraint(f"method in ({sql_in(PaymentMethod)})", name="method"),
     CheckConstraint("captured > 0", name="captured_pos"),
     CheckConstraint("credited >= 0", name="credited_nonneg"),
     CheckConstraint("refunded >= 0 and refunded <= captured", name="refunded_range"),
@@ -182,7 +192,7 @@ bill_lines = Table(
     Column("deduct_from_credit_balance", Boolean, nullable=True),
     Column("removed_at", DateTime, nullable=True),
     created_column(),
-    CheckConstraint("type in ('card', 'cash', 'check', 'client_credit')", name="type"),
+    CheckConstraint(f"type in ({sql_in(LineType)})", name="type"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
 Index("ix_bill_lines_bill", bill_lines.c.bill_id)
@@ -242,7 +252,7 @@ refunds = Table(
     Column("settled_at", DateTime, nullable=True),
     CheckConstraint("amount > 0", name="amount_pos"),
     CheckConstraint("from_credit >= 0 and from_bills >= 0 and from_credit + from_bills = amount", name="split"),
-    CheckConstraint("status in ('pending', 'settled', 'failed')", name="status"),
+    CheckConstraint(f"status in ({sql_in(RefundStatus)})", name="status"),
 )
 Index("ix_refunds_payment", refunds.c.payment_id)
 

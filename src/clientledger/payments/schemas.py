@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, model_validator
 
 from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
-
-Method = Literal["card", "cash", "check"]
+from clientledger.kit.vocabulary import PaymentMethod, RefundStatus
 
 
 class ClientPaymentCreate(Model):
-    type: Method
+    type: PaymentMethod
     amount: PositiveCents
     memo: str | None = Field(default=None, max_length=500)
     payment_method: str | None = Field(
@@ -36,7 +33,7 @@ class RefundRead(ReadModel):
     amount: int
     from_credit: int
     from_bills: int
-    status: Literal["pending", "settled", "failed"]
+    status: RefundStatus
     failure_reason: str | None = Field(default=None, description="Why the processor refused it (status failed)")
     reason: str | None = None
     processor_refund_id: str | None = None
@@ -54,7 +51,7 @@ class PaymentRead(ReadModel):
     id: str
     client_id: str
     bill_id: str | None = None
-    type: Method
+    type: PaymentMethod
     amount: int = Field(description="Captured amount")
     captured: int
     credited: int

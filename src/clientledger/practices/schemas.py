@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
-
-Role = Literal["owner", "biller", "clinician"]
+from clientledger.kit.vocabulary import Role
 
 
 class PracticeRead(ReadModel):

@@ -1,43 +1,28 @@
-"""The words staff see for the ledger's codes, and error messages in dollars instead of cents."""
+"""The words staff see for the ledger's codes, and refusals with their amounts in dollars."""
 
 from __future__ import annotations
 
 from clientledger.kit.errors import ClientLedgerError
 from clientledger.kit.money import format_cents
+from clientledger.kit.vocabulary import (
+    AppointmentStatus,
+    Billing,
+    BillStatus,
+    CreditReason,
+    LineType,
+    LotSource,
+    PaymentMethod,
+)
 
-PAYMENT_TYPES = {
-    "card": "Credit Card",
-    "cash": "Cash",
-    "check": "Check",
-    "client_credit": "Client Credit/Discount",
-    "insurance": "Insurance",
-}
-CLIENT_METHODS = {"card": "Credit Card", "cash": "Cash", "check": "Check"}
-LOT_SOURCES = {
-    "prepayment": "Prepayment",
-    "overpayment": "Overpayment",
-    "insurance_adjustment": "Insurance adjustment",
-    "cancellation": "Canceled session",
-    "no_show": "No-show",
-    "manual": "Manual",
-}
-REASONS = {
-    "courtesy": "Courtesy",
-    "fee_waiver": "Fee waiver",
-    "discount": "Discount",
-    "billing_resolution": "Billing resolution",
-    "other": "Other",
-}
-APPOINTMENT_STATUSES = {
-    "scheduled": "Scheduled",
-    "attended": "Attended",
-    "canceled": "Canceled",
-    "late_canceled": "Late canceled",
-    "no_show": "No-show",
-}
-NEW_STATUSES = {k: v for k, v in APPOINTMENT_STATUSES.items() if k != "scheduled"}
-BILL_STATUSES = {"open": "Open", "paid": "Paid", "void": "Void"}
-BILLING = {"self_pay": "Self-pay", "insurance": "Insurance"}
+# The words come from the vocabulary's enums (kit/vocabulary.py), so a new code has its words there.
+PAYMENT_TYPES = {t.value: t.label for t in LineType} | {"insurance": "Insurance"}
+CLIENT_METHODS = {m.value: m.label for m in PaymentMethod}
+LOT_SOURCES = {s.value: s.label for s in LotSource}
+REASONS = {r.value: r.label for r in CreditReason}
+APPOINTMENT_STATUSES = {a.value: a.label for a in AppointmentStatus}
+NEW_STATUSES = {k: v for k, v in APPOINTMENT_STATUSES.items() if k != AppointmentStatus.SCHEDULED}
+BILL_STATUSES = {b.value: b.label for b in BillStatus}
+BILLING = {b.value: b.label for b in Billing}
 ENTRY_KINDS = {
     "prepayment": "Prepayment",
     "payment_received": "Overpayment on a bill",
