@@ -43,3 +43,25 @@ def test_a_settled_card_refund_says_it_was_refunded(owner: Api, db: Database, ht
 
     assert "Refunded $10.00 to the card ending 4444." in unquote(desk.page(desk.last_location))
     assert ledger.get_bill(bill.id).lines[0].refunded == 1000
+
+
+def test_the_add_payment_form_charges_the_chosen_test_card(owner: Api, db: Database, http: TestClient) -> None:
+    desk = signed_in(owner, db, http, "biller")
+    ledger = desk.ledger
+    client = ledger.client("Card Choice Cleo")
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
+    form = desk.page(f"/bills/{bill.id}/payments/new")
+    assert "Test card: Mastercard ending 4444" in form and 'name="card_number"' not in form
+
+    declined = desk.post(
+        f"/bills/{bill.id}/payments/new", {"type": "card", "amount": "150", "payment_method": "pm_card_chargeDeclined"}
+    )
+    assert declined == 402 and "declined" in desk.last_text
+    assert ledger.get_bill(bill.id).lines == []
+
+    paid = desk.post(
+        f"/bills/{bill.id}/payments/new", {"type": "card", "amount": "150", "payment_method": "pm_card_mastercard"}
+    )
+    assert paid == 303
+    [line] = ledger.get_bill(bill.id).lines
+    assert (line.card_brand, line.card_last4, line.amount) == ("mastercard", "4444", 15000)

@@ -28,7 +28,7 @@ from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, Validat
 from clientledger.kit.money import format_cents, parse_dollars
 from clientledger.kit.use_cases import Permission, may
 from clientledger.service_layer import Actor, Replay, Runner
-from clientledger.web.labels import said
+from clientledger.web.labels import SIMULATOR_TEST_CARDS, said
 from clientledger.web.templating import templates
 
 SESSION_COOKIE = "clientledger_session"
@@ -157,6 +157,7 @@ class Web:
         return {
             "session": self.session,
             "can": self.can,
+            "test_cards": SIMULATOR_TEST_CARDS if self.runner.processor.name == "simulated" else (),
             "csrf_token": self.csrf,
             "new_nonce": new_nonce,
             "htmx": self.htmx,

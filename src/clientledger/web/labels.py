@@ -74,6 +74,15 @@ def history_label(kind: str, *, lot: str, funded_the_lot: bool) -> str:
     return label(ENTRY_KINDS, kind)
 
 
+SIMULATOR_TEST_CARDS = (
+    ("pm_card_visa", "Test card: Visa ending 4242"),
+    ("pm_card_mastercard", "Test card: Mastercard ending 4444"),
+    ("pm_card_chargeDeclined", "Test card: declined"),
+    ("pm_card_refundFail", "Test card: refunds refused"),
+)
+"""Stripe's test payment methods, offered on the card forms while the simulated processor runs."""
+
+
 def said(err: ClientLedgerError) -> str:
     """What a refusal says to staff: its amounts in dollars (``$45.00``), as the pages write money."""
     return err.describe(format_cents)
