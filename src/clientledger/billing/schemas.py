@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Id, Model, PositiveCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Id, Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, UtcDateTime
 from clientledger.kit.vocabulary import BillStatus, LineType, RefundStatus
 
 
@@ -18,16 +18,8 @@ class PaymentLineCreate(Model):
     type: LineType
     amount: PositiveCents
     deduct_from_credit_balance: bool | None = None
-    payment_method: str | None = Field(
-        default=None,
-        max_length=255,
-        pattern=r"^pm_[A-Za-z0-9_]+$",
-        description="The processor's payment-method id to charge (card only; Stripe's `pm_...`); "
-        "default: the client's default card",
-    )
-    card_number: str | None = Field(
-        default=None, max_length=30, description="Deprecated: a test card number (card only)", exclude=True
-    )
+    payment_method: PaymentMethodId | None = None
+    card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 
 
 class LineRefund(Model):

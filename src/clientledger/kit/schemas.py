@@ -11,6 +11,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 PositiveCents = Annotated[int, Field(strict=True, gt=0, le=10**11, description="Integer cents, > 0")]
 NonNegativeCents = Annotated[int, Field(strict=True, ge=0, le=10**11, description="Integer cents, >= 0")]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+PaymentMethodId = Annotated[
+    str,
+    Field(
+        max_length=255,
+        pattern=r"^pm_[A-Za-z0-9_]+$",
+        description="The processor's payment-method id to charge (card only; Stripe's `pm_...`); "
+        "default: the client's default card",
+    ),
+]
+TestCardNumber = Annotated[str, Field(max_length=30, description="Deprecated: a test card number (card only)")]
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, UtcDateTime
 from clientledger.kit.vocabulary import PaymentMethod, RefundStatus
 
 
@@ -10,16 +10,8 @@ class ClientPaymentCreate(Model):
     type: PaymentMethod
     amount: PositiveCents
     memo: str | None = Field(default=None, max_length=500)
-    payment_method: str | None = Field(
-        default=None,
-        max_length=255,
-        pattern=r"^pm_[A-Za-z0-9_]+$",
-        description="The processor's payment-method id to charge (card only; Stripe's `pm_...`); "
-        "default: the client's default card",
-    )
-    card_number: str | None = Field(
-        default=None, max_length=30, description="Deprecated: a test card number (card only)", exclude=True
-    )
+    payment_method: PaymentMethodId | None = None
+    card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 
 
 class RefundCreate(Model):
