@@ -4,13 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
+from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, line_lots, payments
 from clientledger.rules.bills import bill_status
+
+_INSERT_BILLS = insert(bills)
+_INSERT_BILL_ITEMS = insert(bill_items)
+_APPOINTMENTS_TO_BILL = (
+    select(appointments, bill_items.c.id.label("item_id"))
+    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .where(
+        appointments.c.id.in_(bindparam("ids", expanding=True)),
+        appointments.c.practice_id == bindparam("practice_id"),
+    )
+)
+
+
+def appointments_to_bill(tx: Tx, appointment_ids: list[str]) -> list[Row[Any]]:
+    """These appointments of the acting practice, each with the item already billing it (if any)."""
+    return list(tx.conn.execute(_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": tx.practice_id}))
+
+
+def insert_bill(tx: Tx, *, bill_id: str, client_id: str, status: str, apply_available_credit: bool) -> None:
+    """A new bill at zero: its journal entry's postings raise what it bills and what is paid."""
+    tx.conn.execute(
+        _INSERT_BILLS,
+        [
+            dict(
+                id=bill_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                status=status,
+                apply_available_credit=apply_available_credit,
+                client_responsibility=0,
+                client_paid=0,
+                balance_due=0,
+                created_at=tx.now,
+            )
+        ],
+    )
+
+
+def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
+    """The bill's items in one executemany (each dict holds every column, ``practice_id`` included)."""
+    tx.conn.execute(_INSERT_BILL_ITEMS, items)
+
 
 _BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from clientledger.db import Database, Tx
 from clientledger.models import practices, users
@@ -151,3 +151,11 @@ def set_password_hash(tx: Tx, user_id: str, password_hash: str) -> None:
         .where(users.c.id == user_id, users.c.practice_id == tx.practice_id)
         .values(password_hash=password_hash)
     )
+
+
+_AUTO_APPLY = select(practices.c.auto_apply_credit).where(practices.c.id == bindparam("practice_id"))
+
+
+def auto_apply_credit(tx: Tx) -> bool:
+    """Whether the acting practice pays new bills from credit unless staff opt out (``create_bill``)."""
+    return bool(tx.conn.execute(_AUTO_APPLY, {"practice_id": tx.practice_id}).scalar())
