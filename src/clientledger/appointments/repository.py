@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -31,7 +29,8 @@ class AppointmentRecord:
 
 
 _INSERT_APPOINTMENTS = insert(appointments)
-_APPOINTMENTS = select(
+# In AppointmentRecord order; select from ``appointments`` outer-joined to ``bill_items``.
+APPOINTMENT_COLUMNS = [
     appointments.c.id,
     appointments.c.client_id,
     appointments.c.date,
@@ -42,11 +41,10 @@ _APPOINTMENTS = select(
     appointments.c.created_at,
     bill_items.c.bill_id,
     bill_items.c.id.label("item_id"),
-).select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-
-
-def _record(row: Sequence[Any]) -> AppointmentRecord:
-    return AppointmentRecord(*row)
+]
+_APPOINTMENTS = select(*APPOINTMENT_COLUMNS).select_from(
+    appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id)
+)
 
 
 def get_appointment_row(tx: Tx, appointment_id: str) -> AppointmentRecord:
@@ -55,7 +53,7 @@ def get_appointment_row(tx: Tx, appointment_id: str) -> AppointmentRecord:
     ).first()
     if row is None:
         raise NotFound(f"No appointment {appointment_id!r} in this practice.")
-    return _record(row)
+    return AppointmentRecord(*row)
 
 
 def client_appointment_rows(tx: Tx, client_id: str) -> list[AppointmentRecord]:
@@ -64,7 +62,7 @@ def client_appointment_rows(tx: Tx, client_id: str) -> list[AppointmentRecord]:
             appointments.c.client_id == client_id, appointments.c.practice_id == tx.practice_id
         ).order_by(appointments.c.date.desc(), appointments.c.id.desc())
     )
-    return [_record(r) for r in rows]
+    return [AppointmentRecord(*r) for r in rows]
 
 
 def insert_appointment(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row
-
 from clientledger.accounting.accounts import (
     ADJUST_CREDIT_REMOVED,
     ADJUST_DISCOUNT,
@@ -19,6 +17,7 @@ from clientledger.accounting.accounts import (
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
 from clientledger.accounting.posting import Posting, cr, dr
+from clientledger.accounting.repository import LineRecord
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
     appointments_to_bill,
@@ -113,7 +112,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
     lines: list[Posting] = []
-    items = []
+    items: list[dict[str, Any]] = []
     owed = 0
     for appt_id in wanted:
         appt = found[appt_id]
@@ -263,8 +262,9 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     record_event(tx, action="bill.line_removed", object_ids=[bill_id, line_id, line.payment_id, client.id])
 
 
-def _void_payment_postings(tx: Tx, *, bill_id: str, line: Row[Any]) -> list[Posting]:
+def _void_payment_postings(tx: Tx, *, bill_id: str, line: LineRecord) -> list[Posting]:
     """Undo a cash/check payment recorded in error, unless credit it created was already spent."""
+    assert line.payment_id is not None  # a cash or check line always has its payment
     payment = get_payment_row(tx, line.payment_id)
     if refund_rows(tx, payment.id):
         raise CreditAlreadyUsed("Part of this payment was refunded; it cannot be removed as an error.")
