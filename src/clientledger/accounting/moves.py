@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import Row
+from typing import Protocol
 
 from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
 from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.accounting.repository import (
+    PaymentRecord,
+    RefundRecord,
     add_refunded,
     get_payment_row,
     insert_line,
@@ -61,7 +61,16 @@ def shrink_discount(*, bill_id: str, line_id: str, amount: int) -> list[Posting]
     return [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id), cr(ADJUST_DISCOUNT, amount)]
 
 
-def shrink_credit_line(tx: Tx, line: Any, *, bill_id: str, amount: int) -> list[Posting]:
+class CreditLine(Protocol):
+    """What shrinking a client_credit line needs to know of it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def deduct_from_credit_balance(self) -> bool | None: ...
+
+
+def shrink_credit_line(tx: Tx, line: CreditLine, *, bill_id: str, amount: int) -> list[Posting]:
     if line.deduct_from_credit_balance:
         return return_credit(tx, bill_id=bill_id, line_id=line.id, amount=amount)
     return shrink_discount(bill_id=bill_id, line_id=line.id, amount=amount)
@@ -92,7 +101,7 @@ class RecordedRefund:
     pending: bool  # a processor refund: the payments feature sends it after commit
 
 
-def record_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | None) -> RecordedRefund:
+def record_refund(tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: str | None) -> RecordedRefund:
     """Record a refund of a client payment: its row, ``refunded``, and the postings of the entry.
 
     A processor refund (a card charge) is recorded pending: it settles once the processor answers,
@@ -128,7 +137,7 @@ def record_refund(tx: Tx, *, payment: Row[Any], plan: RefundPlan, reason: str | 
     return RecordedRefund(refund_id, lines, pending)
 
 
-def undo_refund(tx: Tx, *, payment: Row[Any], refund: Row[Any]) -> list[Posting]:
+def undo_refund(tx: Tx, *, payment: PaymentRecord, refund: RefundRecord) -> list[Posting]:
     """A refund the processor refused: its money goes back exactly where ``record_refund`` took it from."""
     alloc = json.loads(refund.allocation)
     lines = [dr(cash(payment.method), refund.amount, payment_id=payment.id)]

@@ -7,9 +7,11 @@ the same query twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -17,6 +19,86 @@ from clientledger.kit.ids import new_id
 from clientledger.models import bill_lines, credit_lots, line_lots, payments, refunds
 from clientledger.rules.credit import Draw, LotBalance
 from clientledger.rules.freeing import PaidLine
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    """A bill's payment line: what it pays now (``amount``), with the payment behind it if any."""
+
+    id: str
+    bill_id: str
+    payment_id: str | None
+    type: str
+    amount: int
+    deduct_from_credit_balance: bool | None
+    removed_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """A client payment: ``captured`` once, then what of it ever went to credit and was refunded."""
+
+    id: str
+    client_id: str
+    bill_id: str | None
+    method: str
+    captured: int
+    credited: int
+    refunded: int
+    processor: str | None
+    charge_id: str | None
+    card_last4: str | None
+    card_brand: str | None
+    memo: str | None
+    voided_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LotRecord:
+    """A credit lot: where the credit came from (``source``, payment, bill) and what is left of it."""
+
+    id: str
+    client_id: str
+    source: str
+    amount: int
+    remaining: int
+    reason: str | None
+    note: str | None
+    payment_id: str | None
+    bill_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """A refund of a client payment; ``allocation`` (JSON) says where its money was taken from."""
+
+    id: str
+    payment_id: str
+    amount: int
+    from_credit: int
+    from_bills: int
+    status: str
+    processor_refund_id: str | None
+    reason: str | None
+    allocation: str
+    failure_reason: str | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+def columns_of(record: type[Any], table: Table) -> list[ColumnElement[Any]]:
+    """``table``'s columns named by ``record``'s fields, in field order, so ``record(*row)`` builds one."""
+    return [table.c[f.name] for f in fields(record)]
+
+
+LINE_COLUMNS = columns_of(LineRecord, bill_lines)
+PAYMENT_COLUMNS = columns_of(PaymentRecord, payments)
+LOT_COLUMNS = columns_of(LotRecord, credit_lots)
+REFUND_COLUMNS = columns_of(RefundRecord, refunds)
+
 
 _INSERT_BILL_LINES = insert(bill_lines)
 _INSERT_CREDIT_LOTS = insert(credit_lots)
@@ -126,19 +208,21 @@ def line_draws(tx: Tx, line_id: str) -> list[Draw]:
 # Payments and refunds
 
 
-def get_payment_row(tx: Tx, payment_id: str) -> Row[Any]:
+def get_payment_row(tx: Tx, payment_id: str) -> PaymentRecord:
     row = tx.conn.execute(
-        select(payments).where(payments.c.id == payment_id, payments.c.practice_id == tx.practice_id)
+        select(*PAYMENT_COLUMNS).where(payments.c.id == payment_id, payments.c.practice_id == tx.practice_id)
     ).first()
     if row is None:
         raise NotFound(f"No payment {payment_id!r} in this practice.")
-    return row
+    return PaymentRecord(*row)
 
 
-def payment_line(tx: Tx, payment_id: str) -> Row[Any] | None:
-    return tx.conn.execute(
-        select(bill_lines).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
+def payment_line(tx: Tx, payment_id: str) -> LineRecord | None:
+    """The live line a payment pays on its bill, if it has one (a prepayment has none)."""
+    row = tx.conn.execute(
+        select(*LINE_COLUMNS).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
     ).first()
+    return None if row is None else LineRecord(*row)
 
 
 def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:

@@ -2,32 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import insert, select, update
 
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.models import appointments, bill_items
 
 
-def get_appointment_row(tx: Tx, appointment_id: str) -> Row[Any]:
+@dataclass(frozen=True, slots=True)
+class AppointmentRecord:
+    """An appointment with the bill item that bills it, if any."""
+
+    id: str
+    client_id: str
+    date: dt.date
+    service_code: str
+    fee: int
+    status: str
+    status_fee: int | None
+    created_at: dt.datetime
+    bill_id: str | None
+    item_id: str | None
+
+
+_INSERT_APPOINTMENTS = insert(appointments)
+# In AppointmentRecord order; select from ``appointments`` outer-joined to ``bill_items``.
+APPOINTMENT_COLUMNS = [
+    appointments.c.id,
+    appointments.c.client_id,
+    appointments.c.date,
+    appointments.c.service_code,
+    appointments.c.fee,
+    appointments.c.status,
+    appointments.c.status_fee,
+    appointments.c.created_at,
+    bill_items.c.bill_id,
+    bill_items.c.id.label("item_id"),
+]
+_APPOINTMENTS = select(*APPOINTMENT_COLUMNS).select_from(
+    appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id)
+)
+
+
+def get_appointment_row(tx: Tx, appointment_id: str) -> AppointmentRecord:
     row = tx.conn.execute(
-        select(appointments, bill_items.c.bill_id, bill_items.c.id.label("item_id"))
-        .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-        .where(appointments.c.id == appointment_id, appointments.c.practice_id == tx.practice_id)
+        _APPOINTMENTS.where(appointments.c.id == appointment_id, appointments.c.practice_id == tx.practice_id)
     ).first()
     if row is None:
         raise NotFound(f"No appointment {appointment_id!r} in this practice.")
-    return row
+    return AppointmentRecord(*row)
 
 
-def client_appointment_rows(tx: Tx, client_id: str) -> list[Row[Any]]:
-    return list(
-        tx.conn.execute(
-            select(appointments, bill_items.c.bill_id)
-            .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-            .where(appointments.c.client_id == client_id, appointments.c.practice_id == tx.practice_id)
-            .order_by(appointments.c.date.desc(), appointments.c.id.desc())
-        )
+def client_appointment_rows(tx: Tx, client_id: str) -> list[AppointmentRecord]:
+    rows = tx.conn.execute(
+        _APPOINTMENTS.where(
+            appointments.c.client_id == client_id, appointments.c.practice_id == tx.practice_id
+        ).order_by(appointments.c.date.desc(), appointments.c.id.desc())
+    )
+    return [AppointmentRecord(*r) for r in rows]
+
+
+def insert_appointment(
+    tx: Tx, *, appointment_id: str, client_id: str, date: dt.date, service_code: str, fee: int
+) -> None:
+    """A new ``scheduled`` appointment of the acting practice."""
+    tx.conn.execute(
+        _INSERT_APPOINTMENTS,
+        [
+            dict(
+                id=appointment_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                date=date,
+                service_code=service_code,
+                fee=fee,
+                status="scheduled",
+                created_at=tx.now,
+            )
+        ],
+    )
+
+
+def set_appointment_status(tx: Tx, appointment_id: str, *, status: str, status_fee: int | None) -> None:
+    tx.conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appointment_id, appointments.c.practice_id == tx.practice_id)
+        .values(status=status, status_fee=status_fee)
     )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, insert, update
-
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import release_excess
 from clientledger.accounting.posting import cr, dr
-from clientledger.appointments.repository import client_appointment_rows, get_appointment_row
+from clientledger.appointments import repository as appointments_repo
+from clientledger.appointments.repository import AppointmentRecord, client_appointment_rows, get_appointment_row
 from clientledger.appointments.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -20,7 +17,7 @@ from clientledger.appointments.schemas import (
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import get_bill_row, get_item_row, set_item_fee, settle_bill_status
 from clientledger.billing.service import get_bill
-from clientledger.clients.repository import get_client_row, lock_client
+from clientledger.clients.repository import ClientRecord, get_client_row, lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
 from clientledger.insurance.repository import has_posted_payment
@@ -28,7 +25,6 @@ from clientledger.kit.errors import InsurancePaid, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.kit.vocabulary import AppointmentStatus, LotSource
-from clientledger.models import appointments
 from clientledger.payments.refunds import send_after_commit
 from clientledger.rules.freeing import excess_paid
 from clientledger.rules.responsibility import billed_fee, item_responsibility
@@ -38,20 +34,8 @@ from clientledger.rules.responsibility import billed_fee, item_responsibility
 def schedule_appointment(tx: Tx, *, data: AppointmentCreate) -> AppointmentRead:
     client = get_client_row(tx, data.client_id)
     appt_id = new_id("appt")
-    tx.conn.execute(
-        insert(appointments),
-        [
-            dict(
-                id=appt_id,
-                practice_id=tx.practice_id,
-                client_id=client.id,
-                date=data.date,
-                service_code=data.service_code,
-                fee=data.fee,
-                status="scheduled",
-                created_at=tx.now,
-            )
-        ],
+    appointments_repo.insert_appointment(
+        tx, appointment_id=appt_id, client_id=client.id, date=data.date, service_code=data.service_code, fee=data.fee
     )
     record_event(tx, action="appointment.scheduled", object_ids=[appt_id, client.id])
     return get_appointment(tx, appointment_id=appt_id)
@@ -95,7 +79,7 @@ def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStat
     lot_ids: list[str] = []
     if appt.item_id is not None and (canceled or AppointmentStatus(appt.status).bills_fee_only):
         lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
-    tx.conn.execute(update(appointments).where(appointments.c.id == appt.id).values(status=data.status, status_fee=fee))
+    appointments_repo.set_appointment_status(tx, appt.id, status=data.status, status_fee=fee)
     record_event(
         tx,
         action="appointment.status_changed",
@@ -110,10 +94,17 @@ def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStat
 
 
 def _rebill_item(
-    tx: Tx, *, appt: Row[Any], client: Row[Any], new_status: str, new_fee: int | None, data: AppointmentStatusChange
+    tx: Tx,
+    *,
+    appt: AppointmentRecord,
+    client: ClientRecord,
+    new_status: str,
+    new_fee: int | None,
+    data: AppointmentStatusChange,
 ) -> list[str]:
     """Change a billed item's fee to what the new status bills, then free what was overpaid."""
     a, c = appt, client
+    assert a.item_id is not None
     item = get_item_row(tx, a.item_id)
     if item.insurance_paid > 0 or has_posted_payment(tx, item.id):
         raise InsurancePaid("Insurance has already paid this session; it cannot be canceled.")

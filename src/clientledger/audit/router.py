@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from clientledger.api.deps import Paging, Staff
 from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
+from clientledger.audit.repository import AuditEventRecord
 from clientledger.audit.schemas import AuditEventRead
 from clientledger.audit.service import list_events
 
 router = APIRouter(tags=["audit"])
 
 
-def _event(row: Any) -> AuditEventRead:
+def _event(row: AuditEventRecord) -> AuditEventRead:
     return AuditEventRead(
         id=row.id,
         action=row.action,

@@ -9,14 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-
 from clientledger.audit.service import record_event
+from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest, verify_password
 from clientledger.db import Ctx, Database, utcnow
 from clientledger.kit.errors import RateLimited, Unauthorized
-from clientledger.kit.ids import new_id
-from clientledger.models import api_tokens, login_attempts, users
 from clientledger.practices.service import issue_token
 
 MAX_FAILED_LOGINS = 5
@@ -54,17 +51,8 @@ def login(db: Database, *, email: str, password: str, ttl: timedelta, request_id
     """Exchange email + password for a new bearer token; refuse after too many recent failures."""
     email = normalize_email(email)
     with db.transaction(_NO_PRACTICE, write=False) as tx:
-        since = utcnow() - FAILED_LOGIN_WINDOW
-        failures = tx.conn.execute(
-            select(func.count())
-            .select_from(login_attempts)
-            .where(login_attempts.c.email == email, login_attempts.c.created_at >= since)
-        ).scalar_one()
-        candidates = tx.conn.execute(
-            select(users.c.id, users.c.practice_id, users.c.role, users.c.password_hash)
-            .where(users.c.email == email)
-            .order_by(users.c.id)
-        ).all()
+        failures = repo.recent_failures(tx, email, since=utcnow() - FAILED_LOGIN_WINDOW)
+        candidates = repo.login_candidates(tx, email)
     if failures >= MAX_FAILED_LOGINS:
         minutes = int(FAILED_LOGIN_WINDOW.total_seconds() // 60)
         raise RateLimited(f"Too many failed logins for this email; try again in {minutes} minutes.")
@@ -77,7 +65,7 @@ def login(db: Database, *, email: str, password: str, ttl: timedelta, request_id
     ctx = Ctx(practice_id=user.practice_id, user_id=user.id, request_id=request_id)
     with db.transaction(ctx) as tx:
         token = issue_token(tx, user_id=user.id, ttl=ttl)
-        tx.conn.execute(delete(login_attempts).where(login_attempts.c.email == email))
+        repo.clear_failures(tx, email)
         record_event(tx, action="auth.token_issued", object_ids=[user.id])
         expires_at = tx.now + ttl
     return IssuedToken(
@@ -87,27 +75,7 @@ def login(db: Database, *, email: str, password: str, ttl: timedelta, request_id
 
 def _record_failure(db: Database, email: str) -> None:
     with db.transaction(_NO_PRACTICE) as tx:
-        tx.conn.execute(
-            delete(login_attempts).where(
-                login_attempts.c.email == email, login_attempts.c.created_at < tx.now - FAILED_LOGIN_WINDOW
-            )
-        )
-        tx.conn.execute(insert(login_attempts).values(id=new_id("la"), email=email, created_at=tx.now))
-
-
-# Built once: every request runs it, and building a statement costs more than running it.
-_TOKEN_LOOKUP = (
-    select(
-        api_tokens.c.id,
-        api_tokens.c.user_id,
-        api_tokens.c.practice_id,
-        api_tokens.c.expires_at,
-        api_tokens.c.revoked_at,
-        users.c.role,
-    )
-    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-    .where(api_tokens.c.token_hash == bindparam("digest"))
-)
+        repo.record_failure(tx, email, window=FAILED_LOGIN_WINDOW)
 
 
 def authenticate(db: Database, token: str) -> Principal:
@@ -116,7 +84,7 @@ def authenticate(db: Database, token: str) -> Principal:
     Checked against the database on every request, so a revocation holds at once in every worker.
     """
     with db.transaction(_NO_PRACTICE, write=False) as tx:
-        row = tx.conn.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)}).first()
+        row = repo.token_by_digest(tx, token_digest(token))
     if row is None:
         raise Unauthorized("The bearer token is not valid.")
     if row.revoked_at is not None:
@@ -129,13 +97,5 @@ def authenticate(db: Database, token: str) -> Principal:
 def revoke_token(db: Database, ctx: Ctx, *, token_id: str) -> None:
     """Log out: the token stops working at once, in every worker (each request checks the database)."""
     with db.transaction(ctx) as tx:
-        tx.conn.execute(
-            update(api_tokens)
-            .where(
-                api_tokens.c.id == token_id,
-                api_tokens.c.practice_id == tx.practice_id,
-                api_tokens.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=tx.now)
-        )
+        repo.revoke_token(tx, token_id)
         record_event(tx, action="auth.token_revoked", object_ids=[ctx.user_id, token_id])

@@ -12,13 +12,11 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
 from clientledger.audit.service import record_event
+from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest
 from clientledger.auth.service import login
 from clientledger.db import Ctx, Database, utcnow
-from clientledger.models import api_tokens, practices, users
 
 SESSION_KIND = "session"
 _TOUCH_EVERY = timedelta(seconds=30)
@@ -52,9 +50,7 @@ def start_session(
     issued = login(db, email=email, password=password, ttl=idle, request_id=request_id)
     ctx = Ctx(practice_id=issued.practice_id, user_id=issued.user_id, request_id=request_id)
     with db.transaction(ctx) as tx:
-        tx.conn.execute(
-            update(api_tokens).where(api_tokens.c.token_hash == token_digest(issued.token)).values(kind=SESSION_KIND)
-        )
+        repo.set_token_kind(tx, token_digest(issued.token), SESSION_KIND)
         record_event(tx, action="session.started", object_ids=[issued.user_id])
     session = resume_session(db, token=issued.token, idle=idle)
     assert session is not None
@@ -64,38 +60,12 @@ def start_session(
 def resume_session(db: Database, *, token: str, idle: timedelta) -> Session | None:
     """The live session behind ``token``, its idle timeout pushed forward; ``None`` if ended or unknown."""
     now = utcnow()
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            select(
-                api_tokens.c.id,
-                api_tokens.c.practice_id,
-                api_tokens.c.user_id,
-                api_tokens.c.last_used_at,
-                api_tokens.c.expires_at,
-                users.c.email,
-                users.c.role,
-                practices.c.name.label("practice_name"),
-            )
-            .select_from(
-                api_tokens.join(users, users.c.id == api_tokens.c.user_id).join(
-                    practices, practices.c.id == api_tokens.c.practice_id
-                )
-            )
-            .where(
-                api_tokens.c.token_hash == token_digest(token),
-                api_tokens.c.kind == SESSION_KIND,
-                api_tokens.c.revoked_at.is_(None),
-            )
-        ).first()
+    row = repo.live_session(db, token_digest(token), kind=SESSION_KIND)
     if row is None or row.expires_at <= now:
         return None
     if row.last_used_at is None or now - row.last_used_at >= _TOUCH_EVERY:
         with db.transaction(Ctx(practice_id=row.practice_id, user_id=row.user_id)) as tx:
-            tx.conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.id == row.id, api_tokens.c.revoked_at.is_(None))
-                .values(last_used_at=now, expires_at=now + idle)
-            )
+            repo.touch_token(tx, row.id, now=now, idle=idle)
     return Session(
         token_id=row.id,
         practice_id=row.practice_id,
@@ -108,16 +78,9 @@ def resume_session(db: Database, *, token: str, idle: timedelta) -> Session | No
 
 def end_session(db: Database, *, token: str) -> None:
     """Log out: the token stops working at once."""
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            select(api_tokens.c.id, api_tokens.c.practice_id, api_tokens.c.user_id).where(
-                api_tokens.c.token_hash == token_digest(token),
-                api_tokens.c.kind == SESSION_KIND,
-                api_tokens.c.revoked_at.is_(None),
-            )
-        ).first()
+    row = repo.live_token_owner(db, token_digest(token), kind=SESSION_KIND)
     if row is None:
         return
     with db.transaction(Ctx(practice_id=row.practice_id, user_id=row.user_id)) as tx:
-        tx.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(revoked_at=tx.now))
+        repo.revoke_token(tx, row.id)
         record_event(tx, action="session.ended", object_ids=[row.user_id])

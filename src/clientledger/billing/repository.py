@@ -2,36 +2,138 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
+from clientledger.accounting.repository import LINE_COLUMNS, LineRecord, columns_of
 from clientledger.accounting.repository import insert_line as insert_line
+from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.models import bill_items, bill_lines, bills, credit_lots, line_lots, payments
+from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, line_lots, payments
 from clientledger.rules.bills import bill_status
 
-_BILL = select(bills).where(bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id"))
+
+@dataclass(frozen=True, slots=True)
+class BillRecord:
+    id: str
+    client_id: str
+    status: str
+    apply_available_credit: bool
+    client_responsibility: int
+    client_paid: int
+    balance_due: int
+    created_at: dt.datetime
 
 
-def get_bill_row(tx: Tx, bill_id: str) -> Row[Any]:
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """A billed session: its fee and who is responsible for how much of it."""
+
+    id: str
+    bill_id: str
+    appointment_id: str
+    date: dt.date
+    service_code: str
+    fee: int
+    client_responsibility: int
+    insurance_responsibility: int
+    insurance_paid: int
+    claim_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillLineRecord(LineRecord):
+    """A payment line with its payment's figures and card (all ``None`` for a client_credit line)."""
+
+    captured: int | None
+    credited: int | None
+    refunded: int | None
+    card_last4: str | None
+    card_brand: str | None
+    charge_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LotDrawRecord:
+    """What a client_credit line drew from one lot, and the lot's source."""
+
+    line_id: str
+    lot_id: str
+    amount: int
+    source: str
+
+
+_BILL_COLUMNS = columns_of(BillRecord, bills)
+_ITEM_COLUMNS = columns_of(ItemRecord, bill_items)
+_INSERT_BILLS = insert(bills)
+_INSERT_BILL_ITEMS = insert(bill_items)
+_APPOINTMENTS_TO_BILL = (
+    select(*APPOINTMENT_COLUMNS)
+    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .where(
+        appointments.c.id.in_(bindparam("ids", expanding=True)),
+        appointments.c.practice_id == bindparam("practice_id"),
+    )
+)
+
+
+def appointments_to_bill(tx: Tx, appointment_ids: list[str]) -> list[AppointmentRecord]:
+    """These appointments of the acting practice, each with the item already billing it (if any)."""
+    rows = tx.conn.execute(_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": tx.practice_id})
+    return [AppointmentRecord(*r) for r in rows]
+
+
+def insert_bill(tx: Tx, *, bill_id: str, client_id: str, status: str, apply_available_credit: bool) -> None:
+    """A new bill at zero: its journal entry's postings raise what it bills and what is paid."""
+    tx.conn.execute(
+        _INSERT_BILLS,
+        [
+            dict(
+                id=bill_id,
+                practice_id=tx.practice_id,
+                client_id=client_id,
+                status=status,
+                apply_available_credit=apply_available_credit,
+                client_responsibility=0,
+                client_paid=0,
+                balance_due=0,
+                created_at=tx.now,
+            )
+        ],
+    )
+
+
+def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
+    """The bill's items in one executemany (each dict holds every column, ``practice_id`` included)."""
+    tx.conn.execute(_INSERT_BILL_ITEMS, items)
+
+
+_BILL = select(*_BILL_COLUMNS).where(
+    bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id")
+)
+
+
+def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:
     row = tx.conn.execute(_BILL, {"bill_id": bill_id, "practice_id": tx.practice_id}).first()
     if row is None:
         raise NotFound(f"No bill {bill_id!r} in this practice.")
-    return row
+    return BillRecord(*row)
 
 
-_ITEMS = select(bill_items).where(bill_items.c.bill_id == bindparam("bill_id")).order_by(bill_items.c.id)
+_ITEMS = select(*_ITEM_COLUMNS).where(bill_items.c.bill_id == bindparam("bill_id")).order_by(bill_items.c.id)
 
 
-def item_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    return list(tx.conn.execute(_ITEMS, {"bill_id": bill_id}))
+def item_rows(tx: Tx, bill_id: str) -> list[ItemRecord]:
+    return [ItemRecord(*r) for r in tx.conn.execute(_ITEMS, {"bill_id": bill_id})]
 
 
-def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
+def get_line_row(tx: Tx, bill_id: str, line_id: str) -> LineRecord:
     row = tx.conn.execute(
-        select(bill_lines).where(
+        select(*LINE_COLUMNS).where(
             bill_lines.c.id == line_id,
             bill_lines.c.bill_id == bill_id,
             bill_lines.c.practice_id == tx.practice_id,
@@ -40,18 +142,20 @@ def get_line_row(tx: Tx, bill_id: str, line_id: str) -> Row[Any]:
     ).first()
     if row is None:
         raise NotFound(f"No payment line {line_id!r} on bill {bill_id!r}.")
-    return row
+    return LineRecord(*row)
 
 
 _LINES = (
     select(
-        bill_lines,
-        payments.c.captured,
-        payments.c.credited,
-        payments.c.refunded,
-        payments.c.card_last4,
-        payments.c.card_brand,
-        payments.c.charge_id,
+        *[
+            *LINE_COLUMNS,
+            payments.c.captured,
+            payments.c.credited,
+            payments.c.refunded,
+            payments.c.card_last4,
+            payments.c.card_brand,
+            payments.c.charge_id,
+        ]
     )
     .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
     .where(bill_lines.c.bill_id == bindparam("bill_id"))
@@ -59,9 +163,9 @@ _LINES = (
 )
 
 
-def line_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
+def line_rows(tx: Tx, bill_id: str) -> list[BillLineRecord]:
     """Payment lines with their payment's captured/credited/refunded, oldest first; removed ones too (at 0)."""
-    return list(tx.conn.execute(_LINES, {"bill_id": bill_id}))
+    return [BillLineRecord(*r) for r in tx.conn.execute(_LINES, {"bill_id": bill_id})]
 
 
 _DRAWS = (
@@ -76,11 +180,12 @@ _DRAWS = (
 )
 
 
-def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[Any]]:
-    rows = tx.conn.execute(_DRAWS, {"bill_id": bill_id})
-    out: dict[str, list[Any]] = {}
-    for r in rows:
-        out.setdefault(r.line_id, []).append(r)
+def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[LotDrawRecord]]:
+    """The bill's client_credit lines' draws on lots, by line, oldest lot first."""
+    out: dict[str, list[LotDrawRecord]] = {}
+    for r in tx.conn.execute(_DRAWS, {"bill_id": bill_id}):
+        draw = LotDrawRecord(*r)
+        out.setdefault(draw.line_id, []).append(draw)
     return out
 
 
@@ -92,8 +197,8 @@ def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -
     return list(tx.conn.execute(stmt.order_by(bills.c.id.desc()).limit(limit)).scalars())
 
 
-def get_item_row(tx: Tx, item_id: str) -> Row[Any]:
-    return tx.conn.execute(select(bill_items).where(bill_items.c.id == item_id)).one()
+def get_item_row(tx: Tx, item_id: str) -> ItemRecord:
+    return ItemRecord(*tx.conn.execute(select(*_ITEM_COLUMNS).where(bill_items.c.id == item_id)).one())
 
 
 def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: int) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
-
 from clientledger.accounting.accounts import (
     ADJUST_CREDIT_REMOVED,
     ADJUST_DISCOUNT,
@@ -19,11 +17,15 @@ from clientledger.accounting.accounts import (
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
 from clientledger.accounting.posting import Posting, cr, dr
+from clientledger.accounting.repository import LineRecord
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
+    appointments_to_bill,
     client_bill_ids,
     get_bill_row,
     get_line_row,
+    insert_bill,
+    insert_items,
     insert_line,
     item_rows,
     line_rows,
@@ -46,7 +48,6 @@ from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
-from clientledger.models import appointments, bill_items, bills, practices
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
@@ -56,24 +57,13 @@ from clientledger.payments.repository import (
     mark_payment_voided,
     refund_rows,
 )
+from clientledger.practices.repository import auto_apply_credit
 from clientledger.rules.bills import bill_status, check_payable
 from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund, refundable
 from clientledger.rules.responsibility import billed_fee, is_claim, item_responsibility
-
-_INSERT_BILLS = insert(bills)
-_INSERT_BILL_ITEMS = insert(bill_items)
-_AUTO_APPLY = select(practices.c.auto_apply_credit).where(practices.c.id == bindparam("practice_id"))
-_APPOINTMENTS_TO_BILL = (
-    select(appointments, bill_items.c.id.label("item_id"))
-    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-    .where(
-        appointments.c.id.in_(bindparam("ids", expanding=True)),
-        appointments.c.practice_id == bindparam("practice_id"),
-    )
-)
 
 
 def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
@@ -110,9 +100,9 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     client = lock_client(tx, data.client_id)
     apply = data.apply_available_credit
     if apply is None:
-        apply = bool(tx.conn.execute(_AUTO_APPLY, {"practice_id": tx.practice_id}).scalar())
+        apply = auto_apply_credit(tx)
     wanted = list(dict.fromkeys(data.appointment_ids))
-    appts = tx.conn.execute(_APPOINTMENTS_TO_BILL, {"ids": wanted, "practice_id": tx.practice_id}).all()
+    appts = appointments_to_bill(tx, wanted)
     found = {a.id: a for a in appts}
     for appt_id in wanted:
         appt = found.get(appt_id)
@@ -122,7 +112,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
     lines: list[Posting] = []
-    items = []
+    items: list[dict[str, Any]] = []
     owed = 0
     for appt_id in wanted:
         appt = found[appt_id]
@@ -156,23 +146,8 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
     # The status the bill will have once its entry is posted (the projection keeps it from then on).
     status = bill_status(fees=[i["fee"] for i in items], balance_due=owed - credit)
-    tx.conn.execute(
-        _INSERT_BILLS,
-        [
-            dict(
-                id=bill_id,
-                practice_id=tx.practice_id,
-                client_id=client.id,
-                status=status,
-                apply_available_credit=apply,
-                client_responsibility=0,
-                client_paid=0,
-                balance_due=0,
-                created_at=tx.now,
-            )
-        ],
-    )
-    tx.conn.execute(_INSERT_BILL_ITEMS, items)
+    insert_bill(tx, bill_id=bill_id, client_id=client.id, status=status, apply_available_credit=apply)
+    insert_items(tx, items)
     if credit:
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit)[1]
     record(tx, kind="bill_created", client_id=client.id, bill_id=bill_id, lines=lines)
@@ -287,8 +262,9 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     record_event(tx, action="bill.line_removed", object_ids=[bill_id, line_id, line.payment_id, client.id])
 
 
-def _void_payment_postings(tx: Tx, *, bill_id: str, line: Row[Any]) -> list[Posting]:
+def _void_payment_postings(tx: Tx, *, bill_id: str, line: LineRecord) -> list[Posting]:
     """Undo a cash/check payment recorded in error, unless credit it created was already spent."""
+    assert line.payment_id is not None  # a cash or check line always has its payment
     payment = get_payment_row(tx, line.payment_id)
     if refund_rows(tx, payment.id):
         raise CreditAlreadyUsed("Part of this payment was refunded; it cannot be removed as an error.")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-
 from clientledger.audit.service import record_event
-from clientledger.clients.repository import get_client_row, list_client_rows
+from clientledger.clients.repository import get_client_row, insert_client, list_client_rows
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.db import Tx
 from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
-from clientledger.models import clients
 
 
 @use_case(Permission.MANAGE_CLIENTS)
@@ -20,21 +17,13 @@ def create_client(tx: Tx, *, data: ClientCreate) -> ClientRead:
     if data.billing == "insurance" and data.copay is None:
         raise ValidationFailed("An insurance client needs a copay (integer cents, 0 allowed).")
     client_id = new_id("cl")
-    tx.conn.execute(
-        insert(clients),
-        [
-            dict(
-                id=client_id,
-                practice_id=tx.practice_id,
-                name=data.name.strip(),
-                email=data.email,
-                billing=data.billing,
-                copay=data.copay if data.billing == "insurance" else None,
-                credit_balance=0,
-                balance_due=0,
-                created_at=tx.now,
-            )
-        ],
+    insert_client(
+        tx,
+        client_id=client_id,
+        name=data.name.strip(),
+        email=data.email,
+        billing=data.billing,
+        copay=data.copay if data.billing == "insurance" else None,
     )
     record_event(tx, action="client.created", object_ids=[client_id], detail={"name": data.name})
     return get_client(tx, client_id=client_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Row, literal, select
+from sqlalchemy import literal, select
 
 from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
+from clientledger.accounting.repository import LOT_COLUMNS, LotRecord
 from clientledger.accounting.repository import insert_lot as insert_lot
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -14,9 +16,38 @@ from clientledger.kit.vocabulary import EntryKind
 from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings, users
 
 
-def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> Row[Any]:
+@dataclass(frozen=True, slots=True)
+class ProvenancedLot(LotRecord):
+    """A lot with what its payment (if any) captured and moved to credit in all."""
+
+    captured: int | None
+    credited: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditMovement:
+    """One lot's share of a journal entry that moved credit, as the credit history shows it.
+
+    ``amount`` is signed (positive adds credit); a credit line removed for good moves no credit
+    (``amount`` 0) and says in ``removed_amount`` what it took from the lot.
+    """
+
+    entry_id: str
+    kind: str
+    created_at: datetime
+    user_id: str | None
+    user_email: str | None
+    memo: str | None
+    bill_id: str | None
+    payment_id: str | None
+    lot_id: str
+    amount: int
+    removed_amount: int | None = None
+
+
+def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> LotRecord:
     row = tx.conn.execute(
-        select(credit_lots).where(
+        select(*LOT_COLUMNS).where(
             credit_lots.c.id == lot_id,
             credit_lots.c.client_id == client_id,
             credit_lots.c.practice_id == tx.practice_id,
@@ -24,95 +55,91 @@ def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> Row[Any]:
     ).first()
     if row is None:
         raise NotFound(f"No credit lot {lot_id!r} for this client.")
-    return row
+    return LotRecord(*row)
 
 
-def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None = None) -> list[Row[Any]]:
+def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None = None) -> list[ProvenancedLot]:
     stmt = (
-        select(credit_lots, payments.c.captured, payments.c.credited)
+        select(*[*LOT_COLUMNS, payments.c.captured, payments.c.credited])
         .select_from(credit_lots.outerjoin(payments, payments.c.id == credit_lots.c.payment_id))
         .where(credit_lots.c.practice_id == tx.practice_id, credit_lots.c.client_id == client_id)
     )
     if lot_ids is not None:
         stmt = stmt.where(credit_lots.c.id.in_(lot_ids))
-    return list(tx.conn.execute(stmt.order_by(credit_lots.c.id)))
+    return [ProvenancedLot(*r) for r in tx.conn.execute(stmt.order_by(credit_lots.c.id))]
 
 
-def credit_history_rows(tx: Tx, client_id: str) -> list[Row[Any]]:
-    return list(
-        tx.conn.execute(
-            select(
-                journal_entries.c.id.label("entry_id"),
-                journal_entries.c.kind,
-                journal_entries.c.created_at,
-                journal_entries.c.user_id,
-                users.c.email.label("user_email"),
-                journal_entries.c.memo,
-                journal_entries.c.bill_id,
-                journal_entries.c.payment_id,
-                postings.c.lot_id,
-                (-postings.c.amount).label("amount"),
-            )
-            .select_from(
-                postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id).outerjoin(
-                    users, users.c.id == journal_entries.c.user_id
-                )
-            )
-            .where(
-                postings.c.practice_id == tx.practice_id,
-                postings.c.client_id == client_id,
-                postings.c.account == CLIENT_CREDIT,
-            )
-            .order_by(journal_entries.c.id.desc(), postings.c.id)
+def credit_history_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
+    """Every ``client_credit`` posting of the client, newest entry first."""
+    rows = tx.conn.execute(
+        select(
+            journal_entries.c.id.label("entry_id"),
+            journal_entries.c.kind,
+            journal_entries.c.created_at,
+            journal_entries.c.user_id,
+            users.c.email.label("user_email"),
+            journal_entries.c.memo,
+            journal_entries.c.bill_id,
+            journal_entries.c.payment_id,
+            postings.c.lot_id,
+            (-postings.c.amount).label("amount"),
         )
+        .select_from(
+            postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id).outerjoin(
+                users, users.c.id == journal_entries.c.user_id
+            )
+        )
+        .where(
+            postings.c.practice_id == tx.practice_id,
+            postings.c.client_id == client_id,
+            postings.c.account == CLIENT_CREDIT,
+        )
+        .order_by(journal_entries.c.id.desc(), postings.c.id)
     )
+    return [CreditMovement(*r) for r in rows]
 
 
-def credit_line_removal_rows(tx: Tx, client_id: str) -> list[Row[Any]]:
+def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     """Credit removed for good with its bill line, per lot of this client that line drew from.
 
     The lots' balance fell when the credit was applied, so the removal moves no credit posting: the
     amount it took for good is the line's draw on each lot, which a removed line keeps.
     """
-    return list(
-        tx.conn.execute(
-            select(
-                journal_entries.c.id.label("entry_id"),
-                journal_entries.c.kind,
-                journal_entries.c.created_at,
-                journal_entries.c.user_id,
-                users.c.email.label("user_email"),
-                journal_entries.c.memo,
-                journal_entries.c.bill_id,
-                journal_entries.c.payment_id,
-                line_lots.c.lot_id,
-                literal(0).label("amount"),
-                line_lots.c.amount.label("removed_amount"),
-            )
-            .select_from(
-                postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-                .join(line_lots, line_lots.c.line_id == postings.c.line_id)
-                .join(credit_lots, credit_lots.c.id == line_lots.c.lot_id)
-                .outerjoin(users, users.c.id == journal_entries.c.user_id)
-            )
-            .where(
-                postings.c.practice_id == tx.practice_id,
-                postings.c.account == AR_CLIENT,
-                journal_entries.c.kind == EntryKind.CREDIT_LINE_REMOVED,
-                credit_lots.c.client_id == client_id,
-                line_lots.c.amount > 0,
-            )
-            .order_by(journal_entries.c.id.desc(), line_lots.c.lot_id)
+    rows = tx.conn.execute(
+        select(
+            journal_entries.c.id.label("entry_id"),
+            journal_entries.c.kind,
+            journal_entries.c.created_at,
+            journal_entries.c.user_id,
+            users.c.email.label("user_email"),
+            journal_entries.c.memo,
+            journal_entries.c.bill_id,
+            journal_entries.c.payment_id,
+            line_lots.c.lot_id,
+            literal(0).label("amount"),
+            line_lots.c.amount.label("removed_amount"),
         )
+        .select_from(
+            postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .join(line_lots, line_lots.c.line_id == postings.c.line_id)
+            .join(credit_lots, credit_lots.c.id == line_lots.c.lot_id)
+            .outerjoin(users, users.c.id == journal_entries.c.user_id)
+        )
+        .where(
+            postings.c.practice_id == tx.practice_id,
+            postings.c.account == AR_CLIENT,
+            journal_entries.c.kind == EntryKind.CREDIT_LINE_REMOVED,
+            credit_lots.c.client_id == client_id,
+            line_lots.c.amount > 0,
+        )
+        .order_by(journal_entries.c.id.desc(), line_lots.c.lot_id)
     )
+    return [CreditMovement(*r) for r in rows]
 
 
-def payment_lot_rows(tx: Tx, payment_id: str) -> list[Row[Any]]:
+def payment_lot_rows(tx: Tx, payment_id: str) -> list[LotRecord]:
     """The credit lots a payment created (overpayment, cancellation, insurance adjustment, prepayment)."""
-    return list(
-        tx.conn.execute(
-            select(credit_lots.c.id, credit_lots.c.amount, credit_lots.c.remaining)
-            .where(credit_lots.c.payment_id == payment_id)
-            .order_by(credit_lots.c.id)
-        )
+    rows = tx.conn.execute(
+        select(*LOT_COLUMNS).where(credit_lots.c.payment_id == payment_id).order_by(credit_lots.c.id)
     )
+    return [LotRecord(*r) for r in rows]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from clientledger.accounting.accounts import ADJUST_CREDIT_REMOVED, ADJUST_DISCOUNT, CLIENT_CREDIT
 from clientledger.accounting.journal import record
 from clientledger.accounting.posting import cr, dr
 from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import (
+    CreditMovement,
     credit_history_rows,
     credit_line_removal_rows,
     get_lot_row,
@@ -80,7 +79,7 @@ def get_credits(tx: Tx, *, client_id: str) -> CreditsRead:
     )
 
 
-def _history_rows(tx: Tx, client_id: str) -> list[Any]:
+def _history_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     """Credit postings and credit removed for good with bill lines, newest entry first."""
     rows = [*credit_history_rows(tx, client_id), *credit_line_removal_rows(tx, client_id)]
     return sorted(rows, key=lambda r: r.entry_id, reverse=True)  # stable: an entry's rows keep their order

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
 
+from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
@@ -72,7 +73,7 @@ _CLAIM = _ITEM.add_columns(_ALREADY_POSTED.scalar_subquery().label("posted_bill_
 # in a cycle), then the items, then which of the group's keys were posted before.
 _refs: BindParameter[list[str]] = bindparam("refs", expanding=True)
 _CLIENTS_OF_REFS = (
-    select(clients)
+    select(*CLIENT_COLUMNS)
     .where(
         clients.c.practice_id == _p,
         clients.c.id.in_(
@@ -132,7 +133,7 @@ def claim_row(tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: s
 class ClaimGroup:
     """What a group of claims needs before its first write, read in three statements."""
 
-    clients: dict[str, Row[Any]]
+    clients: dict[str, ClientRecord]
     items: dict[str, Row[Any]]  # by claim_ref
     posted: dict[str, str]  # claim_key -> bill_id, for keys posted before
 
@@ -145,7 +146,7 @@ def claim_group(tx: Tx, *, claim_refs: list[str], payer_id: str, trace: str, cla
     p = tx.practice_id
     lock = _LOCK_CLIENTS_OF_REFS if tx.dialect == "postgresql" else _CLIENTS_OF_REFS
     conn = tx.conn
-    group_clients = {r.id: r for r in conn.execute(lock, {"practice_id": p, "refs": claim_refs})}
+    group_clients = {r.id: ClientRecord(*r) for r in conn.execute(lock, {"practice_id": p, "refs": claim_refs})}
     items = {r.claim_ref: r for r in conn.execute(_CLAIMS, {"practice_id": p, "refs": claim_refs})}
     params = {"practice_id": p, "payer_id": payer_id, "trace": trace, "keys": claim_keys}
     posted = {r.claim_key: r.bill_id for r in conn.execute(_POSTED_KEYS, params)}

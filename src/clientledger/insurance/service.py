@@ -39,7 +39,7 @@ from clientledger.audit.service import record_event
 from clientledger.billing.repository import get_bill_row
 from clientledger.billing.schemas import BillItemRead
 from clientledger.billing.service import get_bill
-from clientledger.clients.repository import lock_client
+from clientledger.clients.repository import ClientRecord, lock_client
 from clientledger.credits.service import get_lot
 from clientledger.db import Tx
 from clientledger.insurance.repository import (
@@ -160,7 +160,7 @@ class Settlement:
     """
 
     item: Row[Any]
-    client: Row[Any]
+    client: ClientRecord
     old: InForce | None
     new: PayerDecision | None
     adjustments: list[Adjustment]
@@ -172,7 +172,7 @@ def record_decision(
     tx: Tx,
     *,
     item: Row[Any],
-    client: Row[Any],
+    client: ClientRecord,
     payer: str,
     paid: int,
     patient_responsibility: int,
@@ -195,7 +195,7 @@ def record_decision(
 def plan_decision(
     *,
     item: Row[Any],
-    client: Row[Any],
+    client: ClientRecord,
     payer: str,
     paid: int,
     patient_responsibility: int,
@@ -211,7 +211,7 @@ def plan_decision(
 
 
 def plan_reversal(
-    *, item: Row[Any], client: Row[Any], payer: str, paid: int, patient_responsibility: int, era: EraSource
+    *, item: Row[Any], client: ClientRecord, payer: str, paid: int, patient_responsibility: int, era: EraSource
 ) -> Settlement:
     """CLP02 22: the payer takes back its earlier decision on the item (amounts arrive negated)."""
     old = decision_in_force(item)

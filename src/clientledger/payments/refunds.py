@@ -29,7 +29,7 @@ from clientledger.payments.repository import (
     mark_refund_failed,
     mark_refund_settled,
     payment_line,
-    pending_refund_rows,
+    pending_refund_ids,
 )
 from clientledger.rules.refunds import plan_refund
 
@@ -92,6 +92,7 @@ def settle_refund(db: Database, ctx: Ctx, refund_id: str, *, processor: PaymentP
         charge_id = get_payment_row(tx, refund.payment_id).charge_id
     if refund.status != "pending":
         return str(refund.status)
+    assert charge_id is not None  # only a processor charge's refund is ever pending (``record_refund``)
     try:
         result = processor.refund(charge_id=charge_id, amount=refund.amount, idempotency_key=f"refund-{refund_id}")
     except ProcessorUnavailable:
@@ -124,6 +125,6 @@ def recover_pending_refunds(db: Database, practice_ids: list[str], *, processor:
     for practice_id in practice_ids:
         ctx = Ctx(practice_id=practice_id)
         with db.transaction(ctx, write=False) as tx:
-            pending = [r.id for r in pending_refund_rows(tx)]
+            pending = pending_refund_ids(tx)
         done += sum(settle_refund(db, ctx, refund_id, processor=processor) != "pending" for refund_id in pending)
     return done

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import insert, select, update
 
-from sqlalchemy import Row, insert, select, update
-
+from clientledger.accounting.repository import REFUND_COLUMNS, RefundRecord
 from clientledger.accounting.repository import get_payment_row as get_payment_row
 from clientledger.accounting.repository import payment_line as payment_line
 from clientledger.db import Tx
@@ -53,26 +52,27 @@ def insert_payment(
     return payment_id
 
 
-def get_refund_row(tx: Tx, refund_id: str) -> Row[Any]:
+def get_refund_row(tx: Tx, refund_id: str) -> RefundRecord:
     row = tx.conn.execute(
-        select(refunds).where(refunds.c.id == refund_id, refunds.c.practice_id == tx.practice_id)
+        select(*REFUND_COLUMNS).where(refunds.c.id == refund_id, refunds.c.practice_id == tx.practice_id)
     ).first()
     if row is None:
         raise NotFound(f"No refund {refund_id!r}.")
-    return row
+    return RefundRecord(*row)
 
 
-def refund_rows(tx: Tx, payment_id: str) -> list[Row[Any]]:
-    return list(tx.conn.execute(select(refunds).where(refunds.c.payment_id == payment_id).order_by(refunds.c.id)))
+def refund_rows(tx: Tx, payment_id: str) -> list[RefundRecord]:
+    """A payment's refunds, oldest first."""
+    rows = tx.conn.execute(select(*REFUND_COLUMNS).where(refunds.c.payment_id == payment_id).order_by(refunds.c.id))
+    return [RefundRecord(*r) for r in rows]
 
 
-def pending_refund_rows(tx: Tx) -> list[Row[Any]]:
+def pending_refund_ids(tx: Tx) -> list[str]:
+    """The acting practice's refunds still waiting for the processor's answer."""
     return list(
         tx.conn.execute(
-            select(refunds, payments.c.charge_id, payments.c.client_id)
-            .select_from(refunds.join(payments, payments.c.id == refunds.c.payment_id))
-            .where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
-        )
+            select(refunds.c.id).where(refunds.c.practice_id == tx.practice_id, refunds.c.status == "pending")
+        ).scalars()
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
-from clientledger.db import Database
+from clientledger.db import Database, Tx
 from clientledger.models import practices, users
 
 
@@ -22,6 +24,29 @@ class StaffMember:
     practice_id: str
     email: str
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeRecord:
+    id: str
+    name: str
+    auto_apply_credit: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A staff account (without its password hash)."""
+
+    id: str
+    practice_id: str
+    email: str
+    role: str
+    created_at: datetime
+
+
+_PRACTICE_COLUMNS = (practices.c.id, practices.c.name, practices.c.auto_apply_credit, practices.c.created_at)
+_USER_COLUMNS = (users.c.id, users.c.practice_id, users.c.email, users.c.role, users.c.created_at)
 
 
 def practice_ids(db: Database) -> list[str]:
@@ -56,3 +81,81 @@ def find_staff(
     with db.engine.connect() as conn:
         row = conn.execute(stmt.order_by(users.c.created_at, users.c.id)).first()
     return None if row is None else StaffMember(id=row.id, practice_id=row.practice_id, email=row.email, role=row.role)
+
+
+def practice_by_name(db: Database, name: str) -> PracticeRecord | None:
+    with db.engine.connect() as conn:
+        row = conn.execute(select(*_PRACTICE_COLUMNS).where(practices.c.name == name)).first()
+    return None if row is None else PracticeRecord(*row)
+
+
+# In the acting practice (``tx.practice_id``)
+
+
+def get_practice_record(tx: Tx) -> PracticeRecord | None:
+    row = tx.conn.execute(select(*_PRACTICE_COLUMNS).where(practices.c.id == tx.practice_id)).first()
+    return None if row is None else PracticeRecord(*row)
+
+
+def insert_practice(tx: Tx, *, name: str, auto_apply_credit: bool, created_at: datetime) -> None:
+    """The acting practice's own row (``clientledger init``)."""
+    tx.conn.execute(
+        insert(practices).values(
+            id=tx.practice_id, name=name, auto_apply_credit=auto_apply_credit, created_at=created_at
+        )
+    )
+
+
+def name_taken_by_another(tx: Tx, name: str) -> bool:
+    found = tx.conn.execute(
+        select(practices.c.id).where(practices.c.name == name, practices.c.id != tx.practice_id)
+    ).first()
+    return found is not None
+
+
+def update_practice_row(tx: Tx, values: dict[str, Any]) -> None:
+    tx.conn.execute(update(practices).where(practices.c.id == tx.practice_id).values(**values))
+
+
+def user_id_by_email(tx: Tx, email: str) -> str | None:
+    """The acting practice's user with this (normalized) email."""
+    found = tx.conn.execute(
+        select(users.c.id).where(users.c.practice_id == tx.practice_id, users.c.email == email)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def insert_user(tx: Tx, *, user_id: str, email: str, password_hash: str, role: str) -> None:
+    tx.conn.execute(
+        insert(users).values(
+            id=user_id,
+            practice_id=tx.practice_id,
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            created_at=tx.now,
+        )
+    )
+
+
+def get_user_record(tx: Tx, user_id: str) -> UserRecord:
+    row = tx.conn.execute(
+        select(*_USER_COLUMNS).where(users.c.id == user_id, users.c.practice_id == tx.practice_id)
+    ).one()
+    return UserRecord(*row)
+
+
+def set_password_hash(tx: Tx, user_id: str, password_hash: str) -> None:
+    tx.conn.execute(
+        update(users)
+        .where(users.c.id == user_id, users.c.practice_id == tx.practice_id)
+        .values(password_hash=password_hash)
+    )
+
+
+_AUTO_APPLY = select(practices.c.auto_apply_credit).where(practices.c.id == bindparam("practice_id"))
+
+
+def auto_apply_credit(tx: Tx) -> bool:
+    """Whether the acting practice pays new bills from credit unless staff opt out (``create_bill``)."""
+    return bool(tx.conn.execute(_AUTO_APPLY, {"practice_id": tx.practice_id}).scalar())

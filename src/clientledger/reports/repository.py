@@ -1,0 +1,119 @@
+"""Report queries, on the journal itself (not the projections)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from clientledger.accounting.accounts import CLIENT_CREDIT
+from clientledger.db import Tx
+from clientledger.models import clients, journal_entries, postings
+
+POSTING_COLUMNS = ("account", "amount", "client_id", "bill_id", "item_id", "line_id", "payment_id", "lot_id")
+ENTRY_CSV_COLUMNS = ("id", "created_at", "kind", "user_id", "memo", "request_id")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientName:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    id: str
+    kind: str
+    created_at: dt.datetime
+    user_id: str | None
+    client_id: str | None
+    bill_id: str | None
+    payment_id: str | None
+    memo: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostingRecord:
+    entry_id: str
+    account: str
+    amount: int
+    client_id: str | None
+    bill_id: str | None
+    item_id: str | None
+    line_id: str | None
+    payment_id: str | None
+    lot_id: str | None
+
+
+def credit_sums_before(tx: Tx, end: dt.datetime) -> dict[str, int]:
+    """Per client, the sum of its ``client_credit`` postings in entries made before ``end``."""
+    rows = tx.conn.execute(
+        select(postings.c.client_id, func.sum(postings.c.amount))
+        .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
+        .where(
+            postings.c.practice_id == tx.practice_id,
+            postings.c.account == CLIENT_CREDIT,
+            journal_entries.c.created_at < end,
+        )
+        .group_by(postings.c.client_id)
+    )
+    return {client_id: int(total or 0) for client_id, total in rows}
+
+
+def clients_created_before(tx: Tx, end: dt.datetime) -> list[ClientName]:
+    rows = tx.conn.execute(
+        select(clients.c.id, clients.c.name)
+        .where(clients.c.practice_id == tx.practice_id, clients.c.created_at < end)
+        .order_by(clients.c.name, clients.c.id)
+    )
+    return [ClientName(*r) for r in rows]
+
+
+def _entries(tx: Tx, start: dt.datetime | None, end: dt.datetime | None) -> Select[Any]:
+    stmt = select(*(journal_entries.c[f] for f in EntryRecord.__dataclass_fields__)).where(
+        journal_entries.c.practice_id == tx.practice_id
+    )
+    if start is not None:
+        stmt = stmt.where(journal_entries.c.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(journal_entries.c.created_at < end)
+    return stmt
+
+
+def entry_records(
+    tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None, limit: int, cursor: str | None
+) -> list[EntryRecord]:
+    """Entries made in ``[start, end)``, oldest first, after the entry id ``cursor``."""
+    stmt = _entries(tx, start, end)
+    if cursor:
+        stmt = stmt.where(journal_entries.c.id > cursor)
+    return [EntryRecord(*r) for r in tx.conn.execute(stmt.order_by(journal_entries.c.id).limit(limit))]
+
+
+def posting_records(tx: Tx, entry_ids: list[str]) -> list[PostingRecord]:
+    """The postings of these entries, in the order they were written."""
+    rows = tx.conn.execute(
+        select(postings.c.entry_id, *(postings.c[name] for name in POSTING_COLUMNS))
+        .where(postings.c.practice_id == tx.practice_id, postings.c.entry_id.in_(entry_ids))
+        .order_by(postings.c.id)
+    )
+    return [PostingRecord(*r) for r in rows]
+
+
+def journal_rows(tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None) -> Iterator[tuple[Any, ...]]:
+    """One tuple per posting in the range: ``ENTRY_CSV_COLUMNS`` then ``POSTING_COLUMNS``, streamed."""
+    entries = _entries(tx, start, end).subquery()
+    rows = tx.conn.execute(
+        select(
+            *(entries.c[name] for name in ENTRY_CSV_COLUMNS),
+            *(postings.c[name] for name in POSTING_COLUMNS),
+        )
+        .select_from(entries.join(postings, postings.c.entry_id == entries.c.id))
+        .order_by(entries.c.id, postings.c.id)
+    )
+    for r in rows:
+        yield tuple(r)
