@@ -29,7 +29,7 @@ from clientledger.accounting.repository import (
     payment_line,
 )
 from clientledger.db import Tx
-from clientledger.kit.vocabulary import PaymentMethod
+from clientledger.kit.vocabulary import LineType, PaymentMethod
 from clientledger.rules.credit import draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
@@ -40,7 +40,7 @@ def apply_credit(tx: Tx, *, client_id: str, bill_id: str, amount: int) -> tuple[
     if amount <= 0:
         return None, []
     draws = draw_fifo(open_lots(tx, client_id), amount)
-    line_id = insert_line(tx, bill_id=bill_id, type="client_credit", deduct=True)
+    line_id = insert_line(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
     lines = [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id, line_id=line_id) for d in draws]
     lines.append(cr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
     return line_id, lines
@@ -169,7 +169,7 @@ def release_excess(
     if excess <= 0:
         return out
     for rel in plan_release(paid_lines(tx, bill_id), excess):
-        if rel.type == "client_credit":
+        if LineType(rel.type).is_credit:
             line = _Line(rel.line_id, rel.deduct_from_credit_balance)
             out.lines += shrink_credit_line(tx, line, bill_id=bill_id, amount=rel.amount)
             continue

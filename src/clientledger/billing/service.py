@@ -48,6 +48,7 @@ from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
+from clientledger.kit.vocabulary import LineType
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
@@ -68,14 +69,14 @@ from clientledger.rules.responsibility import billed_fee, is_claim, item_respons
 
 def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
     """A card payment is charged before it is recorded."""
-    if data.type != "card":
+    if not data.type.via_processor:
         return None
     return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
 
 
 def precheck_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> None:
     """Read-only, before a card is charged: the bill exists and can take this payment (not void)."""
-    if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
+    if not data.type.is_credit and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
     check_payable(get_bill_row(tx, bill_id).status)
 
@@ -161,14 +162,14 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     bill = get_bill_row(tx, bill_id)
     client = lock_client(tx, bill.client_id)
     bill = get_bill_row(tx, bill_id)
-    if data.type != "client_credit" and data.deduct_from_credit_balance is not None:
+    if not data.type.is_credit and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
-    if data.type != "card" and (data.card_number is not None or data.payment_method is not None):
+    if not data.type.via_processor and (data.card_number is not None or data.payment_method is not None):
         raise ValidationFailed("payment_method applies to card payments only.")
-    if data.type == "card" and (charge is None or charge.amount != data.amount):
+    if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")
     check_payable(bill.status)
-    if data.type == "client_credit":
+    if data.type.is_credit:
         deduct = data.deduct_from_credit_balance is not False
         check_credit_payment(
             amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
@@ -177,7 +178,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             line_id, lines = apply_credit(tx, client_id=client.id, bill_id=bill.id, amount=data.amount)
             assert line_id is not None
         else:
-            line_id = insert_line(tx, bill_id=bill.id, type="client_credit", deduct=False)
+            line_id = insert_line(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
             lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
         record(tx, kind="credit_payment" if deduct else "discount", client_id=client.id, bill_id=bill.id, lines=lines)
         record_event(
@@ -228,7 +229,7 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
     bill = get_bill_row(tx, bill_id)
     client = lock_client(tx, bill.client_id)
     line = get_line_row(tx, bill_id, line_id)
-    if line.type != "client_credit":
+    if not LineType(line.type).is_credit:
         assert line.payment_id is not None
         refund_id = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
         return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund_id)
@@ -247,9 +248,9 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     client = lock_client(tx, bill.client_id)
     line = get_line_row(tx, bill_id, line_id)
     lines: list[Posting]
-    if line.type == "card":
+    if not LineType(line.type).can_be_deleted:
         raise UseRefund("A card payment went through the processor: refund it instead of removing it.")
-    if line.type == "client_credit":
+    if LineType(line.type).is_credit:
         offset = ADJUST_CREDIT_REMOVED if line.deduct_from_credit_balance else ADJUST_DISCOUNT
         lines = [dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line_id), cr(offset, line.amount)]
         kind = "credit_line_removed"
@@ -280,7 +281,7 @@ def _void_payment_postings(tx: Tx, *, bill_id: str, line: LineRecord) -> list[Po
 def refundable_on_line(line: LineRead, lots: Sequence[LotRead]) -> int:
     """All that a Refund of this row can give back (its "Full Amount"): a credit line's amount; a
     payment's remaining own credit and what it pays on this bill (rule 7)."""
-    if line.type == "client_credit":
+    if line.type.is_credit:
         return line.amount
     own = [LotBalance(lot.id, lot.remaining) for lot in lots if lot.payment_id == line.payment_id]
     return refundable(captured=line.captured or 0, refunded=line.refunded or 0, own_credit=own, on_bill=line.amount)
@@ -300,7 +301,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
     draws = lot_draws_by_line(tx, bill_id)
     lines = []
     for r in line_rows(tx, bill_id):
-        is_credit = r.type == "client_credit"
+        is_credit = LineType(r.type).is_credit
         lines.append(
             LineRead(
                 id=r.id,

@@ -57,6 +57,20 @@ class LineType(StrEnum):
         return None if self is LineType.CLIENT_CREDIT else PaymentMethod(self.value)
 
     @property
+    def is_credit(self) -> bool:
+        """Client credit (or, not deducted, a discount) rather than money received."""
+        return self is LineType.CLIENT_CREDIT
+
+    @property
+    def via_processor(self) -> bool:
+        return self.method is not None and self.method.via_processor
+
+    @property
+    def can_be_deleted(self) -> bool:
+        """Remove: credit goes for good, cash/check was recorded in error; a processor charge is refunded."""
+        return self.method is None or self.method.can_be_deleted
+
+    @property
     def label(self) -> str:
         return "Client Credit/Discount" if self is LineType.CLIENT_CREDIT else PaymentMethod(self.value).label
 

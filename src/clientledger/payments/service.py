@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 def card_charge(*, data: ClientPaymentCreate, **_: object) -> ChargeRequest | None:
     """A card prepayment is charged before it is recorded."""
-    if data.type != "card":
+    if not data.type.via_processor:
         return None
     return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
 
@@ -48,7 +48,7 @@ def record_prepayment(
     tx: Tx, *, client_id: str, data: ClientPaymentCreate, charge: Charge | None = None
 ) -> PaymentRead:
     """Money taken before it is earned: all of it becomes credit with this payment as provenance."""
-    if data.type == "card" and (charge is None or charge.amount != data.amount):
+    if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValueError("a card prepayment needs a processor charge of the same amount")
     client = lock_client(tx, client_id)
     payment_id = insert_payment(

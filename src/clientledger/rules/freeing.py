@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clientledger.kit.vocabulary import LineType
+
 
 @dataclass(frozen=True)
 class PaidLine:
@@ -36,8 +38,8 @@ def excess_paid(*, client_paid: int, client_responsibility: int) -> int:
 
 
 def release_order(lines: Sequence[PaidLine]) -> list[PaidLine]:
-    credit = sorted((ln for ln in lines if ln.type == "client_credit"), key=lambda ln: ln.order, reverse=True)
-    money = sorted((ln for ln in lines if ln.type != "client_credit"), key=lambda ln: ln.order, reverse=True)
+    credit = sorted((ln for ln in lines if LineType(ln.type).is_credit), key=lambda ln: ln.order, reverse=True)
+    money = sorted((ln for ln in lines if not LineType(ln.type).is_credit), key=lambda ln: ln.order, reverse=True)
     return credit + money
 
 

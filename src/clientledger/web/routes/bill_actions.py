@@ -9,6 +9,7 @@ from clientledger.billing import service as billing
 from clientledger.billing.schemas import LineRead, PaymentLineCreate
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
+from clientledger.kit.vocabulary import LineType
 from clientledger.web.context import Web, action, page
 from clientledger.web.labels import PAYMENT_TYPES, label
 from clientledger.web.routes.bills import BillPage, bill_page_data
@@ -19,7 +20,7 @@ router = web_router()
 PAYMENT_FORM = "dialogs/add_payment.html"
 REFUND_FORM = "dialogs/refund.html"
 REMOVE_FORM = "dialogs/remove_line.html"
-LINE_TYPES = ("card", "cash", "check", "client_credit")
+LINE_TYPES = tuple(LineType)
 
 
 def _line(data: BillPage, line_id: str) -> LineRead:
@@ -44,8 +45,8 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
             raise ValidationFailed("Payment Type: choose Credit Card, Cash, Check or Client Credit/Discount.")
         amount = web.amount("amount")
         assert amount is not None
-        deduct = web.checked("deduct_from_credit_balance") if kind == "client_credit" else None
-        payment_method = (web.field("payment_method") or None) if kind == "card" else None
+        deduct = web.checked("deduct_from_credit_balance") if LineType(kind).is_credit else None
+        payment_method = (web.field("payment_method") or None) if LineType(kind).via_processor else None
         request = web.build(
             PaymentLineCreate,
             type=kind,
@@ -56,7 +57,7 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         line = web.submit(billing.add_payment, bill_id=data.bill.id, data=request)
     except ClientLedgerError as err:
         return web.refused(PAYMENT_FORM, err, title="Add payment", data=data, bill=data.bill, client=data.client)
-    if kind == "client_credit":
+    if LineType(kind).is_credit:
         flash = (
             f"Paid {format_cents(amount)} from the client's credit."
             if deduct
@@ -99,11 +100,11 @@ def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Respo
             f"The refund of {format_cents(refund.amount)} to the card{card} was sent; the processor has not "
             "confirmed it yet."
         )
-    elif line.type == "client_credit" and line.deduct_from_credit_balance:
+    elif line.type.is_credit and line.deduct_from_credit_balance:
         flash = f"{shown} went back to the client's available credit."
-    elif line.type == "client_credit":
+    elif line.type.is_credit:
         flash = f"The discount was reduced by {shown}."
-    elif line.type == "card":
+    elif line.type.via_processor:
         flash = f"Refunded {shown} to the card{card}."
     else:
         flash = f"Refunded {shown} of the {label(PAYMENT_TYPES, line.type)} payment."
@@ -129,12 +130,12 @@ def remove_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Respo
         return web.refused(
             REMOVE_FORM, err, title="Remove payment", data=data, bill=data.bill, client=data.client, line=line
         )
-    if line.type == "client_credit" and line.deduct_from_credit_balance:
+    if line.type.is_credit and line.deduct_from_credit_balance:
         flash = (
             f"Removed the Client Credit/Discount payment: {format_cents(line.amount)} of credit was deleted "
             "permanently. You can add credit again in Billing Settings."
         )
-    elif line.type == "client_credit":
+    elif line.type.is_credit:
         flash = f"Removed the {format_cents(line.amount)} discount."
     else:
         flash = f"Removed the {label(PAYMENT_TYPES, line.type)} payment recorded in error."

@@ -74,7 +74,7 @@ def create_bill(client_id: str, web: Web = Depends(action)) -> Response:
             form=web.form,
             error=said(err),
         )
-    applied = [line for line in bill.lines if line.type == "client_credit"]
+    applied = [line for line in bill.lines if line.type.is_credit]
     flash = "Bill created."
     if applied:
         flash += f" {format_cents(applied[0].amount)} of available credit was applied."

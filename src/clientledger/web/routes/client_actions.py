@@ -14,6 +14,7 @@ from clientledger.clients.schemas import ClientRead
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.kit.vocabulary import PaymentMethod
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate
 from clientledger.service_layer import Tx
@@ -71,7 +72,7 @@ def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
             raise ValidationFailed("Payment Type: choose Credit Card, Cash or Check.")
         amount = web.amount("amount")
         assert amount is not None
-        payment_method = (web.field("payment_method") or None) if method == "card" else None
+        payment_method = (web.field("payment_method") or None) if PaymentMethod(method).via_processor else None
         data = web.build(
             ClientPaymentCreate,
             type=method,
