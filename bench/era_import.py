@@ -1,7 +1,7 @@
 """Importing a generated 835 beside parsing the same file with the same library (pyx12), same run.
 
 For 1,000 and 10,000 claims: a practice is set up with one billed insured session per claim (copay
-paid in cash), the file is written with ``era_generate``, then two fresh processes each take it:
+paid in cash), the file is written with ``tests.support.era_generate``, then two fresh processes each take it:
 one only parses it (``era835.open_835``, every claim read), one imports it (``importer.import_era``:
 parse, spool, one transaction per claim). Fresh processes make peak memory comparable: each
 reports its peak RSS above its own baseline once the libraries are loaded.
@@ -46,13 +46,13 @@ def _status_kib(field: str) -> int:
 def setup(url: str, path: Path, n: int) -> None:
     """A practice with ``n`` billed insured sessions and the 835 that pays them."""
     from tests.factories import Ledger
+    from tests.support.era_generate import generate_835, synthetic_claims
 
     from clientledger.appointments.schemas import AppointmentCreate
     from clientledger.appointments.service import schedule_appointment
     from clientledger.billing.schemas import BillCreate, PaymentLineCreate
     from clientledger.billing.service import add_payment, create_bill
     from clientledger.db import Ctx, Database, Tx
-    from clientledger.insurance.era_generate import generate_835, synthetic_claims
     from clientledger.migrate import upgrade
     from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 
@@ -84,9 +84,10 @@ def setup(url: str, path: Path, n: int) -> None:
 
 def worker(mode: str, url: str, path: Path) -> dict[str, float]:
     """Runs in a fresh process: parse-only or import, timed, with peak RSS above the loaded baseline."""
+    from tests.support.era_generate import generate_835
+
     from clientledger.db import Ctx, Database
     from clientledger.insurance.era835 import open_835
-    from clientledger.insurance.era_generate import generate_835
     from clientledger.insurance.importer import import_era
     from clientledger.practices.service import find_practice_by_name
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from clientledger.db import Ctx, Database
-from clientledger.insurance.era_generate import generate_835, synthetic_claims
 from tests.api.conftest import API, Api, ledger_problems, new_owner
 from tests.factories import Ledger
+from tests.support.era_generate import generate_835, synthetic_claims
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 
