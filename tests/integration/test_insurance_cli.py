@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clientledger import cli
 from clientledger.cli import app
+from clientledger.db import Tx
+from clientledger.models import era_imports
+from clientledger.practices import service as practices
+from clientledger.practices.schemas import UserCreate
 from tests.conftest import new_practice
 from tests.factories import Ledger
 
@@ -58,6 +63,38 @@ def test_import_era_refuses_a_malformed_file_with_exit_1(ledger: Ledger, databas
     assert code == 1
     assert "Not imported" in out and "ISA header is damaged" in out
     assert ledger.entries() == []
+
+
+def _staff(ledger: Ledger, role: str) -> str:
+    email = f"{role}@calmwaters.example"
+    ledger.do(practices.create_user, data=UserCreate(email=email, password="staff-pass-1", role=role))  # type: ignore[arg-type]
+    return email
+
+
+def _era_imports(ledger: Ledger) -> int:
+    def query(tx: Tx) -> int:
+        return len(tx.conn.execute(select(era_imports.c.id).where(era_imports.c.practice_id == tx.practice_id)).all())
+
+    return ledger.read(query)
+
+
+def test_import_era_acts_as_the_user_named_and_a_clinician_is_refused(ledger: Ledger, database_url: str) -> None:
+    bill_id = _billed(ledger, "CLM-1006")
+    remittance = str(FIXTURES / "unmatched_claim.835")
+
+    code, out = _cli(database_url, "import-era", remittance, "--user", _staff(ledger, "clinician"))
+
+    assert code == 1, out
+    assert "Not imported" in out and "The clinician role may not" in out
+    assert ledger.get_bill(bill_id).items[0].insurance_paid == 0
+    assert _era_imports(ledger) == 0 and ledger.entries("insurance_payment") == []
+
+    code, out = _cli(database_url, "import-era", remittance, "--user", _staff(ledger, "biller"))
+
+    assert code == 0, out
+    assert ledger.get_bill(bill_id).items[0].insurance_paid == 12000
+    assert _era_imports(ledger) == 1
+    assert ledger.verify() == []
 
 
 def test_import_era_needs_the_practice_named_when_there_are_several(ledger: Ledger, database_url: str) -> None:
