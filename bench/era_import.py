@@ -1,10 +1,11 @@
 """Importing a generated 835 beside parsing the same file with the same library (pyx12), same run.
 
 For 1,000 and 10,000 claims: a practice is set up with one billed insured session per claim (copay
-paid in cash), the file is written with ``era_generate``, then two fresh processes each take it:
-one only parses it (``era835.open_835``, every claim read), one imports it (``importer.import_era``:
-parse, spool, one transaction per claim). Fresh processes make peak memory comparable: each
-reports its peak RSS above its own baseline once the libraries are loaded.
+paid in cash), the file is written with ``tests.support.era_generate``, then two fresh processes
+each take it: one only parses it (``era835.open_835``, every claim read), one imports it as the
+owner through the runner (``importer.import_remittance``: parse, spool, one transaction per claim
+group). Fresh processes make peak memory comparable: each reports its peak RSS above its own
+baseline once the libraries are loaded.
 
 Aims: import time <= 2x parse time (the ledger's work per claim costs less than reading it), and
 peak memory flat from 1,000 to 10,000 claims (claims stream; nothing per claim stays in memory but
@@ -46,13 +47,13 @@ def _status_kib(field: str) -> int:
 def setup(url: str, path: Path, n: int) -> None:
     """A practice with ``n`` billed insured sessions and the 835 that pays them."""
     from tests.factories import Ledger
+    from tests.support.era_generate import generate_835, synthetic_claims
 
     from clientledger.appointments.schemas import AppointmentCreate
     from clientledger.appointments.service import schedule_appointment
     from clientledger.billing.schemas import BillCreate, PaymentLineCreate
     from clientledger.billing.service import add_payment, create_bill
     from clientledger.db import Ctx, Database, Tx
-    from clientledger.insurance.era_generate import generate_835, synthetic_claims
     from clientledger.migrate import upgrade
     from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 
@@ -84,10 +85,12 @@ def setup(url: str, path: Path, n: int) -> None:
 
 def worker(mode: str, url: str, path: Path) -> dict[str, float]:
     """Runs in a fresh process: parse-only or import, timed, with peak RSS above the loaded baseline."""
+    from tests.factories import Ledger
+    from tests.support.era_generate import generate_835
+
     from clientledger.db import Ctx, Database
     from clientledger.insurance.era835 import open_835
-    from clientledger.insurance.era_generate import generate_835
-    from clientledger.insurance.importer import import_era
+    from clientledger.insurance.importer import import_remittance
     from clientledger.practices.service import find_practice_by_name
 
     db = Database(url)
@@ -104,7 +107,7 @@ def worker(mode: str, url: str, path: Path) -> dict[str, float]:
         with open_835(path) as reader:
             claims = sum(1 for _ in reader.claims())
     else:
-        report = import_era(db, Ctx(practice_id=row.id), path)
+        report = Ledger(db, Ctx(practice_id=row.id)).do(import_remittance, source=path)  # as the owner, via the runner
         claims = report.totals.claims
         assert report.totals.posted == claims, report.totals
     seconds = time.perf_counter() - start

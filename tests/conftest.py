@@ -9,20 +9,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from clientledger.db import Ctx, Database
+from clientledger.db import Database
 from clientledger.migrate import upgrade
-from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
-from tests.factories import Ledger
+from tests.factories import Ledger, new_practice
 
 PG_URL = os.environ.get("CLIENTLEDGER_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+__all__ = ["DB_KINDS", "make_database_url", "new_practice"]  # new_practice lives in tests.factories
 
 
 def _postgres_or_skip() -> str:
@@ -77,13 +77,6 @@ def db(database_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
-
-
-def new_practice(db: Database, name: str = "Calm Waters Therapy", email: str = "owner@example.com") -> Ctx:
-    ensure_practice_and_owner(db, name=name, email=email, password="owner-pass-1", ttl=timedelta(days=1))
-    row = find_practice_by_name(db, name)
-    assert row is not None
-    return Ctx(practice_id=row.id)
 
 
 @pytest.fixture

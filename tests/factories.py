@@ -4,12 +4,18 @@ Every call is one use case run by ``service_layer.Runner`` as ``actor`` (by defa
 owner), so tests exercise the same permission checks, replays, transactions and after-commit work
 as the API, the web UI and the CLI. ``run``/``read`` take plain functions of a transaction for
 checks that look straight at the tables.
+
+Below the driver, one builder per scenario the tests start from (``a_self_pay_bill``,
+``an_insured_bill``, ``a_void_bill``, ``a_card_payment``, ``a_prepaid_client`` ...): each is a short
+story of use cases on a ``Ledger``, so every test module builds the same scenario the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -38,9 +44,15 @@ from clientledger.models import journal_entries, postings
 from clientledger.payments import service as payments
 from clientledger.payments.processors import SimulatedProcessor
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead
+from clientledger.practices import service as practices
+from clientledger.practices.schemas import UserCreate
+from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 from clientledger.service_layer import Actor, Replay, Runner
 
 T = TypeVar("T")
+
+OWNER_PASSWORD = "owner-pass-1"
+STAFF_PASSWORD = "staff-pass-1"
 
 
 class Ledger:
@@ -217,3 +229,125 @@ class Ledger:
     def verify(self) -> list[str]:
         with self.db.engine.connect() as conn:
             return verify(conn)
+
+
+# --- the practice and its staff -------------------------------------------------------------------
+
+
+def new_practice(db: Database, name: str = "Calm Waters Therapy", email: str = "owner@example.com") -> Ctx:
+    """A practice and its owner, as ``clientledger init`` makes them (found again if they exist)."""
+    ensure_practice_and_owner(db, name=name, email=email, password=OWNER_PASSWORD, ttl=timedelta(days=1))
+    row = find_practice_by_name(db, name)
+    assert row is not None
+    return Ctx(practice_id=row.id)
+
+
+def a_ledger(
+    db: Database,
+    *,
+    processor: PaymentProcessor | None = None,
+    name: str = "Calm Waters Therapy",
+    email: str = "owner@example.com",
+) -> Ledger:
+    """The owner's ledger of a new practice (with ``processor`` for card charges and refunds)."""
+    return Ledger(db, new_practice(db, name, email), processor=processor)
+
+
+def a_staff_member(ledger: Ledger, role: str, *, email: str | None = None) -> str:
+    """A new user with ``role`` in the ledger's practice (password ``STAFF_PASSWORD``); their email."""
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    data = UserCreate(email=email, password=STAFF_PASSWORD, role=role)  # type: ignore[arg-type]
+    ledger.do(practices.create_user, data=data)
+    return email
+
+
+# --- clients, bills and payments ------------------------------------------------------------------
+
+
+def a_prepaid_client(
+    ledger: Ledger,
+    name: str = "Ada Client",
+    *,
+    amount: int,
+    type: str = "cash",
+    billing: str = "self_pay",
+    copay: int | None = None,
+) -> tuple[ClientRead, PaymentRead]:
+    """A new client who paid ``amount`` ahead of any bill: all of it is credit."""
+    client = ledger.client(name, billing=billing, copay=copay)
+    return client, ledger.prepay(client.id, type, amount)
+
+
+def a_session_bill(
+    ledger: Ledger, client_id: str, *, fee: int = 15000, date: dt.date | None = None, apply_credit: bool | None = None
+) -> BillRead:
+    """One more attended session of the client, on a bill of its own."""
+    appointment = ledger.appointment(client_id, fee=fee, date=date)
+    return ledger.bill(client_id, [appointment.id], apply_credit=apply_credit)
+
+
+def a_self_pay_bill(
+    ledger: Ledger,
+    name: str = "Ada Client",
+    *,
+    fee: int = 15000,
+    date: dt.date | None = None,
+    apply_credit: bool | None = None,
+) -> tuple[ClientRead, BillRead]:
+    """A new self-pay client with one attended session billed, nothing paid yet."""
+    client = ledger.client(name)
+    return client, a_session_bill(ledger, client.id, fee=fee, date=date, apply_credit=apply_credit)
+
+
+def an_insured_bill(
+    ledger: Ledger,
+    name: str = "Ana Rivera",
+    *,
+    copay: int = 3000,
+    fee: int = 10000,
+    claim_ref: str | None = None,
+    copay_paid_by: str | None = None,
+    client: ClientRead | None = None,
+    apply_credit: bool | None = None,
+) -> tuple[ClientRead, BillRead]:
+    """An insured client's session billed (the client owes the copay, the payer the rest).
+
+    ``claim_ref`` replaces the generated one (to match a fixture's CLP01); ``copay_paid_by`` pays the
+    copay with that payment type; ``client`` bills another session of an insured client.
+    """
+    client = client or ledger.client(name, billing="insurance", copay=copay)
+    bill = a_session_bill(ledger, client.id, fee=fee, apply_credit=apply_credit)
+    if claim_ref is None and copay_paid_by is None:
+        return client, bill
+    if claim_ref is not None:
+        ledger.set_claim_ref(bill.items[0].id, claim_ref)
+    if copay_paid_by is not None:
+        ledger.pay(bill.id, copay_paid_by, client.copay or 0)
+    return client, ledger.get_bill(bill.id)
+
+
+def a_void_bill(ledger: Ledger, *, billing: str = "self_pay") -> tuple[ClientRead, BillRead]:
+    """A client with $400 of credit whose only session was billed, paid $10 in cash, then canceled at no fee."""
+    client = ledger.client(billing=billing, copay=2000 if billing == "insurance" else None)
+    ledger.manual_credit(client.id, 40000)
+    appointment = ledger.appointment(client.id)
+    bill = ledger.bill(client.id, [appointment.id], apply_credit=False)
+    ledger.pay(bill.id, "cash", 1000)
+    ledger.set_status(appointment.id, "canceled")
+    bill = ledger.get_bill(bill.id)
+    assert bill.status == "void"
+    return client, bill
+
+
+def a_card_payment(
+    ledger: Ledger,
+    name: str = "Card Carla",
+    *,
+    payment_method: str = "pm_card_visa",
+    fee: int = 15000,
+    amount: int | None = None,
+) -> tuple[BillRead, LineRead]:
+    """A self-pay session billed without credit and paid by card (``amount`` above ``fee`` goes to credit)."""
+    _, bill = a_self_pay_bill(ledger, name, fee=fee, apply_credit=False)
+    line = ledger.pay(bill.id, "card", fee if amount is None else amount, payment_method=payment_method)
+    return bill, line

@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 
 from clientledger.accounting.verify import verify
 from clientledger.auth import passwords
-from clientledger.db import Database
+from clientledger.db import Ctx, Database
 from clientledger.main import create_app
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 from tests.conftest import DB_KINDS, make_database_url
+from tests.factories import Ledger
 
 API = "/api/v1"
 _names = itertools.count(1)
@@ -140,6 +141,12 @@ def new_owner(http: TestClient, db: Database, name: str | None = None, email: st
 @pytest.fixture
 def owner(http: TestClient, db: Database) -> Api:
     return new_owner(http, db)
+
+
+@pytest.fixture
+def ledger(owner: Api, db: Database, app: FastAPI) -> Ledger:
+    """The owner's practice driven through the runner, for set-up that is not the HTTP step under test."""
+    return Ledger(db, Ctx(practice_id=owner.practice_id), processor=app.state.runner.processor)
 
 
 def ledger_problems(db: Database) -> list[str]:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from clientledger.db import Database
 from tests.api.conftest import Api, ledger_problems
+from tests.factories import Ledger, a_void_bill
 
 PAYMENTS = [
     {"type": "card", "amount": 1000},
@@ -17,18 +18,6 @@ PAYMENTS = [
     {"type": "client_credit", "amount": 1000},
     {"type": "client_credit", "amount": 1000, "deduct_from_credit_balance": False},
 ]
-
-
-def _void_bill(owner: Api, **client_fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A client with credit, whose only session was billed, paid in part, then canceled at no fee."""
-    client = owner.client(**client_fields)
-    owner.post(f"/clients/{client['id']}/credits", {"amount": 40000, "reason": "courtesy"}, expect=201)
-    appt = owner.appointment(client["id"])
-    bill = owner.bill(client["id"], [appt["id"]], apply_available_credit=False)
-    owner.pay(bill["id"], "cash", 1000)
-    result = owner.post(f"/appointments/{appt['id']}/status", {"status": "canceled"}, expect=200)
-    assert result["bill"]["status"] == "void"
-    return client, result["bill"]
 
 
 def _books(owner: Api, client_id: str, bill_id: str) -> tuple[Any, ...]:
@@ -40,9 +29,10 @@ def _books(owner: Api, client_id: str, bill_id: str) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("payment", PAYMENTS, ids=lambda p: f"{p['type']}-{p.get('deduct_from_credit_balance', '')}")
 def test_every_payment_type_on_a_void_bill_is_409_bill_void_and_moves_nothing(
-    owner: Api, db: Database, app: FastAPI, monkeypatch: pytest.MonkeyPatch, payment: dict[str, Any]
+    owner: Api, ledger: Ledger, db: Database, app: FastAPI, monkeypatch: pytest.MonkeyPatch, payment: dict[str, Any]
 ) -> None:
-    client, bill = _void_bill(owner)
+    client, bill = a_void_bill(ledger)
+    assert owner.get(f"/bills/{bill.id}")["status"] == "void"
     charges: list[int] = []
     processor = app.state.runner.processor
     real_charge = processor.charge
@@ -52,26 +42,26 @@ def test_every_payment_type_on_a_void_bill_is_409_bill_void_and_moves_nothing(
         return real_charge(**kwargs)
 
     monkeypatch.setattr(processor, "charge", spy)
-    before = _books(owner, client["id"], bill["id"])
+    before = _books(owner, client.id, bill.id)
 
     for key in (None, "void-bill-payment-1"):
-        r = owner.http.post(f"/api/v1/bills/{bill['id']}/payments", json=payment, headers=owner.headers(key))
+        r = owner.http.post(f"/api/v1/bills/{bill.id}/payments", json=payment, headers=owner.headers(key))
         assert r.status_code == 409, r.text
         assert r.json()["error"]["code"] == "bill_void"
 
     assert charges == []  # the card was never charged
-    assert _books(owner, client["id"], bill["id"]) == before
+    assert _books(owner, client.id, bill.id) == before
     assert ledger_problems(db) == []
 
 
-def test_an_insurance_payment_on_a_void_bill_is_409_bill_void(owner: Api, db: Database) -> None:
-    client, bill = _void_bill(owner, billing="insurance", copay=2000)
-    before = _books(owner, client["id"], bill["id"])
-    body = {"item_id": bill["items"][0]["id"], "payer": "AETNA", "paid": 0, "patient_responsibility": 0}
-    r = owner.http.post(f"/api/v1/bills/{bill['id']}/insurance-payments", json=body, headers=owner.headers())
+def test_an_insurance_payment_on_a_void_bill_is_409_bill_void(owner: Api, ledger: Ledger, db: Database) -> None:
+    client, bill = a_void_bill(ledger, billing="insurance")
+    before = _books(owner, client.id, bill.id)
+    body = {"item_id": bill.items[0].id, "payer": "AETNA", "paid": 0, "patient_responsibility": 0}
+    r = owner.http.post(f"/api/v1/bills/{bill.id}/insurance-payments", json=body, headers=owner.headers())
     assert r.status_code == 409, r.text
     assert r.json()["error"]["code"] == "bill_void"
-    assert _books(owner, client["id"], bill["id"]) == before
+    assert _books(owner, client.id, bill.id) == before
     assert ledger_problems(db) == []
 
 

@@ -6,20 +6,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from clientledger.db import Ctx, Database
-from clientledger.insurance.era_generate import generate_835, synthetic_claims
+from clientledger.db import Database
 from tests.api.conftest import API, Api, ledger_problems, new_owner
-from tests.factories import Ledger
+from tests.factories import Ledger, an_insured_bill
+from tests.support.era_generate import generate_835, synthetic_claims
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
-
-
-def insured_bill(api: Api, fee: int = 10000, copay: int = 3000) -> dict[str, Any]:
-    client = api.client("Ana Rivera", billing="insurance", copay=copay)
-    bill = api.session_bill(client["id"], fee)
-    api.pay(bill["id"], "card", copay)
-    paid: dict[str, Any] = api.get(f"/bills/{bill['id']}")
-    return paid
 
 
 def upload(api: Api, content: bytes, *, key: str | None = None, name: str = "remit.835") -> Any:
@@ -29,8 +21,8 @@ def upload(api: Api, content: bytes, *, key: str | None = None, name: str = "rem
     return r
 
 
-def test_posting_an_eob_by_hand_moves_the_overpaid_copay_to_credit(owner: Api, db: Database) -> None:
-    bill = insured_bill(owner)
+def test_posting_an_eob_by_hand_moves_the_overpaid_copay_to_credit(owner: Api, ledger: Ledger, db: Database) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, copay_paid_by='card')[1].id}")
     item = bill["items"][0]
     assert item["claim_ref"].startswith("CLM-")
     body = {
@@ -58,8 +50,8 @@ def test_posting_an_eob_by_hand_moves_the_overpaid_copay_to_credit(owner: Api, d
     assert ledger_problems(db) == []
 
 
-def test_an_eob_that_does_not_add_up_or_uses_floats_is_422(owner: Api) -> None:
-    bill = insured_bill(owner)
+def test_an_eob_that_does_not_add_up_or_uses_floats_is_422(owner: Api, ledger: Ledger) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, copay_paid_by='card')[1].id}")
     base = {"item_id": bill["items"][0]["id"], "payer": "BRHP1", "paid": 8000, "patient_responsibility": 1000}
 
     unbalanced = owner.post(f"/bills/{bill['id']}/insurance-payments", base, key="bad-1", expect=422)
@@ -75,9 +67,8 @@ def test_an_eob_that_does_not_add_up_or_uses_floats_is_422(owner: Api) -> None:
     assert owner.get(f"/bills/{bill['id']}")["items"][0]["insurance_paid"] == 0
 
 
-def test_uploading_an_835_posts_its_claims_and_reports_each(owner: Api, db: Database) -> None:
-    bill = insured_bill(owner, fee=15000)
-    ledger = Ledger(db, Ctx(practice_id=owner.practice_id))
+def test_uploading_an_835_posts_its_claims_and_reports_each(owner: Api, ledger: Ledger, db: Database) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, fee=15000, copay_paid_by='card')[1].id}")
     ledger.set_claim_ref(bill["items"][0]["id"], "CLM-1006")
 
     r = upload(owner, (FIXTURES / "unmatched_claim.835").read_bytes(), key="era-1")
@@ -104,8 +95,10 @@ def test_uploading_an_835_posts_its_claims_and_reports_each(owner: Api, db: Data
     assert ledger_problems(db) == []
 
 
-def test_an_upload_retried_with_its_key_replays_and_a_new_upload_is_all_duplicates(owner: Api, db: Database) -> None:
-    bill = insured_bill(owner, fee=15000)
+def test_an_upload_retried_with_its_key_replays_and_a_new_upload_is_all_duplicates(
+    owner: Api, ledger: Ledger, db: Database
+) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, fee=15000, copay_paid_by='card')[1].id}")
     claims = [dataclasses.replace(next(synthetic_claims(1)), claim_ref=bill["items"][0]["claim_ref"])]
     content = generate_835(claims, trace="EFT-API-1").encode()
 
@@ -123,9 +116,9 @@ def test_an_upload_retried_with_its_key_replays_and_a_new_upload_is_all_duplicat
     assert ledger_problems(db) == []
 
 
-def test_a_file_that_is_not_a_valid_835_is_422_and_posts_nothing(owner: Api, db: Database) -> None:
-    bill = insured_bill(owner, fee=15000)
-    Ledger(db, Ctx(practice_id=owner.practice_id)).set_claim_ref(bill["items"][0]["id"], "CLM-1001")
+def test_a_file_that_is_not_a_valid_835_is_422_and_posts_nothing(owner: Api, ledger: Ledger, db: Database) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, fee=15000, copay_paid_by='card')[1].id}")
+    ledger.set_claim_ref(bill["items"][0]["id"], "CLM-1001")
     bill = owner.get(f"/bills/{bill['id']}")
 
     malformed = upload(owner, (FIXTURES / "malformed.835").read_bytes(), key="era-bad")
@@ -144,10 +137,10 @@ def test_a_file_that_is_not_a_valid_835_is_422_and_posts_nothing(owner: Api, db:
     assert ledger_problems(db) == []
 
 
-def test_clinicians_read_reports_but_neither_post_nor_upload(owner: Api) -> None:
+def test_clinicians_read_reports_but_neither_post_nor_upload(owner: Api, ledger: Ledger) -> None:
     clinician = owner.login_as("clinician")
     biller = owner.login_as("biller")
-    bill = insured_bill(owner)
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, copay_paid_by='card')[1].id}")
     body = {"item_id": bill["items"][0]["id"], "payer": "BRHP1", "paid": 7000, "patient_responsibility": 3000}
     content = (FIXTURES / "two_claims.835").read_bytes()
 
@@ -159,8 +152,8 @@ def test_clinicians_read_reports_but_neither_post_nor_upload(owner: Api) -> None
     biller.post(f"/bills/{bill['id']}/insurance-payments", body, expect=200)
 
 
-def test_another_practices_bills_and_imports_are_404(owner: Api, db: Database) -> None:
-    bill = insured_bill(owner)
+def test_another_practices_bills_and_imports_are_404(owner: Api, ledger: Ledger, db: Database) -> None:
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, copay_paid_by='card')[1].id}")
     report = upload(owner, (FIXTURES / "two_claims.835").read_bytes()).json()
     intruder = new_owner(owner.http, db)
     body = {"item_id": bill["items"][0]["id"], "payer": "BRHP1", "paid": 7000, "patient_responsibility": 3000}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from clientledger.billing.schemas import BillRead
 from clientledger.db import Database
 from tests.factories import Ledger
 
@@ -67,13 +66,6 @@ def figure(page: Page, label: str) -> Locator:
     return page.locator(
         "dl.figures > div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(label)}$"))
     ).locator("dd")
-
-
-def billed_session(ledger: Ledger, name: str, *, fee: int = 15000, apply_credit: bool | None = None) -> BillRead:
-    """A client with one attended session on a bill."""
-    client = ledger.client(name)
-    appt = ledger.appointment(client.id, fee=fee, date=SESSION_DAY)
-    return ledger.bill(client.id, [appt.id], apply_credit=apply_credit)
 
 
 def save_screenshot(page: Page, name: str, *, publish: bool = False) -> Path:

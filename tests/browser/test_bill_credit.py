@@ -7,7 +7,6 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
     SESSION_DAY,
-    billed_session,
     figure,
     flash,
     open_menu_item,
@@ -15,7 +14,7 @@ from tests.browser.helpers import (
     save_screenshot,
     tooltip_values,
 )
-from tests.factories import Ledger
+from tests.factories import Ledger, a_self_pay_bill
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +67,7 @@ def test_unchecking_available_credit_bills_without_it(staff: Page, ledger: Ledge
 
 
 def test_payment_details_show_the_original_payment_and_what_went_to_credit(staff: Page, ledger: Ledger) -> None:
-    bill = billed_session(ledger, "Overpaying Oscar")
+    _, bill = a_self_pay_bill(ledger, "Overpaying Oscar", date=SESSION_DAY)
     ledger.pay(bill.id, "card", 20000)
     staff.goto(f"/bills/{bill.id}")
     row = payment_row(staff, "Credit Card")
@@ -93,7 +92,7 @@ def test_payment_details_show_the_original_payment_and_what_went_to_credit(staff
 
 
 def test_refund_a_custom_amount_to_the_card(staff: Page, ledger: Ledger) -> None:
-    bill = billed_session(ledger, "Refund Rita")
+    _, bill = a_self_pay_bill(ledger, "Refund Rita", date=SESSION_DAY)
     line = ledger.pay(bill.id, "card", 20000)
     staff.goto(f"/bills/{bill.id}")
     dialog = open_menu_item(staff, payment_row(staff, "Credit Card"), "Refund")

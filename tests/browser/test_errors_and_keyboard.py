@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import billed_session, figure, open_menu_item, payment_row
-from tests.factories import Ledger
+from tests.browser.helpers import SESSION_DAY, figure, open_menu_item, payment_row
+from tests.factories import Ledger, a_self_pay_bill
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_over_refund_shows_its_message_and_changes_nothing(staff: Page, ledger: Ledger) -> None:
-    bill = billed_session(ledger, "Over Otto")
+    _, bill = a_self_pay_bill(ledger, "Over Otto", date=SESSION_DAY)
     line = ledger.pay(bill.id, "card", 15000)
     staff.goto(f"/bills/{bill.id}")
     dialog = open_menu_item(staff, payment_row(staff, "Credit Card"), "Refund")
@@ -33,7 +33,7 @@ def test_an_over_refund_shows_its_message_and_changes_nothing(staff: Page, ledge
 
 
 def test_paying_with_more_credit_than_the_client_has_is_refused(staff: Page, ledger: Ledger) -> None:
-    bill = billed_session(ledger, "Short Sam")
+    _, bill = a_self_pay_bill(ledger, "Short Sam", date=SESSION_DAY)
     staff.goto(f"/bills/{bill.id}")
     staff.get_by_role("button", name="Add payment").click()
     dialog = staff.get_by_role("dialog", name="Add payment")
@@ -48,7 +48,7 @@ def test_paying_with_more_credit_than_the_client_has_is_refused(staff: Page, led
 
 
 def test_tooltip_and_menu_work_from_the_keyboard(staff: Page, ledger: Ledger) -> None:
-    bill = billed_session(ledger, "Keyboard Kai")
+    _, bill = a_self_pay_bill(ledger, "Keyboard Kai", date=SESSION_DAY)
     ledger.pay(bill.id, "card", 20000)
     staff.goto(f"/bills/{bill.id}")
     staff.get_by_role("button", name="Add payment").focus()

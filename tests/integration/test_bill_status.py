@@ -16,7 +16,7 @@ from clientledger.db import Database, Tx
 from clientledger.kit.errors import BillVoid
 from clientledger.models import bill_items, bills
 from clientledger.rules.bills import bill_status
-from tests.factories import Ledger
+from tests.factories import Ledger, a_void_bill
 
 
 def _statuses(ledger: Ledger) -> dict[str, tuple[str, str]]:
@@ -117,18 +117,6 @@ def test_the_projections_sql_status_agrees_with_the_rule_on_every_branch(ledger:
     assert ledger.verify() == []
 
 
-def _void_bill(ledger: Ledger, *, billing_kind: str = "self_pay") -> tuple[Any, Any]:
-    client = ledger.client(billing=billing_kind, copay=2000 if billing_kind == "insurance" else None)
-    ledger.manual_credit(client.id, 40000)
-    appt = ledger.appointment(client.id)
-    bill = ledger.bill(client.id, [appt.id], apply_credit=False)
-    ledger.pay(bill.id, "cash", 1000)
-    ledger.set_status(appt.id, "canceled")
-    bill = ledger.get_bill(bill.id)
-    assert bill.status == "void"
-    return client, bill
-
-
 def _books(ledger: Ledger, client_id: str, bill_id: str) -> tuple[Any, ...]:
     client = ledger.get_client(client_id)
     bill = ledger.get_bill(bill_id)
@@ -146,7 +134,7 @@ def _books(ledger: Ledger, client_id: str, bill_id: str) -> tuple[Any, ...]:
     [("card", None), ("cash", None), ("check", None), ("client_credit", True), ("client_credit", False)],
 )
 def test_no_payment_of_any_kind_is_taken_on_a_void_bill(ledger: Ledger, type: str, deduct: bool | None) -> None:
-    client, bill = _void_bill(ledger)
+    client, bill = a_void_bill(ledger)
     before = _books(ledger, client.id, bill.id)
     with pytest.raises(BillVoid) as refused:
         ledger.pay(bill.id, type, 1000, deduct=deduct)
@@ -159,7 +147,7 @@ CARD = PaymentLineCreate(type="card", amount=1000)
 
 
 def test_the_card_precheck_refuses_a_void_bill_before_anything_is_charged(ledger: Ledger) -> None:
-    client, bill = _void_bill(ledger)
+    client, bill = a_void_bill(ledger)
     with pytest.raises(BillVoid):
         ledger.read(lambda tx: billing.precheck_payment(tx, bill_id=bill.id, data=CARD))
     live = ledger.bill(client.id, [ledger.appointment(client.id).id], apply_credit=False)
@@ -167,7 +155,7 @@ def test_the_card_precheck_refuses_a_void_bill_before_anything_is_charged(ledger
 
 
 def test_no_insurance_payment_is_posted_on_a_void_bill(ledger: Ledger) -> None:
-    client, bill = _void_bill(ledger, billing_kind="insurance")
+    client, bill = a_void_bill(ledger, billing="insurance")
     before = _books(ledger, client.id, bill.id)
     with pytest.raises(BillVoid):
         ledger.insurance_payment(bill.id, bill.items[0].id, payer="AETNA", paid=0, patient_responsibility=0)

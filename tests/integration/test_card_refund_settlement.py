@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 
 from clientledger.db import Database
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
-from clientledger.migrate import upgrade
 from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
 from clientledger.payments.refunds import recover_pending_refunds
-from tests.conftest import new_practice
-from tests.factories import Ledger
+from tests.factories import a_ledger
 
 
 @dataclass
@@ -34,15 +32,9 @@ class FlakyProcessor:
         return self.inner.refund(charge_id=charge_id, amount=amount, idempotency_key=idempotency_key)
 
 
-def _ledger(database_url: str, processor: FlakyProcessor) -> Ledger:
-    db = Database(database_url)
-    upgrade(db)
-    return Ledger(db, new_practice(db), processor=processor)
-
-
-def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(database_url: str) -> None:
+def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(db: Database) -> None:
     processor = FlakyProcessor(refund_outcome="outage")
-    ledger = _ledger(database_url, processor)
+    ledger = a_ledger(db, processor=processor)
     client = ledger.client()
     payment = ledger.prepay(client.id, "card", 10000)
 
@@ -61,9 +53,9 @@ def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(databas
     ledger.db.dispose()
 
 
-def test_a_refused_refund_puts_the_money_back_where_it_came_from(database_url: str) -> None:
+def test_a_refused_refund_puts_the_money_back_where_it_came_from(db: Database) -> None:
     processor = FlakyProcessor(refund_outcome="refused")
-    ledger = _ledger(database_url, processor)
+    ledger = a_ledger(db, processor=processor)
     client = ledger.client()
     bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
     line = ledger.pay(bill.id, "card", 20000)  # 5000 to credit
@@ -82,9 +74,9 @@ def test_a_refused_refund_puts_the_money_back_where_it_came_from(database_url: s
     ledger.db.dispose()
 
 
-def test_a_late_cancel_refunded_to_the_card_goes_to_the_processor_after_commit(database_url: str) -> None:
+def test_a_late_cancel_refunded_to_the_card_goes_to_the_processor_after_commit(db: Database) -> None:
     processor = FlakyProcessor()
-    ledger = _ledger(database_url, processor)
+    ledger = a_ledger(db, processor=processor)
     client = ledger.client()
     appt = ledger.appointment(client.id, fee=15000)
     line = ledger.pay(ledger.bill(client.id, [appt.id]).id, "card", 15000)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clientledger import cli
 from clientledger.cli import app
-from tests.conftest import new_practice
-from tests.factories import Ledger
+from clientledger.db import Tx
+from clientledger.models import era_imports
+from tests.factories import Ledger, a_staff_member, an_insured_bill, new_practice
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 runner = CliRunner()
@@ -27,16 +29,9 @@ def _cli(url: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
-def _billed(ledger: Ledger, claim_ref: str, fee: int = 15000) -> str:
-    client = ledger.client("Erik Lindqvist", billing="insurance", copay=3000)
-    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=fee).id])
-    ledger.set_claim_ref(bill.items[0].id, claim_ref)
-    ledger.pay(bill.id, "card", 3000)
-    return bill.id
-
-
 def test_import_era_posts_and_prints_the_summary(ledger: Ledger, database_url: str) -> None:
-    bill_id = _billed(ledger, "CLM-1006")
+    _, bill = an_insured_bill(ledger, "Erik Lindqvist", fee=15000, claim_ref="CLM-1006", copay_paid_by="card")
+    bill_id = bill.id
 
     code, out = _cli(database_url, "import-era", str(FIXTURES / "unmatched_claim.835"))
 
@@ -60,8 +55,35 @@ def test_import_era_refuses_a_malformed_file_with_exit_1(ledger: Ledger, databas
     assert ledger.entries() == []
 
 
+def _era_imports(ledger: Ledger) -> int:
+    def query(tx: Tx) -> int:
+        return len(tx.conn.execute(select(era_imports.c.id).where(era_imports.c.practice_id == tx.practice_id)).all())
+
+    return ledger.read(query)
+
+
+def test_import_era_acts_as_the_user_named_and_a_clinician_is_refused(ledger: Ledger, database_url: str) -> None:
+    _, bill = an_insured_bill(ledger, "Erik Lindqvist", fee=15000, claim_ref="CLM-1006", copay_paid_by="card")
+    bill_id = bill.id
+    remittance = str(FIXTURES / "unmatched_claim.835")
+
+    code, out = _cli(database_url, "import-era", remittance, "--user", a_staff_member(ledger, "clinician"))
+
+    assert code == 1, out
+    assert "Not imported" in out and "The clinician role may not" in out
+    assert ledger.get_bill(bill_id).items[0].insurance_paid == 0
+    assert _era_imports(ledger) == 0 and ledger.entries("insurance_payment") == []
+
+    code, out = _cli(database_url, "import-era", remittance, "--user", a_staff_member(ledger, "biller"))
+
+    assert code == 0, out
+    assert ledger.get_bill(bill_id).items[0].insurance_paid == 12000
+    assert _era_imports(ledger) == 1
+    assert ledger.verify() == []
+
+
 def test_import_era_needs_the_practice_named_when_there_are_several(ledger: Ledger, database_url: str) -> None:
-    _billed(ledger, "CLM-1001")
+    an_insured_bill(ledger, "Erik Lindqvist", fee=15000, claim_ref="CLM-1001", copay_paid_by="card")
     new_practice(ledger.db, name="Second Practice", email="second@example.com")
 
     code, out = _cli(database_url, "import-era", str(FIXTURES / "copay_higher_than_pr.835"))

@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from clientledger.billing.schemas import BillRead
-from clientledger.clients.schemas import ClientRead
 from clientledger.insurance.era835 import InvalidRemittance
 from clientledger.models import era_imports
-from tests.factories import Ledger
+from tests.factories import Ledger, a_prepaid_client, an_insured_bill
 from tests.integration.journal_helpers import journal_size, postings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
@@ -19,25 +17,6 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 
 def fixture(name: str) -> Path:
     return FIXTURES / f"{name}.835"
-
-
-def billed(
-    ledger: Ledger,
-    claim_ref: str,
-    *,
-    fee: int = 15000,
-    copay: int = 3000,
-    client: ClientRead | None = None,
-    pay: str | None = None,
-    apply_credit: bool | None = None,
-) -> tuple[ClientRead, BillRead]:
-    """An insured session billed under the claim_ref the fixture's CLP01 names, its copay paid by ``pay``."""
-    client = client or ledger.client(f"Client {claim_ref}", billing="insurance", copay=copay)
-    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=fee).id], apply_credit=apply_credit)
-    ledger.set_claim_ref(bill.items[0].id, claim_ref)
-    if pay is not None:
-        ledger.pay(bill.id, pay, copay)
-    return client, ledger.get_bill(bill.id)
 
 
 def entry_postings(ledger: Ledger, bill_id: str, kind: str) -> list[list[tuple[str, int]]]:
@@ -49,7 +28,7 @@ def entry_postings(ledger: Ledger, bill_id: str, kind: str) -> list[list[tuple[s
 
 
 def test_copay_higher_than_patient_responsibility_becomes_credit(ledger: Ledger) -> None:
-    client, bill = billed(ledger, "CLM-1001", pay="card")
+    client, bill = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1001", copay_paid_by="card")
     card = bill.lines[0]
 
     report = ledger.import_era(fixture("copay_higher_than_pr"))
@@ -86,9 +65,8 @@ def test_copay_higher_than_patient_responsibility_becomes_credit(ledger: Ledger)
 
 
 def test_patient_responsibility_higher_than_copay_is_paid_from_available_credit(ledger: Ledger) -> None:
-    client = ledger.client("Marcus Chen", billing="insurance", copay=3000)
-    ledger.prepay(client.id, "card", 5000)
-    _, bill = billed(ledger, "CLM-1002", client=client)
+    client, _ = a_prepaid_client(ledger, "Marcus Chen", amount=5000, type="card", billing="insurance", copay=3000)
+    _, bill = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1002", client=client)
     assert ledger.get_client(client.id).credit_balance == 2000
 
     report = ledger.import_era(fixture("pr_higher_than_copay"))
@@ -113,7 +91,7 @@ def test_patient_responsibility_higher_than_copay_is_paid_from_available_credit(
 
 
 def test_denial_makes_the_client_owe_the_allowed_amount(ledger: Ledger) -> None:
-    client, bill = billed(ledger, "CLM-1003", fee=20000, pay="cash")
+    client, bill = an_insured_bill(ledger, fee=20000, claim_ref="CLM-1003", copay_paid_by="cash")
 
     report = ledger.import_era(fixture("denial"))
 
@@ -130,8 +108,8 @@ def test_denial_makes_the_client_owe_the_allowed_amount(ledger: Ledger) -> None:
 
 
 def test_two_claims_in_one_payment_post_on_their_own(ledger: Ledger) -> None:
-    client, first = billed(ledger, "CLM-1004", pay="card")
-    _, second = billed(ledger, "CLM-1005", fee=20000, client=client, pay="cash")
+    client, first = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1004", copay_paid_by="card")
+    _, second = an_insured_bill(ledger, fee=20000, claim_ref="CLM-1005", copay_paid_by="cash", client=client)
 
     report = ledger.import_era(fixture("two_claims"))
 
@@ -150,7 +128,7 @@ def test_two_claims_in_one_payment_post_on_their_own(ledger: Ledger) -> None:
 
 
 def test_an_unmatched_claim_is_quarantined_while_the_other_posts(ledger: Ledger) -> None:
-    _, bill = billed(ledger, "CLM-1006", pay="card")
+    _, bill = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1006", copay_paid_by="card")
 
     report = ledger.import_era(fixture("unmatched_claim"))
 
@@ -163,8 +141,8 @@ def test_an_unmatched_claim_is_quarantined_while_the_other_posts(ledger: Ledger)
 
 
 def test_an_unbalanced_claim_is_quarantined_and_posts_nothing(ledger: Ledger) -> None:
-    client, bad = billed(ledger, "CLM-1008", pay="card")
-    _, good = billed(ledger, "CLM-1009", fee=20000, client=client, pay="card")
+    client, bad = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1008", copay_paid_by="card")
+    _, good = an_insured_bill(ledger, fee=20000, claim_ref="CLM-1009", copay_paid_by="card", client=client)
 
     report = ledger.import_era(fixture("unbalanced_claim"))
 
@@ -179,7 +157,7 @@ def test_an_unbalanced_claim_is_quarantined_and_posts_nothing(ledger: Ledger) ->
 
 
 def test_reversal_undoes_the_earlier_payment_and_the_correction_posts(ledger: Ledger) -> None:
-    client, bill = billed(ledger, "CLM-1007", pay="card")
+    client, bill = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1007", copay_paid_by="card")
     item_id, card = bill.items[0].id, bill.lines[0]
     first = ledger.insurance_payment(bill.id, item_id, payer="BRHP1", paid=13000, patient_responsibility=2000)
     assert [lot.amount for lot in first.credits_created] == [1000]
@@ -212,7 +190,7 @@ def test_reversal_undoes_the_earlier_payment_and_the_correction_posts(ledger: Le
 
 
 def test_a_reversal_with_nothing_posted_is_unmatched(ledger: Ledger) -> None:
-    billed(ledger, "CLM-1007", pay="card")
+    an_insured_bill(ledger, fee=15000, claim_ref="CLM-1007", copay_paid_by="card")
 
     report = ledger.import_era(fixture("reversal_and_correction"))
 
@@ -223,7 +201,7 @@ def test_a_reversal_with_nothing_posted_is_unmatched(ledger: Ledger) -> None:
 
 
 def test_a_malformed_file_is_refused_and_posts_nothing(ledger: Ledger) -> None:
-    billed(ledger, "CLM-1001", pay="card")
+    an_insured_bill(ledger, fee=15000, claim_ref="CLM-1001", copay_paid_by="card")
     before = journal_size(ledger)
 
     with pytest.raises(InvalidRemittance, match="ISA header is damaged"):
@@ -234,7 +212,7 @@ def test_a_malformed_file_is_refused_and_posts_nothing(ledger: Ledger) -> None:
 
 
 def test_a_file_cut_off_after_its_claims_posts_nothing(ledger: Ledger) -> None:
-    billed(ledger, "CLM-1004", pay="card")
+    an_insured_bill(ledger, fee=15000, claim_ref="CLM-1004", copay_paid_by="card")
     text = fixture("two_claims").read_text()
     cut = text[: text.index("SE*")]
     before = journal_size(ledger)
@@ -246,8 +224,8 @@ def test_a_file_cut_off_after_its_claims_posts_nothing(ledger: Ledger) -> None:
 
 
 def test_importing_the_same_file_again_posts_nothing_new(ledger: Ledger) -> None:
-    client, first = billed(ledger, "CLM-1004", pay="card")
-    billed(ledger, "CLM-1005", fee=20000, client=client, pay="card")
+    client, first = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1004", copay_paid_by="card")
+    an_insured_bill(ledger, fee=20000, claim_ref="CLM-1005", copay_paid_by="card", client=client)
     ledger.import_era(fixture("two_claims"))
     size, credit = journal_size(ledger), ledger.get_client(client.id).credit_balance
 
@@ -264,8 +242,8 @@ def test_importing_the_same_file_again_posts_nothing_new(ledger: Ledger) -> None
 
 
 def test_an_unreadable_amount_quarantines_only_its_claim(ledger: Ledger) -> None:
-    client, bad = billed(ledger, "CLM-1004", pay="card")
-    billed(ledger, "CLM-1005", fee=20000, client=client, pay="card")
+    client, bad = an_insured_bill(ledger, fee=15000, claim_ref="CLM-1004", copay_paid_by="card")
+    an_insured_bill(ledger, fee=20000, claim_ref="CLM-1005", copay_paid_by="card", client=client)
     text = fixture("two_claims").read_text().replace("CLP*CLM-1004*1*150.00*120.00", "CLP*CLM-1004*1*150.00*120.005")
 
     report = ledger.import_era(text)
@@ -280,7 +258,7 @@ def test_an_unreadable_amount_quarantines_only_its_claim(ledger: Ledger) -> None
 def test_the_report_is_kept_and_can_be_read_again(ledger: Ledger) -> None:
     from clientledger.insurance.importer import get_era_import
 
-    billed(ledger, "CLM-1001", pay="card")
+    an_insured_bill(ledger, fee=15000, claim_ref="CLM-1001", copay_paid_by="card")
     report = ledger.import_era(fixture("copay_higher_than_pr"))
 
     assert ledger.read(lambda tx: get_era_import(tx, import_id=report.id)) == report

@@ -13,9 +13,9 @@ from clientledger.db import Ctx
 from clientledger.insurance import importer
 from clientledger.insurance import repository as repo
 from clientledger.insurance.era835 import Adjustment
-from clientledger.insurance.era_generate import GeneratedClaim, GeneratedService, generate_835, synthetic_claims
 from tests.factories import Ledger
 from tests.integration.journal_helpers import journal_size
+from tests.support.era_generate import GeneratedClaim, GeneratedService, generate_835, synthetic_claims
 
 FEES = (15000, 20000, 15000, 20000, 15000)  # synthetic_claims' charge for each kind of its cycle of 5
 

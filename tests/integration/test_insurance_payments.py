@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from clientledger.billing.schemas import BillRead
-from clientledger.clients.schemas import ClientRead
 from clientledger.kit.errors import Conflict, InsurancePaid, ValidationFailed
 from clientledger.rules.insurance import ClaimUnbalanced
-from tests.factories import Ledger
+from tests.factories import Ledger, a_prepaid_client, an_insured_bill
 from tests.integration.journal_helpers import journal_size, last_entry, postings
 
 PAYER = "BRHP1"
 
 
-def insured_bill(
-    ledger: Ledger,
-    *,
-    copay: int = 3000,
-    fee: int = 10000,
-    client: ClientRead | None = None,
-    apply_credit: bool | None = None,
-) -> tuple[ClientRead, BillRead]:
-    client = client or ledger.client("Ana Rivera", billing="insurance", copay=copay)
-    appt = ledger.appointment(client.id, fee=fee)
-    return client, ledger.bill(client.id, [appt.id], apply_credit=apply_credit)
-
-
 def test_insured_session_gets_a_claim_ref_and_self_pay_does_not(ledger: Ledger) -> None:
-    _, bill = insured_bill(ledger)
+    _, bill = an_insured_bill(ledger)
     self_pay = ledger.client("Sam Self")
     plain = ledger.bill(self_pay.id, [ledger.appointment(self_pay.id).id])
 
@@ -39,8 +24,8 @@ def test_insured_session_gets_a_claim_ref_and_self_pay_does_not(ledger: Ledger) 
 
 
 def test_claim_ref_can_be_set_once_valid_and_unique(ledger: Ledger) -> None:
-    _, first = insured_bill(ledger)
-    _, second = insured_bill(ledger)
+    _, first = an_insured_bill(ledger)
+    _, second = an_insured_bill(ledger)
 
     item = ledger.set_claim_ref(first.items[0].id, "CLM-1001")
 
@@ -55,7 +40,7 @@ def test_claim_ref_can_be_set_once_valid_and_unique(ledger: Ledger) -> None:
 
 def test_copay_higher_than_patient_responsibility_becomes_insurance_adjustment_credit(ledger: Ledger) -> None:
     """DESIGN.md: $100 session, $30 copay by card; the payer pays $80 and says the patient owes $20."""
-    client, bill = insured_bill(ledger)
+    client, bill = an_insured_bill(ledger)
     copay = ledger.pay(bill.id, "card", 3000)
 
     result = ledger.insurance_payment(bill.id, bill.items[0].id, payer=PAYER, paid=8000, patient_responsibility=2000)
@@ -91,9 +76,8 @@ def test_copay_higher_than_patient_responsibility_becomes_insurance_adjustment_c
 
 
 def test_patient_responsibility_higher_than_copay_is_met_from_credit_on_auto_apply_bills(ledger: Ledger) -> None:
-    client = ledger.client("Marcus Chen", billing="insurance", copay=3000)
-    ledger.prepay(client.id, "cash", 5000)
-    _, bill = insured_bill(ledger, client=client, fee=15000)
+    client, _ = a_prepaid_client(ledger, "Marcus Chen", amount=5000, type="cash", billing="insurance", copay=3000)
+    _, bill = an_insured_bill(ledger, client=client, fee=15000)
     assert (bill.balance_due, [ln.amount for ln in bill.lines]) == (0, [3000])
 
     result = ledger.insurance_payment(
@@ -127,9 +111,8 @@ def test_patient_responsibility_higher_than_copay_is_met_from_credit_on_auto_app
 
 
 def test_a_rise_on_a_bill_made_without_available_credit_is_owed(ledger: Ledger) -> None:
-    client = ledger.client("Grace Okafor", billing="insurance", copay=3000)
-    ledger.prepay(client.id, "cash", 5000)
-    _, bill = insured_bill(ledger, client=client, fee=15000, apply_credit=False)
+    client, _ = a_prepaid_client(ledger, "Grace Okafor", amount=5000, type="cash", billing="insurance", copay=3000)
+    _, bill = an_insured_bill(ledger, client=client, fee=15000, apply_credit=False)
     ledger.pay(bill.id, "card", 3000)
 
     result = ledger.insurance_payment(
@@ -142,7 +125,7 @@ def test_a_rise_on_a_bill_made_without_available_credit_is_owed(ledger: Ledger) 
 
 
 def test_denial_leaves_the_whole_allowed_amount_to_the_client(ledger: Ledger) -> None:
-    client, bill = insured_bill(ledger, fee=20000)
+    client, bill = an_insured_bill(ledger, fee=20000)
     ledger.pay(bill.id, "cash", 3000)
 
     result = ledger.insurance_payment(
@@ -167,9 +150,10 @@ def test_denial_leaves_the_whole_allowed_amount_to_the_client(ledger: Ledger) ->
 
 
 def test_client_credit_lines_go_back_to_their_lots_before_card_money_becomes_credit(ledger: Ledger) -> None:
-    client = ledger.client("Erik Lindqvist", billing="insurance", copay=5000)
-    prepaid = ledger.prepay(client.id, "check", 2000)
-    _, bill = insured_bill(ledger, client=client, fee=15000)
+    client, prepaid = a_prepaid_client(
+        ledger, "Erik Lindqvist", amount=2000, type="check", billing="insurance", copay=5000
+    )
+    _, bill = an_insured_bill(ledger, client=client, fee=15000)
     card = ledger.pay(bill.id, "card", 3000)
 
     result = ledger.insurance_payment(bill.id, bill.items[0].id, payer=PAYER, paid=13000, patient_responsibility=2000)
@@ -185,7 +169,7 @@ def test_client_credit_lines_go_back_to_their_lots_before_card_money_becomes_cre
 
 
 def test_a_discount_line_only_shrinks(ledger: Ledger) -> None:
-    client, bill = insured_bill(ledger)
+    client, bill = an_insured_bill(ledger)
     ledger.pay(bill.id, "client_credit", 3000, deduct=False)
 
     result = ledger.insurance_payment(bill.id, bill.items[0].id, payer=PAYER, paid=9000, patient_responsibility=1000)
@@ -198,7 +182,7 @@ def test_a_discount_line_only_shrinks(ledger: Ledger) -> None:
 
 
 def test_a_second_payment_from_the_same_payer_replaces_the_first(ledger: Ledger) -> None:
-    client, bill = insured_bill(ledger)
+    client, bill = an_insured_bill(ledger)
     ledger.pay(bill.id, "card", 3000)
     item_id = bill.items[0].id
     first = ledger.insurance_payment(bill.id, item_id, payer=PAYER, paid=8000, patient_responsibility=2000)
@@ -227,7 +211,7 @@ def test_a_second_payment_from_the_same_payer_replaces_the_first(ledger: Ledger)
 
 
 def test_payments_that_do_not_add_up_to_the_fee_are_refused_and_post_nothing(ledger: Ledger) -> None:
-    _, bill = insured_bill(ledger)
+    _, bill = an_insured_bill(ledger)
     item_id = bill.items[0].id
     before = journal_size(ledger)
 
@@ -248,7 +232,7 @@ def test_payments_that_do_not_add_up_to_the_fee_are_refused_and_post_nothing(led
 
 
 def test_a_second_payer_and_a_canceled_session_are_refused(ledger: Ledger) -> None:
-    client, bill = insured_bill(ledger)
+    client, bill = an_insured_bill(ledger)
     ledger.insurance_payment(bill.id, bill.items[0].id, payer=PAYER, paid=8000, patient_responsibility=2000)
     with pytest.raises(Conflict):
         ledger.insurance_payment(
@@ -269,7 +253,7 @@ def test_a_second_payer_and_a_canceled_session_are_refused(ledger: Ledger) -> No
 
 
 def test_claim_ref_given_with_a_payment_must_match_the_item(ledger: Ledger) -> None:
-    _, bill = insured_bill(ledger)
+    _, bill = an_insured_bill(ledger)
     item_id = bill.items[0].id
     ledger.set_claim_ref(item_id, "CLM-2001")
 

@@ -12,8 +12,7 @@ from clientledger.billing.schemas import PaymentLineCreate
 from clientledger.credits.schemas import ManualCreditCreate
 from clientledger.db import Database
 from clientledger.kit.errors import ClientLedgerError, Conflict, ExceedsRefundable, NotFound
-from tests.conftest import new_practice
-from tests.factories import Ledger
+from tests.factories import Ledger, a_ledger
 
 
 @pytest.mark.parametrize("amount", [0, -100, 10.0, "100", True])
@@ -37,7 +36,7 @@ def test_every_refusal_leaves_the_books_untouched(ledger: Ledger, db: Database) 
     bill = ledger.bill(client.id, [appt.id])
     line = ledger.pay(bill.id, "cash", 5000)
     lot = ledger.manual_credit(client.id, 1000)
-    other = Ledger(db, new_practice(db, "Other Practice", "other@example.com"))
+    other = a_ledger(db, name="Other Practice", email="other@example.com")
     other_client = other.client("Stranger")
     other_bill = other.bill(other_client.id, [other.appointment(other_client.id).id])
 

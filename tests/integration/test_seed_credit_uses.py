@@ -14,18 +14,14 @@ from clientledger.kit.errors import (
     ValidationFailed,
 )
 from clientledger.models import practices
-from tests.factories import Ledger
+from tests.factories import Ledger, a_session_bill
 from tests.integration.journal_helpers import last_entry, postings
-
-
-def _bill(ledger: Ledger, client_id: str, fee: int = 15000, *, apply_credit: bool | None = None) -> str:
-    return ledger.bill(client_id, [ledger.appointment(client_id, fee=fee).id], apply_credit=apply_credit).id
 
 
 def test_unchecking_available_credit_creates_the_bill_without_it(ledger: Ledger) -> None:
     client = ledger.client()
     ledger.prepay(client.id, "card", 50000)
-    bill = ledger.get_bill(_bill(ledger, client.id, apply_credit=False))
+    bill = ledger.get_bill(a_session_bill(ledger, client.id, apply_credit=False).id)
     assert (bill.lines, bill.balance_due, bill.apply_available_credit) == ([], 15000, False)
     assert ledger.get_client(client.id).credit_balance == 50000
 
@@ -35,12 +31,12 @@ def test_practice_without_auto_apply_defaults_to_no_credit(ledger: Ledger) -> No
         conn.execute(update(practices).values(auto_apply_credit=False))
     client = ledger.client()
     ledger.prepay(client.id, "cash", 5000)
-    assert ledger.get_bill(_bill(ledger, client.id)).balance_due == 15000
+    assert ledger.get_bill(a_session_bill(ledger, client.id).id).balance_due == 15000
 
 
 def test_client_credit_payment_deducts_from_the_balance(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     ledger.prepay(client.id, "card", 10000)
 
     line = ledger.pay(bill_id, "client_credit", 6000)
@@ -53,7 +49,7 @@ def test_client_credit_payment_deducts_from_the_balance(ledger: Ledger) -> None:
 
 def test_client_credit_without_deducting_is_a_discount(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     ledger.prepay(client.id, "card", 10000)
 
     line = ledger.pay(bill_id, "client_credit", 3000, deduct=False)
@@ -66,7 +62,7 @@ def test_client_credit_without_deducting_is_a_discount(ledger: Ledger) -> None:
 
 def test_credit_payment_checks_balance_due_before_credit(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     before = ledger.entries()
     with pytest.raises(ExceedsBalanceDue):
         ledger.pay(bill_id, "client_credit", 20000)
@@ -81,7 +77,7 @@ def test_credit_payment_checks_balance_due_before_credit(ledger: Ledger) -> None
 
 def test_refund_custom_amount_to_the_card_comes_from_credit_first(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "card", 25000)  # 15000 pays the bill, 10000 becomes credit
 
     refund = ledger.refund(line.payment_id or "", 4000)
@@ -97,7 +93,7 @@ def test_refund_custom_amount_to_the_card_comes_from_credit_first(ledger: Ledger
 
 def test_refund_beyond_the_credit_reopens_the_bill(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "card", 20000)
 
     refund = ledger.refund(line.payment_id or "", 8000)
@@ -122,7 +118,7 @@ def test_full_refund_by_default_and_nothing_left_after(ledger: Ledger) -> None:
 def test_credit_spent_on_another_bill_is_not_refundable_from_its_payment(ledger: Ledger) -> None:
     client = ledger.client()
     payment = ledger.prepay(client.id, "card", 20000)
-    _bill(ledger, client.id, 15000)  # spends 15000 of that credit
+    a_session_bill(ledger, client.id, fee=15000)  # spends 15000 of that credit
     before = ledger.entries()
     with pytest.raises(ExceedsRefundable):
         ledger.refund(payment.id, 6000)
@@ -133,7 +129,7 @@ def test_credit_spent_on_another_bill_is_not_refundable_from_its_payment(ledger:
 def test_refunding_a_credit_line_returns_it_to_the_account(ledger: Ledger) -> None:
     client = ledger.client()
     ledger.prepay(client.id, "card", 20000)
-    bill = ledger.get_bill(_bill(ledger, client.id))
+    bill = ledger.get_bill(a_session_bill(ledger, client.id).id)
     [line] = bill.lines
 
     after = ledger.refund_line(bill.id, line.id)
@@ -150,7 +146,7 @@ def test_refunding_a_credit_line_returns_it_to_the_account(ledger: Ledger) -> No
 def test_partial_refund_of_a_credit_line(ledger: Ledger) -> None:
     client = ledger.client()
     ledger.prepay(client.id, "card", 20000)
-    bill = ledger.get_bill(_bill(ledger, client.id))
+    bill = ledger.get_bill(a_session_bill(ledger, client.id).id)
     after = ledger.refund_line(bill.id, bill.lines[0].id, 5000)
     assert after.amount == 10000
     assert ledger.get_client(client.id).credit_balance == 10000
@@ -160,7 +156,7 @@ def test_partial_refund_of_a_credit_line(ledger: Ledger) -> None:
 
 def test_refunding_a_discount_only_shrinks_it(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "client_credit", 3000, deduct=False)
     after = ledger.refund_line(bill_id, line.id)
     assert after.amount == 0
@@ -171,7 +167,7 @@ def test_refunding_a_discount_only_shrinks_it(ledger: Ledger) -> None:
 def test_removing_a_credit_line_deletes_the_credit_for_good(ledger: Ledger) -> None:
     client = ledger.client()
     ledger.prepay(client.id, "card", 20000)
-    bill = ledger.get_bill(_bill(ledger, client.id))
+    bill = ledger.get_bill(a_session_bill(ledger, client.id).id)
 
     ledger.delete_line(bill.id, bill.lines[0].id)
 
@@ -191,7 +187,7 @@ def test_removing_a_credit_line_deletes_the_credit_for_good(ledger: Ledger) -> N
 
 def test_removing_a_cash_payment_recorded_in_error(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "cash", 20000)
 
     ledger.delete_line(bill_id, line.id)
@@ -207,9 +203,9 @@ def test_removing_a_cash_payment_recorded_in_error(ledger: Ledger) -> None:
 
 def test_removing_a_check_whose_credit_was_spent_is_refused(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "check", 20000)
-    _bill(ledger, client.id, 3000)  # spends 3000 of the 5000 overpayment credit
+    a_session_bill(ledger, client.id, fee=3000)  # spends 3000 of the 5000 overpayment credit
     with pytest.raises(CreditAlreadyUsed):
         ledger.delete_line(bill_id, line.id)
     assert ledger.verify() == []
@@ -217,7 +213,7 @@ def test_removing_a_check_whose_credit_was_spent_is_refused(ledger: Ledger) -> N
 
 def test_a_card_line_cannot_be_removed_only_refunded(ledger: Ledger) -> None:
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     line = ledger.pay(bill_id, "card", 15000)
     with pytest.raises(UseRefund):
         ledger.delete_line(bill_id, line.id)
@@ -245,7 +241,7 @@ def test_declined_card_records_nothing(ledger: Ledger) -> None:
     from clientledger.kit.errors import CardDeclined
 
     client = ledger.client()
-    bill_id = _bill(ledger, client.id)
+    bill_id = a_session_bill(ledger, client.id).id
     before = ledger.entries()
     with pytest.raises(CardDeclined):
         ledger.pay(bill_id, "card", 5000, card_number="4000 0000 0000 0002")

@@ -23,13 +23,13 @@ from clientledger.insurance.era835 import (
     open_835,
     parse_835,
 )
-from clientledger.insurance.era_generate import (
+from clientledger.kit.errors import ValidationFailed
+from tests.support.era_generate import (
     GeneratedClaim,
     GeneratedService,
     generate_835,
     synthetic_claims,
 )
-from clientledger.kit.errors import ValidationFailed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "era"
 

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import app, cheap_password_hashing, database_url, db, http, owner
+import pytest
+from fastapi.testclient import TestClient
 
-__all__ = ["app", "cheap_password_hashing", "database_url", "db", "http", "owner"]
+from clientledger.db import Database
+from tests.api.conftest import Api, app, cheap_password_hashing, database_url, db, http, owner
+from tests.web.desk import Desk, signed_in
+
+__all__ = ["app", "cheap_password_hashing", "database_url", "db", "desk", "http", "owner"]
+
+
+@pytest.fixture
+def desk(owner: Api, db: Database, http: TestClient) -> Desk:
+    """The practice owner at the web UI."""
+    return signed_in(owner, db, http)

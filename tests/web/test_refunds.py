@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from clientledger.db import Database
 from tests.api.conftest import Api
+from tests.factories import a_card_payment
 from tests.web.desk import signed_in
 
 
@@ -16,9 +17,7 @@ def test_a_refused_card_refund_is_reported_as_failed_and_changes_nothing(
 ) -> None:
     desk = signed_in(owner, db, http, "biller")
     ledger = desk.ledger
-    client = ledger.client("Refused Rosa")
-    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
-    line = ledger.pay(bill.id, "card", 15000, payment_method="pm_card_refundFail")
+    bill, line = a_card_payment(ledger, "Refused Rosa", payment_method="pm_card_refundFail")
 
     status = desk.post(f"/bills/{bill.id}/lines/{line.id}/refund", {"how": "custom", "amount": "10"})
 
@@ -35,9 +34,7 @@ def test_a_refused_card_refund_is_reported_as_failed_and_changes_nothing(
 def test_a_settled_card_refund_says_it_was_refunded(owner: Api, db: Database, http: TestClient) -> None:
     desk = signed_in(owner, db, http, "biller")
     ledger = desk.ledger
-    client = ledger.client("Settled Sam")
-    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
-    line = ledger.pay(bill.id, "card", 15000, payment_method="pm_card_mastercard")
+    bill, line = a_card_payment(ledger, "Settled Sam", payment_method="pm_card_mastercard")
 
     assert desk.post(f"/bills/{bill.id}/lines/{line.id}/refund", {"how": "custom", "amount": "10"}) == 303
 

@@ -4,41 +4,31 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
-
 from clientledger.db import Database
 from tests.api.conftest import Api, ledger_problems
-from tests.api.web_staff import Staff, sign_in
-
-
-@pytest.fixture
-def staff(owner: Api, db: Database, http: TestClient) -> Staff:
-    return sign_in(owner, db, http)
+from tests.web.desk import Desk
 
 
 def _rows(html: str, containing: str) -> list[str]:
     return [row for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if containing in row]
 
 
-def test_a_removed_credit_line_shows_as_removed_for_good_with_who_did_it(
-    staff: Staff, owner: Api, db: Database
-) -> None:
-    client = staff.ledger.client("Rosa Removed")
-    staff.ledger.prepay(client.id, "cash", 15000)
-    bill = staff.ledger.bill(client.id, [staff.ledger.appointment(client.id, fee=15000).id])
+def test_a_removed_credit_line_shows_as_removed_for_good_with_who_did_it(desk: Desk, owner: Api, db: Database) -> None:
+    client = desk.ledger.client("Rosa Removed")
+    desk.ledger.prepay(client.id, "cash", 15000)
+    bill = desk.ledger.bill(client.id, [desk.ledger.appointment(client.id, fee=15000).id])
     [line] = bill.lines
 
-    staff.post(f"/bills/{bill.id}/lines/{line.id}/remove")
+    desk.submit(f"/bills/{bill.id}/lines/{line.id}/remove")
 
-    settings = staff.page(f"/clients/{client.id}/billing")
+    settings = desk.page(f"/clients/{client.id}/billing")
     [removal] = _rows(settings, "Removed for good")
     assert "$150.00" in removal and owner.email in removal
-    bill_page = staff.page(f"/bills/{bill.id}")
+    bill_page = desk.page(f"/bills/{bill.id}")
     [row] = _rows(bill_page, f'data-line-id="{line.id}"')
     assert "Client Credit/Discount" in row and "Removed for good" in row
     assert 'aria-label="More actions"' not in row
-    assert staff.ledger.get_client(client.id).credit_balance == 0
+    assert desk.ledger.get_client(client.id).credit_balance == 0
     assert ledger_problems(db) == []
 
 

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
-
-from clientledger.db import Database
-from tests.api.conftest import Api
-from tests.api.web_staff import Staff, sign_in
-
-
-@pytest.fixture
-def staff(owner: Api, db: Database, http: TestClient) -> Staff:
-    return sign_in(owner, db, http)
+from tests.web.desk import Desk
 
 
 def _row(html: str, line_id: str) -> str:
@@ -23,14 +13,14 @@ def _row(html: str, line_id: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", visible)).strip()
 
 
-def test_a_cash_payment_that_went_wholly_to_credit_shows_what_was_received(staff: Staff) -> None:
-    ledger = staff.ledger
+def test_a_cash_payment_that_went_wholly_to_credit_shows_what_was_received(desk: Desk) -> None:
+    ledger = desk.ledger
     client = ledger.client("Carl Cash")
     bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
     ledger.pay(bill.id, "card", 15000)
     cash = ledger.pay(bill.id, "cash", 5000)  # the bill is paid already: all of it becomes credit
 
-    row = _row(staff.page(f"/bills/{bill.id}"), cash.id)
+    row = _row(desk.page(f"/bills/{bill.id}"), cash.id)
 
     assert row.startswith("Cash")
     assert "$50.00 received" in row and "$50.00 applied to credit" in row

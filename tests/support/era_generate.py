@@ -1,4 +1,4 @@
-"""Write synthetic X12 835 files for tests and the 10,000-claim import benchmark.
+"""Write synthetic X12 835 files for tests and the 10,000-claim import benchmark (test support, not product).
 
 Real remittances carry protected health information, so tests and benchmarks need files made
 up from scratch that a clearinghouse would still accept. Segments are written through pyx12's

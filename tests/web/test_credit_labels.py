@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
-
-from clientledger.db import Database
-from tests.api.conftest import Api
-from tests.api.web_staff import Staff, sign_in
-
-
-@pytest.fixture
-def staff(owner: Api, db: Database, http: TestClient) -> Staff:
-    return sign_in(owner, db, http)
+from tests.web.desk import Desk
 
 
 def _table(html: str, heading_id: str) -> list[str]:
@@ -24,8 +14,8 @@ def _table(html: str, heading_id: str) -> list[str]:
     ]
 
 
-def test_credit_returned_to_a_no_show_lot_on_cancellation_is_named_by_the_no_show(staff: Staff) -> None:
-    ledger = staff.ledger
+def test_credit_returned_to_a_no_show_lot_on_cancellation_is_named_by_the_no_show(desk: Desk) -> None:
+    ledger = desk.ledger
     client = ledger.client("Nora No-show")
     missed = ledger.appointment(client.id, fee=15000)
     ledger.pay(ledger.bill(client.id, [missed.id]).id, "cash", 15000)
@@ -34,7 +24,7 @@ def test_credit_returned_to_a_no_show_lot_on_cancellation_is_named_by_the_no_sho
     ledger.bill(client.id, [later.id])  # paid from the no-show lot
     ledger.set_status(later.id, "canceled")  # the credit goes back to the no-show lot
 
-    page = staff.page(f"/clients/{client.id}/billing")
+    page = desk.page(f"/clients/{client.id}/billing")
 
     [lot] = _table(page, "lots-heading")[1:]
     assert "No-show" in lot
@@ -43,14 +33,14 @@ def test_credit_returned_to_a_no_show_lot_on_cancellation_is_named_by_the_no_sho
     assert "No-show" in created
 
 
-def test_a_late_canceled_sessions_credit_is_a_late_canceled_session(staff: Staff) -> None:
-    ledger = staff.ledger
+def test_a_late_canceled_sessions_credit_is_a_late_canceled_session(desk: Desk) -> None:
+    ledger = desk.ledger
     client = ledger.client("Lena Late")
     session = ledger.appointment(client.id, fee=15000)
     ledger.pay(ledger.bill(client.id, [session.id]).id, "cash", 15000)
     ledger.set_status(session.id, "late_canceled", fee=5000)
 
-    page = staff.page(f"/clients/{client.id}/billing")
+    page = desk.page(f"/clients/{client.id}/billing")
 
     [lot] = _table(page, "lots-heading")[1:]
     assert "Late canceled session" in lot and "$100.00" in lot
