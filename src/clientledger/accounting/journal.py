@@ -5,12 +5,13 @@ from __future__ import annotations
 from clientledger.accounting import projections
 from clientledger.accounting.posting import Posting, post_entry
 from clientledger.db import Tx
+from clientledger.kit.vocabulary import EntryKind
 
 
 def record(
     tx: Tx,
     *,
-    kind: str,
+    kind: EntryKind,
     lines: list[Posting],
     client_id: str,
     bill_id: str | None = None,

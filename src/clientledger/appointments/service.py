@@ -24,7 +24,7 @@ from clientledger.insurance.repository import has_posted_payment
 from clientledger.kit.errors import InsurancePaid, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
-from clientledger.kit.vocabulary import AppointmentStatus, LotSource
+from clientledger.kit.vocabulary import AppointmentStatus, EntryKind, LotSource
 from clientledger.payments.refunds import send_after_commit
 from clientledger.rules.freeing import excess_paid
 from clientledger.rules.responsibility import billed_fee, item_responsibility
@@ -124,7 +124,9 @@ def _rebill_item(
     released = release_excess(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )
-    record(tx, kind=f"appointment_{new_status}", client_id=c.id, bill_id=bill_id, lines=lines + released.lines)
+    record(
+        tx, kind=EntryKind(f"appointment_{new_status}"), client_id=c.id, bill_id=bill_id, lines=lines + released.lines
+    )
     send_after_commit(tx, released.pending_refund_ids)
     settle_bill_status(tx, bill_id)
     return released.lot_ids

@@ -48,7 +48,7 @@ from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
-from clientledger.kit.vocabulary import LineType
+from clientledger.kit.vocabulary import EntryKind, LineType
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
@@ -151,7 +151,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     insert_items(tx, items)
     if credit:
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit)[1]
-    record(tx, kind="bill_created", client_id=client.id, bill_id=bill_id, lines=lines)
+    record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines)
     record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted])
     return get_bill(tx, bill_id=bill_id)
 
@@ -180,7 +180,13 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         else:
             line_id = insert_line(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
             lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
-        record(tx, kind="credit_payment" if deduct else "discount", client_id=client.id, bill_id=bill.id, lines=lines)
+        record(
+            tx,
+            kind=EntryKind.CREDIT_PAYMENT if deduct else EntryKind.DISCOUNT,
+            client_id=client.id,
+            bill_id=bill.id,
+            lines=lines,
+        )
         record_event(
             tx, action="bill.payment_added", object_ids=[bill.id, line_id, client.id], detail=data.model_dump()
         )
@@ -213,7 +219,9 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         )
         lines += more
         lot_ids.append(lot_id)
-    record(tx, kind="payment_received", client_id=client.id, bill_id=bill.id, payment_id=payment_id, lines=lines)
+    record(
+        tx, kind=EntryKind.PAYMENT_RECEIVED, client_id=client.id, bill_id=bill.id, payment_id=payment_id, lines=lines
+    )
     record_event(
         tx,
         action="bill.payment_added",
@@ -235,7 +243,7 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
         return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund_id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
-    kind = "credit_line_refunded" if line.deduct_from_credit_balance else "discount_reduced"
+    kind = EntryKind.CREDIT_LINE_REFUNDED if line.deduct_from_credit_balance else EntryKind.DISCOUNT_REDUCED
     record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines)
     record_event(tx, action="bill.line_refunded", object_ids=[bill_id, line_id, client.id], detail={"amount": take})
     return get_line(tx, bill_id=bill_id, line_id=line_id)
@@ -253,9 +261,9 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     if LineType(line.type).is_credit:
         offset = ADJUST_CREDIT_REMOVED if line.deduct_from_credit_balance else ADJUST_DISCOUNT
         lines = [dr(AR_CLIENT, line.amount, bill_id=bill_id, line_id=line_id), cr(offset, line.amount)]
-        kind = "credit_line_removed"
+        kind = EntryKind.CREDIT_LINE_REMOVED
     else:
-        lines, kind = _void_payment_postings(tx, bill_id=bill_id, line=line), "payment_voided"
+        lines, kind = _void_payment_postings(tx, bill_id=bill_id, line=line), EntryKind.PAYMENT_VOIDED
     record(tx, kind=kind, client_id=client.id, bill_id=bill_id, payment_id=line.payment_id, lines=lines)
     mark_line_removed(tx, line_id)
     if line.payment_id:

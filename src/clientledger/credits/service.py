@@ -18,6 +18,7 @@ from clientledger.credits.repository import (
 from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Tx
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.kit.vocabulary import EntryKind
 from clientledger.rules.credit import check_removal
 
 
@@ -30,7 +31,7 @@ def add_manual_credit(tx: Tx, *, client_id: str, data: ManualCreditCreate) -> Lo
     )
     record(
         tx,
-        kind="manual_credit",
+        kind=EntryKind.MANUAL_CREDIT,
         client_id=client_id,
         memo=data.note,
         lines=[dr(ADJUST_DISCOUNT, data.amount), cr(CLIENT_CREDIT, data.amount, lot_id=lot_id)],
@@ -48,7 +49,7 @@ def remove_credit(tx: Tx, *, client_id: str, lot_id: str, data: CreditRemove) ->
     check_removal(amount=amount, remaining=lot.remaining)
     record(
         tx,
-        kind="credit_removed",
+        kind=EntryKind.CREDIT_REMOVED,
         client_id=client_id,
         memo=data.note,
         lines=[dr(CLIENT_CREDIT, amount, lot_id=lot_id), cr(ADJUST_CREDIT_REMOVED, amount)],

@@ -57,6 +57,7 @@ from clientledger.insurance.repository import (
 from clientledger.insurance.schemas import InsurancePaymentCreate, InsurancePaymentResult
 from clientledger.kit.errors import Conflict
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.kit.vocabulary import EntryKind
 from clientledger.rules.bills import check_payable
 from clientledger.rules.insurance import (
     Adjustment,
@@ -274,7 +275,9 @@ def carry_out(tx: Tx, plan: Settlement, *, pending: Pending | None = None) -> Po
     if side.apply_credit:
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=side.apply_credit)[1]
     kind = (
-        "insurance_payment" if old is None else ("insurance_reversal" if new is None else "insurance_payment_replaced")
+        EntryKind.INSURANCE_PAYMENT
+        if old is None
+        else (EntryKind.INSURANCE_REVERSAL if new is None else EntryKind.INSURANCE_PAYMENT_REPLACED)
     )
     entry_id = record(
         tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines, memo=f"{payer} {item.claim_ref or item.id}"

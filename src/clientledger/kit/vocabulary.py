@@ -174,6 +174,8 @@ class EntryKind(StrEnum):
     PAYMENT_RECEIVED = "payment_received"
     PREPAYMENT = "prepayment"
     CREDIT_PAYMENT = "credit_payment"
+    DISCOUNT = "discount"
+    DISCOUNT_REDUCED = "discount_reduced"
     CREDIT_LINE_REFUNDED = "credit_line_refunded"
     CREDIT_LINE_REMOVED = "credit_line_removed"
     CREDIT_REMOVED = "credit_removed"

@@ -23,6 +23,7 @@ from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
 from clientledger.kit.errors import CardDeclined, PaymentDeleted, ProcessorUnavailable
 from clientledger.kit.processing import PaymentProcessor
+from clientledger.kit.vocabulary import EntryKind
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
@@ -56,7 +57,7 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
     refund = record_refund(tx, payment=payment, plan=plan, reason=reason)
     record(
         tx,
-        kind="refund",
+        kind=EntryKind.REFUND,
         client_id=payment.client_id,
         bill_id=payment.bill_id if plan.from_bill else None,
         payment_id=payment.id,
@@ -114,7 +115,14 @@ def _fail_refund(db: Database, ctx: Ctx, refund_id: str, message: str) -> None:
             return
         payment = get_payment_row(tx, refund.payment_id)
         lines = undo_refund(tx, payment=payment, refund=refund)
-        record(tx, kind="refund_failed", client_id=payment.client_id, payment_id=payment.id, lines=lines, memo=message)
+        record(
+            tx,
+            kind=EntryKind.REFUND_FAILED,
+            client_id=payment.client_id,
+            payment_id=payment.id,
+            lines=lines,
+            memo=message,
+        )
         mark_refund_failed(tx, refund_id, reason=message)
         record_event(tx, action="refund.failed", object_ids=[refund_id, payment.id], detail={"message": message})
 

@@ -13,6 +13,7 @@ from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
+from clientledger.kit.vocabulary import EntryKind
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
@@ -71,7 +72,7 @@ def record_prepayment(
         source="prepayment",
     )
     lines.append(dr(cash(data.type), data.amount, payment_id=payment_id))
-    record(tx, kind="prepayment", client_id=client.id, payment_id=payment_id, lines=lines, memo=data.memo)
+    record(tx, kind=EntryKind.PREPAYMENT, client_id=client.id, payment_id=payment_id, lines=lines, memo=data.memo)
     record_event(
         tx, action="payment.prepaid", object_ids=[payment_id, client.id, lot_id], detail={"amount": data.amount}
     )
