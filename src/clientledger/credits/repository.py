@@ -69,18 +69,24 @@ def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None =
     return [ProvenancedLot(*r) for r in tx.conn.execute(stmt.order_by(credit_lots.c.id))]
 
 
+_ENTRY_COLUMNS = (
+    journal_entries.c.id.label("entry_id"),
+    journal_entries.c.kind,
+    journal_entries.c.created_at,
+    journal_entries.c.user_id,
+    users.c.email.label("user_email"),
+    journal_entries.c.memo,
+    journal_entries.c.bill_id,
+    journal_entries.c.payment_id,
+)
+"""What a credit movement says of its journal entry, and who made it."""
+
+
 def credit_history_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     """Every ``client_credit`` posting of the client, newest entry first."""
     rows = tx.conn.execute(
         select(
-            journal_entries.c.id.label("entry_id"),
-            journal_entries.c.kind,
-            journal_entries.c.created_at,
-            journal_entries.c.user_id,
-            users.c.email.label("user_email"),
-            journal_entries.c.memo,
-            journal_entries.c.bill_id,
-            journal_entries.c.payment_id,
+            *_ENTRY_COLUMNS,
             postings.c.lot_id,
             (-postings.c.amount).label("amount"),
         )
@@ -107,14 +113,7 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     """
     rows = tx.conn.execute(
         select(
-            journal_entries.c.id.label("entry_id"),
-            journal_entries.c.kind,
-            journal_entries.c.created_at,
-            journal_entries.c.user_id,
-            users.c.email.label("user_email"),
-            journal_entries.c.memo,
-            journal_entries.c.bill_id,
-            journal_entries.c.payment_id,
+            *_ENTRY_COLUMNS,
             line_lots.c.lot_id,
             literal(0).label("amount"),
             line_lots.c.amount.label("removed_amount"),
