@@ -265,16 +265,6 @@ def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
     tx.conn.execute(_MARK_REVERSED, {"k": payment_id, "at": tx.now, "reversal": entry_id})
 
 
-def bill_payment_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    return list(
-        tx.conn.execute(
-            select(insurance_payments)
-            .where(insurance_payments.c.bill_id == bill_id, insurance_payments.c.practice_id == tx.practice_id)
-            .order_by(insurance_payments.c.id)
-        )
-    )
-
-
 # 835 imports -------------------------------------------------------------------------------------
 
 
