@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
 
+from clientledger.accounting.repository import columns_of
 from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -30,6 +31,24 @@ class InForce:
     other_adjusted: int
     prior_client_responsibility: int
 
+
+@dataclass(frozen=True, slots=True)
+class EraImportRecord:
+    """An 835 import: the payment it carried and ``report`` (JSON), the import report as answered."""
+
+    id: str
+    user_id: str | None
+    payer_id: str
+    payer_name: str
+    trace: str
+    file_sha256: str
+    payment_total: int
+    check_date: dt.date | None
+    report: str
+    created_at: dt.datetime
+
+
+_IMPORT_COLUMNS = columns_of(EraImportRecord, era_imports)
 
 # Statements on the import's per-claim path are built once: building one costs several times
 # more than running it (see ``journal/projections.py``).
@@ -304,13 +323,13 @@ def save_report(tx: Tx, import_id: str, report_json: str) -> None:
     tx.conn.execute(update(era_imports).where(era_imports.c.id == import_id).values(report=report_json))
 
 
-def get_import_row(tx: Tx, import_id: str) -> Row[Any]:
+def get_import_row(tx: Tx, import_id: str) -> EraImportRecord:
     row = tx.conn.execute(
-        select(era_imports).where(era_imports.c.id == import_id, era_imports.c.practice_id == tx.practice_id)
+        select(*_IMPORT_COLUMNS).where(era_imports.c.id == import_id, era_imports.c.practice_id == tx.practice_id)
     ).first()
     if row is None:
         raise NotFound(f"No 835 import {import_id!r} in this practice.")
-    return row
+    return EraImportRecord(*row)
 
 
 def claim_already_posted(tx: Tx, *, payer_id: str, trace: str, claim_key: str) -> str | None:
