@@ -284,10 +284,10 @@ def _post_claim(
         # claim_ref after the group locked its clients): read the item and its client again.
         pending.flush(tx)
         client = lock_client(tx, item.client_id)
-        item = repo.claim_row(tx, claim_ref=claim.claim_ref, payer_id=payer, trace=trace, claim_key=key)
-        if item is None or item.client_id != client.id:  # claim_ref moved meanwhile (PostgreSQL)
+        match = repo.claim_row(tx, claim_ref=claim.claim_ref, payer_id=payer, trace=trace, claim_key=key)
+        if match is None or match[0].client_id != client.id:  # claim_ref moved meanwhile (PostgreSQL)
             return _outcome(claim, "unmatched", f"No billed session has claim_ref {claim.claim_ref!r}.")
-        posted_bill_id = item.posted_bill_id
+        item, posted_bill_id = match
     else:
         client = group.clients[item.client_id]
         posted_bill_id = group.posted.get(key)

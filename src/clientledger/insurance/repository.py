@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import BindParameter, Row, and_, bindparam, insert, select, update
+from sqlalchemy import BindParameter, and_, bindparam, insert, select, update
 
+from clientledger.accounting.repository import columns_of
+from clientledger.billing.repository import ItemRecord
 from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -18,7 +20,7 @@ from clientledger.models import appointments, bill_items, bills, clients, era_cl
 from clientledger.rules.insurance import Adjustment, PayerDecision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InForce:
     """The payer decision posted on an item: what a replacement or a reversal undoes."""
 
@@ -31,29 +33,77 @@ class InForce:
     prior_client_responsibility: int
 
 
+@dataclass(frozen=True, slots=True)
+class InsuredItemRecord(ItemRecord):
+    """A billed session with what a decision on it needs: the bill's client side, the session's status
+    and the payer decision in force on it (``None`` if none is)."""
+
+    client_id: str
+    bill_responsibility: int
+    bill_paid: int
+    bill_due: int
+    apply_available_credit: bool
+    bill_status: str
+    appointment_status: str
+    in_force: InForce | None
+
+
+@dataclass(frozen=True, slots=True)
+class EraImportRecord:
+    """An 835 import: the payment it carried and ``report`` (JSON), the import report as answered."""
+
+    id: str
+    user_id: str | None
+    payer_id: str
+    payer_name: str
+    trace: str
+    file_sha256: str
+    payment_total: int
+    check_date: dt.date | None
+    report: str
+    created_at: dt.datetime
+
+
+_IMPORT_COLUMNS = columns_of(EraImportRecord, era_imports)
+
 # Statements on the import's per-claim path are built once: building one costs several times
 # more than running it (see ``journal/projections.py``).
 _p: BindParameter[str] = bindparam("practice_id")
 _k: BindParameter[str] = bindparam("k")
 
-# An item with what a decision on it needs: the bill's client side, the session's status and the
-# payer decision in force on it (at most one: a unique index says so), all in one round trip.
+# An item with what a decision on it needs, the payer decision in force on it (at most one: a
+# unique index says so) last, all in one round trip. The columns follow the record's fields, so
+# ``_item`` builds one straight from the row.
 _in_force = insurance_payments.alias("in_force")
+_ITEM_SIDE = {
+    "client_id": bills.c.client_id,
+    "bill_responsibility": bills.c.client_responsibility,
+    "bill_paid": bills.c.client_paid,
+    "bill_due": bills.c.balance_due,
+    "apply_available_credit": bills.c.apply_available_credit,
+    "bill_status": bills.c.status,
+    "appointment_status": appointments.c.status,
+}
+_ITEM_FIELDS = [f.name for f in fields(InsuredItemRecord) if f.name != "in_force"]
+_N = len(_ITEM_FIELDS)
 _ITEM = select(
-    bill_items,
-    bills.c.client_id,
-    bills.c.client_responsibility.label("bill_responsibility"),
-    bills.c.client_paid.label("bill_paid"),
-    bills.c.balance_due.label("bill_due"),
-    bills.c.apply_available_credit,
-    bills.c.status.label("bill_status"),
-    appointments.c.status.label("appointment_status"),
-    *(_in_force.c[name].label(f"in_force_{name}") for name in InForce.__dataclass_fields__),
+    *(_ITEM_SIDE[n].label(n) if n in _ITEM_SIDE else bill_items.c[n] for n in _ITEM_FIELDS),
+    *(_in_force.c[f.name].label(f"in_force_{f.name}") for f in fields(InForce)),
 ).select_from(
     bill_items.join(bills, bills.c.id == bill_items.c.bill_id)
     .join(appointments, appointments.c.id == bill_items.c.appointment_id)
     .outerjoin(_in_force, and_(_in_force.c.item_id == bill_items.c.id, _in_force.c.status == "posted"))
 )
+_END = _N + len(fields(InForce))
+
+
+def _item(row: Sequence[Any]) -> InsuredItemRecord:
+    """The record of a row of ``_ITEM`` (and of statements adding columns after its own)."""
+    in_force = InForce(*row[_N:_END]) if row[_N] is not None else None
+    values: tuple[Any, ...] = (*row[:_N], in_force)
+    return InsuredItemRecord(*values)
+
+
 _ITEM_BY_ID = _ITEM.where(
     bill_items.c.id == _k, bill_items.c.bill_id == bindparam("bill_id"), bill_items.c.practice_id == _p
 )
@@ -110,15 +160,17 @@ _MARK_REVERSED = (
 _INSERT_ERA_CLAIM = insert(era_claims)
 
 
-def get_item_row(tx: Tx, *, bill_id: str, item_id: str) -> Row[Any]:
+def get_item_row(tx: Tx, *, bill_id: str, item_id: str) -> InsuredItemRecord:
     row = tx.conn.execute(_ITEM_BY_ID, {"k": item_id, "bill_id": bill_id, "practice_id": tx.practice_id}).first()
     if row is None:
         raise NotFound(f"No item {item_id!r} on bill {bill_id!r}.")
-    return row
+    return _item(row)
 
 
-def claim_row(tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: str) -> Row[Any] | None:
-    """The item a claim names (with ``posted_bill_id`` set if this claim was posted before), or None."""
+def claim_row(
+    tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: str
+) -> tuple[InsuredItemRecord, str | None] | None:
+    """The item a claim names and the bill this claim was posted to before (a re-import), or None."""
     params = {
         "k": claim_ref,
         "practice_id": tx.practice_id,
@@ -126,7 +178,8 @@ def claim_row(tx: Tx, *, claim_ref: str, payer_id: str, trace: str, claim_key: s
         "trace": trace,
         "claim_key": claim_key,
     }
-    return tx.conn.execute(_CLAIM, params).first()
+    row = tx.conn.execute(_CLAIM, params).first()
+    return None if row is None else (_item(row), row.posted_bill_id)
 
 
 @dataclass
@@ -134,7 +187,7 @@ class ClaimGroup:
     """What a group of claims needs before its first write, read in three statements."""
 
     clients: dict[str, ClientRecord]
-    items: dict[str, Row[Any]]  # by claim_ref
+    items: dict[str, InsuredItemRecord]  # by claim_ref
     posted: dict[str, str]  # claim_key -> bill_id, for keys posted before
 
 
@@ -147,7 +200,7 @@ def claim_group(tx: Tx, *, claim_refs: list[str], payer_id: str, trace: str, cla
     lock = _LOCK_CLIENTS_OF_REFS if tx.dialect == "postgresql" else _CLIENTS_OF_REFS
     conn = tx.conn
     group_clients = {r.id: ClientRecord(*r) for r in conn.execute(lock, {"practice_id": p, "refs": claim_refs})}
-    items = {r.claim_ref: r for r in conn.execute(_CLAIMS, {"practice_id": p, "refs": claim_refs})}
+    items = {r.claim_ref: _item(r) for r in conn.execute(_CLAIMS, {"practice_id": p, "refs": claim_refs})}
     params = {"practice_id": p, "payer_id": payer_id, "trace": trace, "keys": claim_keys}
     posted = {r.claim_key: r.bill_id for r in conn.execute(_POSTED_KEYS, params)}
     return ClaimGroup(group_clients, items, posted)
@@ -175,13 +228,6 @@ class Pending:
         if self.claims:
             conn.execute(_INSERT_ERA_CLAIM, self.claims)
         self.items, self.payments, self.claims = [], [], []
-
-
-def decision_in_force(item: Row[Any]) -> InForce | None:
-    """The payer decision posted on an item read by this module's item queries."""
-    if item.in_force_id is None:
-        return None
-    return InForce(**{name: getattr(item, f"in_force_{name}") for name in InForce.__dataclass_fields__})
 
 
 def item_bill_id(tx: Tx, item_id: str) -> str:
@@ -222,7 +268,7 @@ def has_posted_payment(tx: Tx, item_id: str) -> bool:
 def insert_payment(
     tx: Tx,
     *,
-    item: Row[Any],
+    item: InsuredItemRecord,
     payer: str,
     decision: PayerDecision,
     adjustments: Sequence[Adjustment],
@@ -265,16 +311,6 @@ def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
     tx.conn.execute(_MARK_REVERSED, {"k": payment_id, "at": tx.now, "reversal": entry_id})
 
 
-def bill_payment_rows(tx: Tx, bill_id: str) -> list[Row[Any]]:
-    return list(
-        tx.conn.execute(
-            select(insurance_payments)
-            .where(insurance_payments.c.bill_id == bill_id, insurance_payments.c.practice_id == tx.practice_id)
-            .order_by(insurance_payments.c.id)
-        )
-    )
-
-
 # 835 imports -------------------------------------------------------------------------------------
 
 
@@ -314,13 +350,13 @@ def save_report(tx: Tx, import_id: str, report_json: str) -> None:
     tx.conn.execute(update(era_imports).where(era_imports.c.id == import_id).values(report=report_json))
 
 
-def get_import_row(tx: Tx, import_id: str) -> Row[Any]:
+def get_import_row(tx: Tx, import_id: str) -> EraImportRecord:
     row = tx.conn.execute(
-        select(era_imports).where(era_imports.c.id == import_id, era_imports.c.practice_id == tx.practice_id)
+        select(*_IMPORT_COLUMNS).where(era_imports.c.id == import_id, era_imports.c.practice_id == tx.practice_id)
     ).first()
     if row is None:
         raise NotFound(f"No 835 import {import_id!r} in this practice.")
-    return row
+    return EraImportRecord(*row)
 
 
 def claim_already_posted(tx: Tx, *, payer_id: str, trace: str, claim_key: str) -> str | None:

@@ -20,9 +20,6 @@ from lots that may have been spent since.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import Row
 
 from clientledger.accounting.accounts import (
     ADJUST_CONTRACTUAL,
@@ -44,9 +41,9 @@ from clientledger.credits.service import get_lot
 from clientledger.db import Tx
 from clientledger.insurance.repository import (
     InForce,
+    InsuredItemRecord,
     Pending,
     claim_ref_owner,
-    decision_in_force,
     get_item_row,
     insert_payment,
     item_bill_id,
@@ -113,13 +110,13 @@ def set_claim_ref(tx: Tx, *, item_id: str, claim_ref: str) -> BillItemRead:
     return BillItemRead.model_validate(get_item_row(tx, bill_id=item.bill_id, item_id=item.id))
 
 
-def _assign_claim_ref(tx: Tx, item: Row[Any], claim_ref: str, *, replace: bool) -> None:
+def _assign_claim_ref(tx: Tx, item: InsuredItemRecord, claim_ref: str, *, replace: bool) -> None:
     check_claim_ref(claim_ref)
     if item.claim_ref == claim_ref:
         return
     if item.claim_ref is not None and not replace:
         raise Conflict(f"This session's claim_ref is {item.claim_ref}, not {claim_ref}.")
-    if decision_in_force(item) is not None:
+    if item.in_force is not None:
         raise Conflict(f"A payer decision is posted under claim_ref {item.claim_ref}; it cannot change now.")
     owner = claim_ref_owner(tx, claim_ref)
     if owner is not None:
@@ -160,7 +157,7 @@ class Settlement:
     claim is refused before its first write, and ``carry_out`` raises only on a bug.
     """
 
-    item: Row[Any]
+    item: InsuredItemRecord
     client: ClientRecord
     old: InForce | None
     new: PayerDecision | None
@@ -172,7 +169,7 @@ class Settlement:
 def record_decision(
     tx: Tx,
     *,
-    item: Row[Any],
+    item: InsuredItemRecord,
     client: ClientRecord,
     payer: str,
     paid: int,
@@ -195,7 +192,7 @@ def record_decision(
 
 def plan_decision(
     *,
-    item: Row[Any],
+    item: InsuredItemRecord,
     client: ClientRecord,
     payer: str,
     paid: int,
@@ -206,16 +203,16 @@ def plan_decision(
     """Check a payer's decision on ``item``: the bill, the session, the numbers, and who decided before."""
     check_decidable(bill_status=item.bill_status, appointment_status=item.appointment_status)
     decision = decide(fee=item.fee, paid=paid, patient_responsibility=patient_responsibility, adjustments=adjustments)
-    old = decision_in_force(item)
+    old = item.in_force
     check_same_payer(payer=payer, payer_in_force=old.payer if old is not None else None)
     return Settlement(item, client, old, decision, adjustments, payer, era)
 
 
 def plan_reversal(
-    *, item: Row[Any], client: ClientRecord, payer: str, paid: int, patient_responsibility: int, era: EraSource
+    *, item: InsuredItemRecord, client: ClientRecord, payer: str, paid: int, patient_responsibility: int, era: EraSource
 ) -> Settlement:
     """CLP02 22: the payer takes back its earlier decision on the item (amounts arrive negated)."""
-    old = decision_in_force(item)
+    old = item.in_force
     check_reversal(
         claim=item.claim_ref or item.id,
         payer=payer,
