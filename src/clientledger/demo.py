@@ -26,7 +26,7 @@ from clientledger.kit.processing import PaymentProcessor
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate, RefundCreate
 from clientledger.practices import service as practices
-from clientledger.practices.repository import find_practice, find_staff
+from clientledger.practices.repository import find_staff, practice_by_name
 from clientledger.practices.schemas import UserCreate
 from clientledger.service_layer import Actor, Runner
 
@@ -85,12 +85,12 @@ class _Story:
 
 def load_demo(db: Database, processor: PaymentProcessor) -> bool:
     """Create the demo practice and its story; False when it is already there."""
-    if find_practice(db, DEMO_PRACTICE) is not None:
+    if practice_by_name(db, DEMO_PRACTICE) is not None:
         return False
     practices.ensure_practice_and_owner(
         db, name=DEMO_PRACTICE, email=DEMO_EMAIL, password=DEMO_PASSWORD, ttl=timedelta(days=1)
     )
-    practice = find_practice(db, DEMO_PRACTICE)
+    practice = practice_by_name(db, DEMO_PRACTICE)
     assert practice is not None
     owner = find_staff(db, practice.id, email=DEMO_EMAIL)
     assert owner is not None

@@ -12,20 +12,6 @@ from clientledger.db import Database, Tx
 from clientledger.models import practices, users
 
 
-@dataclass(frozen=True)
-class PracticeRef:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    id: str
-    practice_id: str
-    email: str
-    role: str
-
-
 @dataclass(frozen=True, slots=True)
 class PracticeRecord:
     id: str
@@ -55,32 +41,24 @@ def practice_ids(db: Database) -> list[str]:
         return list(conn.execute(select(practices.c.id).order_by(practices.c.id)).scalars())
 
 
-def find_practice(db: Database, name: str) -> PracticeRef | None:
+def list_practices(db: Database) -> list[PracticeRecord]:
     with db.engine.connect() as conn:
-        row = conn.execute(select(practices.c.id, practices.c.name).where(practices.c.name == name)).first()
-    return None if row is None else PracticeRef(id=row.id, name=row.name)
-
-
-def list_practices(db: Database) -> list[PracticeRef]:
-    with db.engine.connect() as conn:
-        rows = conn.execute(select(practices.c.id, practices.c.name).order_by(practices.c.name)).all()
-    return [PracticeRef(id=r.id, name=r.name) for r in rows]
+        rows = conn.execute(select(*_PRACTICE_COLUMNS).order_by(practices.c.name)).all()
+    return [PracticeRecord(*r) for r in rows]
 
 
 def find_staff(
     db: Database, practice_id: str, *, email: str | None = None, role: str | None = None
-) -> StaffMember | None:
+) -> UserRecord | None:
     """A staff member of the practice by email, or the first (oldest) one with ``role``."""
-    stmt = select(users.c.id, users.c.practice_id, users.c.email, users.c.role).where(
-        users.c.practice_id == practice_id
-    )
+    stmt = select(*_USER_COLUMNS).where(users.c.practice_id == practice_id)
     if email is not None:
         stmt = stmt.where(users.c.email == email.strip().lower())
     if role is not None:
         stmt = stmt.where(users.c.role == role)
     with db.engine.connect() as conn:
         row = conn.execute(stmt.order_by(users.c.created_at, users.c.id)).first()
-    return None if row is None else StaffMember(id=row.id, practice_id=row.practice_id, email=row.email, role=row.role)
+    return None if row is None else UserRecord(*row)
 
 
 def practice_by_name(db: Database, name: str) -> PracticeRecord | None:
