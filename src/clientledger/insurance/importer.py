@@ -137,13 +137,10 @@ def import_era(
     return report
 
 
-@use_case(Permission.BILL, batched=True)
+@use_case(Permission.BILL, batched=True, replays_as=EraImportRead)
 def import_remittance(work: UnitOfWork, *, source: Source, progress: Progress = _no_progress) -> ImportReport:
     """Post an 835 file for the practice: claim groups commit one by one (see ``import_era``)."""
     return import_era(work.db, work.ctx, source, progress=progress)
-
-
-import_remittance.__replay_type__ = EraImportRead  # type: ignore[attr-defined]  # replays decode the stored report
 
 
 @use_case(Permission.READ)

@@ -91,6 +91,8 @@ class UseCaseSpec:
       now stands, given the use case's result; what the caller and every replay see.
     - ``batched``: the use case commits in several transactions itself and receives a
       ``UnitOfWork`` instead of one transaction (an 835 import, claim group by claim group).
+    - ``replays_as``: the type a stored answer is read back as, when it is not the result's own
+      (an import's report is stored as written and read back as its model).
     """
 
     name: str
@@ -99,6 +101,7 @@ class UseCaseSpec:
     precheck: Callable[..., object] | None = None
     present: Callable[..., Any] | None = None
     batched: bool = False
+    replays_as: type | None = None
 
 
 _ATTR = "__use_case__"
@@ -111,12 +114,19 @@ def use_case(
     precheck: Callable[..., object] | None = None,
     present: Callable[..., Any] | None = None,
     batched: bool = False,
+    replays_as: type | None = None,
 ) -> Callable[[F], F]:
     """Mark a service function as a use case needing ``permission``."""
 
     def mark(fn: F) -> F:
         spec = UseCaseSpec(
-            name=fn.__name__, permission=permission, charge=charge, precheck=precheck, present=present, batched=batched
+            name=fn.__name__,
+            permission=permission,
+            charge=charge,
+            precheck=precheck,
+            present=present,
+            batched=batched,
+            replays_as=replays_as,
         )
         setattr(fn, _ATTR, spec)
         return fn

@@ -252,7 +252,7 @@ def _decode(use_case: Callable[..., T], body: str) -> T:
 @functools.cache
 def _result_adapter(use_case: Callable[..., Any]) -> TypeAdapter[Any]:
     """Replays are decoded into the use case's declared result type."""
-    decode = getattr(use_case, "__replay_type__", None) or get_type_hints(use_case)["return"]
+    decode = spec_of(use_case).replays_as or get_type_hints(use_case)["return"]
     return TypeAdapter(decode)
 
 
