@@ -7,18 +7,11 @@ equals what was ever funded), and ``verify`` finds the journal and every balance
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,48 +23,14 @@ from clientledger.models import bill_lines, bills, credit_lots, line_lots, refun
 from clientledger.practices.service import ensure_practice_and_owner, find_practice_by_name
 from tests.api.conftest import ledger_problems
 from tests.factories import Ledger
-
-CLI = Path(sys.executable).with_name("clientledger")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.server import running_server
 
 
 @pytest.fixture(scope="module")
 def server(db: Database, database_url: str) -> Iterator[str]:
     """``clientledger serve --workers 2`` on a free port, sharing the test's database."""
-    port = _free_port()
-    env = {**os.environ, "CLIENTLEDGER_DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port), "--workers", "2", "--no-access-log"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else b''!r}")
-            time.sleep(0.1)
+    with running_server(database_url, workers=2) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _setup(db: Database) -> tuple[str, Ledger, str]:
