@@ -6,6 +6,7 @@ and a bearer token is what tells the practice); every other statement is scoped 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,6 +61,22 @@ class TokenOwner:
 
 
 # Login attempts
+
+
+def _email_lock_key(email: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock``, the same in every worker process."""
+    digest = hashlib.sha256(b"clientledger.login:" + email.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def lock_login_email(tx: Tx, email: str) -> None:
+    """Serialise every login attempt for ``email`` until this transaction ends, in every process.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the email (no row need exist yet).
+    SQLite: a write transaction already holds the database's one write lock (``BEGIN IMMEDIATE``).
+    """
+    if tx.dialect == "postgresql":
+        tx.conn.execute(select(func.pg_advisory_xact_lock(_email_lock_key(email))))
 
 
 def recent_failures(tx: Tx, email: str, *, since: datetime) -> int:

@@ -20,7 +20,9 @@ router = APIRouter(tags=["auth"])
 def create_token(data: TokenCreate, request: Request) -> TokenRead:
     """Email + password for a bearer token (stored hashed; it expires and can be revoked).
 
-    Too many failed logins for one email within 15 minutes: 429 `rate_limited`.
+    Failed logins are limited per email however many arrive at once: after 5 failures in 15
+    minutes every login for that email is 429 `rate_limited`, the right password included, until
+    the window passes. A successful login clears the email's failures.
     """
     settings: Settings = request.app.state.settings
     issued = auth.login(

@@ -1,7 +1,9 @@
 """Logins, bearer tokens and their revocation.
 
 Tokens are stored as SHA-256 digests (``auth.passwords``), expire, and can be revoked. Failed
-logins are counted per email in the database, so the limit holds across every API worker process.
+logins are counted per email in the database, and each attempt is counted before its password is
+checked under a per-email lock, so the limit holds however many logins arrive at once, in every
+API worker process.
 """
 
 from __future__ import annotations
@@ -48,20 +50,19 @@ def normalize_email(email: str) -> str:
 
 
 def login(db: Database, *, email: str, password: str, ttl: timedelta, request_id: str | None = None) -> IssuedToken:
-    """Exchange email + password for a new bearer token; refuse after too many recent failures."""
+    """Exchange email + password for a new bearer token; refuse after too many recent failures.
+
+    After ``MAX_FAILED_LOGINS`` failures for an email within ``FAILED_LOGIN_WINDOW``, every login
+    for it is refused (``RateLimited``), the right password included, until the oldest ages out.
+    A success clears the email's failures.
+    """
     email = normalize_email(email)
-    with db.transaction(_NO_PRACTICE, write=False) as tx:
-        failures = repo.recent_failures(tx, email, since=utcnow() - FAILED_LOGIN_WINDOW)
-        candidates = repo.login_candidates(tx, email)
-    if failures >= MAX_FAILED_LOGINS:
-        minutes = int(FAILED_LOGIN_WINDOW.total_seconds() // 60)
-        raise RateLimited(f"Too many failed logins for this email; try again in {minutes} minutes.")
+    candidates = _admit_attempt(db, email)
     user = next((u for u in candidates if verify_password(u.password_hash, password)), None)
     if user is None:
         if not candidates:
             verify_password(None, password)  # same time spent whether or not the email exists
-        _record_failure(db, email)
-        raise Unauthorized("The email or password is incorrect.")
+        raise Unauthorized("The email or password is incorrect.")  # the admitted attempt stays a failure
     ctx = Ctx(practice_id=user.practice_id, user_id=user.id, request_id=request_id)
     with db.transaction(ctx) as tx:
         token = issue_token(tx, user_id=user.id, ttl=ttl)
@@ -73,9 +74,22 @@ def login(db: Database, *, email: str, password: str, ttl: timedelta, request_id
     )
 
 
-def _record_failure(db: Database, email: str) -> None:
+def _admit_attempt(db: Database, email: str) -> list[repo.LoginCandidate]:
+    """Count the email's recent failures and, below the limit, record this attempt as one: in one
+    step, serialised per email across threads and processes.
+
+    The attempt is written as a failure before its password is checked (and removed if it turns
+    out right), so however many logins arrive at once at most ``MAX_FAILED_LOGINS`` passwords are
+    checked per window; a login that dies mid-way counts as failed.
+    """
     with db.transaction(_NO_PRACTICE) as tx:
-        repo.record_failure(tx, email, window=FAILED_LOGIN_WINDOW)
+        repo.lock_login_email(tx, email)
+        failures = repo.recent_failures(tx, email, since=tx.now - FAILED_LOGIN_WINDOW)
+        if failures < MAX_FAILED_LOGINS:
+            repo.record_failure(tx, email, window=FAILED_LOGIN_WINDOW)
+            return repo.login_candidates(tx, email)
+    minutes = int(FAILED_LOGIN_WINDOW.total_seconds() // 60)
+    raise RateLimited(f"Too many failed logins for this email; try again in {minutes} minutes.")
 
 
 def authenticate(db: Database, token: str) -> Principal:
