@@ -186,3 +186,24 @@ def test_a_bill_billed_again_takes_payments_again(ledger: Ledger, db: Database) 
     ledger.set_status(appt.id, "attended")
     line = ledger.pay(bill.id, "cash", 15000)
     assert line.amount == 15000 and ledger.get_bill(bill.id).status == "paid"
+
+
+def test_verify_lists_a_status_or_an_insurance_due_the_data_does_not_give(ledger: Ledger) -> None:
+    client = ledger.client("No Copay", billing="insurance", copay=0)
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=10000).id])
+    assert (bill.status, bill.insurance_due) == ("open", 10000)
+    assert ledger.verify() == []
+
+    def tamper(tx: Tx) -> None:
+        tx.conn.execute(bills.update().where(bills.c.id == bill.id).values(status="paid", insurance_due=0))
+        tx.conn.execute(bill_items.update().where(bill_items.c.bill_id == bill.id).values(insurance_due=0))
+
+    ledger.run(tamper)
+
+    problems = ledger.verify()
+    assert f"bill {bill.id}: insurance_due is 0, journal says 10000" in problems
+    assert f"bill item {bill.items[0].id}: insurance_due is 0, the payer owes 10000" in problems
+    assert (
+        f"bill {bill.id}: status 'paid' with balance_due 0, client_responsibility 0 and insurance_due 10000, not open"
+        in problems
+    )
