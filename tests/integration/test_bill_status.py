@@ -19,8 +19,18 @@ from clientledger.rules.bills import bill_status
 from tests.factories import Ledger, a_void_bill
 
 
+def _rule(fees: list[int], bill: Any) -> str:
+    """What ``rules.bills`` says of a bill row with these fees."""
+    return bill_status(
+        fees=fees,
+        balance_due=bill.balance_due,
+        client_responsibility=bill.client_responsibility,
+        insurance_due=bill.insurance_due,
+    ).value
+
+
 def _statuses(ledger: Ledger) -> dict[str, tuple[str, str]]:
-    """Every bill of the practice: (stored status, what the rule says of its fees and balance due)."""
+    """Every bill of the practice: (stored status, what the rule says of its fees and what is still owed)."""
 
     def query(tx: Tx) -> dict[str, tuple[str, str]]:
         fees: dict[str, list[int]] = {}
@@ -29,7 +39,7 @@ def _statuses(ledger: Ledger) -> dict[str, tuple[str, str]]:
         ):
             fees.setdefault(bill_id, []).append(fee)
         rows = tx.conn.execute(bills.select().where(bills.c.practice_id == tx.practice_id))
-        return {b.id: (b.status, bill_status(fees=fees[b.id], balance_due=b.balance_due).value) for b in rows}
+        return {b.id: (b.status, _rule(fees[b.id], b)) for b in rows}
 
     return ledger.read(query)
 
@@ -67,7 +77,13 @@ def test_every_path_that_moves_a_bill_leaves_the_status_the_rule_gives(ledger: L
         adjustments=[("PR", "1", 5000)],
     )  # the client owes more: open again
     check()
-    ledger.bill(no_copay.id, [ledger.appointment(no_copay.id).id])  # nothing due from the client: paid
+    no_copay_bill = ledger.bill(no_copay.id, [ledger.appointment(no_copay.id).id])
+    assert no_copay_bill.status == "open"  # nothing due from the client, but the payer has not settled
+    check()
+    ledger.insurance_payment(
+        no_copay_bill.id, no_copay_bill.items[0].id, payer="AETNA", paid=15000, patient_responsibility=0
+    )
+    assert ledger.get_bill(no_copay_bill.id).status == "paid"  # the payer settled
     check()
     canceled = ledger.appointment(self_pay.id)
     canceled_bill = ledger.bill(self_pay.id, [canceled.id], apply_credit=False)
@@ -107,8 +123,7 @@ def test_the_projections_sql_status_agrees_with_the_rule_on_every_branch(ledger:
                 projections.apply(tx, [Posting(AR_CLIENT, step, client_id=client.id, bill_id=bill_id)])
                 row = tx.conn.execute(bills.select().where(bills.c.id == bill_id)).one()
                 fees = tx.conn.execute(bill_items.select().where(bill_items.c.bill_id == bill_id)).all()
-                rule = bill_status(fees=[f.fee for f in fees], balance_due=row.balance_due)
-                seen.append((bill_id, row.status, rule.value))
+                seen.append((bill_id, row.status, _rule([f.fee for f in fees], row)))
         return seen
 
     seen = ledger.run(move_and_compare)
@@ -171,3 +186,24 @@ def test_a_bill_billed_again_takes_payments_again(ledger: Ledger, db: Database) 
     ledger.set_status(appt.id, "attended")
     line = ledger.pay(bill.id, "cash", 15000)
     assert line.amount == 15000 and ledger.get_bill(bill.id).status == "paid"
+
+
+def test_verify_lists_a_status_or_an_insurance_due_the_data_does_not_give(ledger: Ledger) -> None:
+    client = ledger.client("No Copay", billing="insurance", copay=0)
+    bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=10000).id])
+    assert (bill.status, bill.insurance_due) == ("open", 10000)
+    assert ledger.verify() == []
+
+    def tamper(tx: Tx) -> None:
+        tx.conn.execute(bills.update().where(bills.c.id == bill.id).values(status="paid", insurance_due=0))
+        tx.conn.execute(bill_items.update().where(bill_items.c.bill_id == bill.id).values(insurance_due=0))
+
+    ledger.run(tamper)
+
+    problems = ledger.verify()
+    assert f"bill {bill.id}: insurance_due is 0, journal says 10000" in problems
+    assert f"bill item {bill.items[0].id}: insurance_due is 0, the payer owes 10000" in problems
+    assert (
+        f"bill {bill.id}: status 'paid' with balance_due 0, client_responsibility 0 and insurance_due 10000, not open"
+        in problems
+    )

@@ -86,3 +86,23 @@ def test_a_malformed_upload_or_a_missing_token_posts_nothing(desk: Desk) -> None
     assert forged == 403
     assert nothing == 422 and "Choose an 835 file" in desk.last_text
     assert desk.ledger.get_bill(bill_id).items[0].insurance_paid == 0
+
+
+def test_the_bill_page_says_what_the_payer_still_owes_until_it_pays(desk: Desk, db: Database) -> None:
+    _, bill = an_insured_bill(desk.ledger, copay=0, fee=10000)
+    page = desk.page(f"/bills/{bill.id}")
+    assert re.search(r"<dt>Insurance due</dt><dd[^>]*>\$100\.00</dd>", page)
+    assert ">Open<" in page
+
+    desk.ledger.insurance_payment(bill.id, bill.items[0].id, payer="BRHP1", paid=10000, patient_responsibility=0)
+
+    after = desk.page(f"/bills/{bill.id}")
+    assert re.search(r"<dt>Insurance due</dt><dd[^>]*>\$0\.00</dd>", after)
+    assert ">Paid<" in after
+    assert ledger_problems(db) == []
+
+
+def test_a_self_pay_bill_page_says_nothing_of_insurance(desk: Desk) -> None:
+    client = desk.ledger.client("Sal Self")
+    bill = desk.ledger.bill(client.id, [desk.ledger.appointment(client.id).id])
+    assert "Insurance due" not in desk.page(f"/bills/{bill.id}")

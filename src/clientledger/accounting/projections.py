@@ -12,6 +12,8 @@ posting from zero through the same mapping and compares.
 - ``ar:client`` postings (always with a bill): the bill's and the client's ``balance_due`` move by
   the amount; with an ``item_id`` it is the item's client responsibility, with a ``line_id`` it is
   what that payment line now pays (``amount``, and the bill's ``client_paid``).
+- ``ar:insurance`` postings (always with a bill and an item): what payers still owe, the item's and
+  the bill's ``insurance_due``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, case, literal, update
+from sqlalchemy import BindParameter, and_, bindparam, case, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
+from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
@@ -45,7 +47,9 @@ class Deltas:
     bill_due: defaultdict[str, int] = field(default_factory=_counter)
     bill_responsibility: defaultdict[str, int] = field(default_factory=_counter)
     bill_paid: defaultdict[str, int] = field(default_factory=_counter)
+    bill_insurance_due: defaultdict[str, int] = field(default_factory=_counter)
     item_responsibility: defaultdict[str, int] = field(default_factory=_counter)
+    item_insurance_due: defaultdict[str, int] = field(default_factory=_counter)
     line_amount: defaultdict[str, int] = field(default_factory=_counter)
     line_lot: defaultdict[tuple[str, str], int] = field(default_factory=_counter)  # type: ignore[arg-type]
     payment_credited: defaultdict[str, int] = field(default_factory=_counter)
@@ -72,6 +76,10 @@ def derive(postings: Iterable[Posting], deltas: Deltas | None = None) -> Deltas:
             if p.line_id:
                 d.line_amount[p.line_id] -= p.amount
                 d.bill_paid[p.bill_id] -= p.amount
+        elif p.account == AR_INSURANCE:
+            assert p.bill_id and p.item_id, p
+            d.bill_insurance_due[p.bill_id] += p.amount
+            d.item_insurance_due[p.item_id] += p.amount
     return d
 
 
@@ -89,6 +97,8 @@ _CLIENT = (
     )
 )
 _new_due = bills.c.balance_due + bindparam("due")
+_new_responsibility = bills.c.client_responsibility + bindparam("resp")
+_new_insurance_due = bills.c.insurance_due + bindparam("ins")
 # ``rules.bills.bill_status`` in SQL, so one statement serves every bill an entry touches: a bill
 # is void exactly when nothing is billed on it, and only a change of its fees (which decides again
 # with ``billing.repository.settle_bill_status``) can make or unmake that, so here void stays void.
@@ -99,10 +109,14 @@ _BILL = (
     .values(
         balance_due=_new_due,
         client_paid=bills.c.client_paid + bindparam("paid"),
-        client_responsibility=bills.c.client_responsibility + bindparam("resp"),
+        client_responsibility=_new_responsibility,
+        insurance_due=_new_insurance_due,
         status=case(
             (bills.c.status == BillStatus.VOID.value, literal(BillStatus.VOID.value)),
-            (_new_due == 0, literal(BillStatus.PAID.value)),
+            (
+                and_(_new_due == 0, or_(_new_responsibility > 0, _new_insurance_due == 0)),
+                literal(BillStatus.PAID.value),
+            ),
             else_=literal(BillStatus.OPEN.value),
         ),
     )
@@ -110,7 +124,10 @@ _BILL = (
 _ITEM = (
     update(bill_items)
     .where(bill_items.c.id == _k)
-    .values(client_responsibility=bill_items.c.client_responsibility + _d)
+    .values(
+        client_responsibility=bill_items.c.client_responsibility + bindparam("resp"),
+        insurance_due=bill_items.c.insurance_due + bindparam("ins"),
+    )
 )
 _LINE = update(bill_lines).where(bill_lines.c.id == _k).values(amount=bill_lines.c.amount + _d)
 _PAYMENT = update(payments).where(payments.c.id == _k).values(credited=payments.c.credited + _d)
@@ -147,7 +164,7 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
     changed = [r for r in changed if r["credit"] or r["due"]]
     if changed:
         conn.execute(_CLIENT, changed)
-    bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys()
+    bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys() | d.bill_insurance_due.keys()
     if bill_ids:
         conn.execute(
             _BILL,
@@ -157,11 +174,17 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
                     "due": d.bill_due.get(b, 0),
                     "paid": d.bill_paid.get(b, 0),
                     "resp": d.bill_responsibility.get(b, 0),
+                    "ins": d.bill_insurance_due.get(b, 0),
                 }
                 for b in bill_ids
             ],
         )
-    for stmt, deltas in ((_ITEM, d.item_responsibility), (_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
+    item_ids = d.item_responsibility.keys() | d.item_insurance_due.keys()
+    items = [{"k": i, "resp": d.item_responsibility.get(i, 0), "ins": d.item_insurance_due.get(i, 0)} for i in item_ids]
+    items = [r for r in items if r["resp"] or r["ins"]]
+    if items:
+        conn.execute(_ITEM, items)
+    for stmt, deltas in ((_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
         rows = [{"k": k, "d": v} for k, v in deltas.items() if v]
         if rows:
             conn.execute(stmt, rows)

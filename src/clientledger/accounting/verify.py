@@ -29,7 +29,7 @@ from clientledger.models import (
     postings,
     refunds,
 )
-from clientledger.rules.bills import bill_status
+from clientledger.rules.bills import bill_status, item_insurance_due
 
 
 def _postings(conn: Connection) -> Iterator[Posting]:
@@ -90,18 +90,33 @@ def verify(conn: Connection) -> list[str]:
     )
     _compare(problems, "client (sum of lots)", client_rows, "credit_balance", lots_sum)
     bill_rows = conn.execute(
-        select(bills.c.id, bills.c.status, bills.c.balance_due, bills.c.client_responsibility, bills.c.client_paid)
+        select(
+            bills.c.id,
+            bills.c.status,
+            bills.c.balance_due,
+            bills.c.client_responsibility,
+            bills.c.client_paid,
+            bills.c.insurance_due,
+        )
     ).all()
     _compare(problems, "bill", bill_rows, "balance_due", d.bill_due)
     _compare(problems, "bill", bill_rows, "client_responsibility", d.bill_responsibility)
     _compare(problems, "bill", bill_rows, "client_paid", d.bill_paid)
+    _compare(problems, "bill", bill_rows, "insurance_due", d.bill_insurance_due)
     fees: defaultdict[str, list[int]] = defaultdict(list)
     for bill_id, fee in conn.execute(select(bill_items.c.bill_id, bill_items.c.fee)):
         fees[bill_id].append(fee)
     for b in bill_rows:
-        expected = bill_status(fees=fees[b.id], balance_due=b.balance_due)
+        # The status the journal's figures give (each figure is compared with its column above).
+        due, owed, insurance_due = (d.bill_due[b.id], d.bill_responsibility[b.id], d.bill_insurance_due[b.id])
+        expected = bill_status(
+            fees=fees[b.id], balance_due=due, client_responsibility=owed, insurance_due=insurance_due
+        )
         if b.status != expected:
-            problems.append(f"bill {b.id}: status {b.status!r} with balance_due {b.balance_due}, not {expected.value}")
+            problems.append(
+                f"bill {b.id}: status {b.status!r} with balance_due {due}, client_responsibility {owed} "
+                f"and insurance_due {insurance_due}, not {expected.value}"
+            )
     _compare(
         problems,
         "bill item",
@@ -151,8 +166,9 @@ def _insurance(conn: Connection) -> list[str]:
     """Items against the payer decisions in force on them (``insurance_payments`` with status posted).
 
     Per item: ``client_responsibility + insurance_responsibility == fee``; ``insurance_paid`` is the
-    posted decision's ``paid``; and the journal's net ``ar:insurance`` is what the payer still owes,
-    ``insurance_responsibility - insurance_paid - (contractual + other_adjusted)``. Per practice,
+    posted decision's ``paid``; and what the payer still owes (``rules.bills.item_insurance_due``,
+    ``insurance_responsibility - insurance_paid - (contractual + other_adjusted)``) is both the
+    journal's net ``ar:insurance`` and the item's ``insurance_due``. Per practice,
     ``cash:insurance``, ``adjust:contractual`` and ``adjust:insurance_other`` sum to the posted
     decisions' paid, contractual and other adjustments.
     """
@@ -175,7 +191,14 @@ def _insurance(conn: Connection) -> list[str]:
     }
     items = bill_items.c
     for r in conn.execute(
-        select(items.id, items.fee, items.client_responsibility, items.insurance_responsibility, items.insurance_paid)
+        select(
+            items.id,
+            items.fee,
+            items.client_responsibility,
+            items.insurance_responsibility,
+            items.insurance_paid,
+            items.insurance_due,
+        )
     ):
         decision = posted.get(r.id)
         paid, adjusted = (decision.paid, decision.adjusted) if decision is not None else (0, 0)
@@ -183,9 +206,13 @@ def _insurance(conn: Connection) -> list[str]:
             problems.append(f"bill item {r.id}: client and insurance responsibility do not add up to the fee {r.fee}")
         if r.insurance_paid != paid:
             problems.append(f"bill item {r.id}: insurance_paid is {r.insurance_paid}, the posted payment says {paid}")
-        owed = r.insurance_responsibility - r.insurance_paid - adjusted
+        owed = item_insurance_due(
+            insurance_responsibility=r.insurance_responsibility, insurance_paid=r.insurance_paid, written_off=adjusted
+        )
         if ar.get(r.id, 0) != owed:
             problems.append(f"bill item {r.id}: the payer owes {owed}, journal ar:insurance says {ar.get(r.id, 0)}")
+        if r.insurance_due != owed:
+            problems.append(f"bill item {r.id}: insurance_due is {r.insurance_due}, the payer owes {owed}")
     want: dict[str, dict[str, int]] = {CASH_INSURANCE: {}, ADJUST_CONTRACTUAL: {}, ADJUST_INSURANCE_OTHER: {}}
     for practice, paid_sum, contractual_sum, other_sum in conn.execute(
         select(ip.practice_id, func.sum(ip.paid), func.sum(ip.contractual), func.sum(ip.other_adjusted))

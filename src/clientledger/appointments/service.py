@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
 from clientledger.accounting.journal import record
-from clientledger.accounting.moves import release_excess
+from clientledger.accounting.moves import apply_credit, release_excess
 from clientledger.accounting.posting import cr, dr
 from clientledger.appointments import repository as appointments_repo
 from clientledger.appointments.repository import AppointmentRecord, client_appointment_rows, get_appointment_row
@@ -26,6 +26,7 @@ from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.kit.vocabulary import AppointmentStatus, EntryKind, LotSource
 from clientledger.payments.refunds import send_after_commit
+from clientledger.rules.credit import credit_for_rise
 from clientledger.rules.freeing import excess_paid
 from clientledger.rules.responsibility import billed_fee, item_responsibility
 
@@ -77,13 +78,14 @@ def set_appointment_status(tx: Tx, *, appointment_id: str, data: AppointmentStat
     if fee is not None and fee > appt.fee:
         raise ValidationFailed("The fee cannot exceed the session's fee of {fee}.", fee=appt.fee)
     lot_ids: list[str] = []
+    line_id: str | None = None
     if appt.item_id is not None and (canceled or AppointmentStatus(appt.status).bills_fee_only):
-        lot_ids = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
+        lot_ids, line_id = _rebill_item(tx, appt=appt, client=client, new_status=data.status, new_fee=fee, data=data)
     appointments_repo.set_appointment_status(tx, appt.id, status=data.status, status_fee=fee)
     record_event(
         tx,
         action="appointment.status_changed",
-        object_ids=[appt.id, client.id, appt.bill_id, *lot_ids],
+        object_ids=[appt.id, client.id, appt.bill_id, line_id, *lot_ids],
         detail=data.model_dump(),
     )
     result = AppointmentStatusResult.model_validate(get_appointment_row(tx, appt.id))
@@ -101,8 +103,13 @@ def _rebill_item(
     new_status: str,
     new_fee: int | None,
     data: AppointmentStatusChange,
-) -> list[str]:
-    """Change a billed item's fee to what the new status bills, then free what was overpaid."""
+) -> tuple[list[str], str | None]:
+    """Change a billed item's fee to what the new status bills, then free what was overpaid.
+
+    A rise of the client's part (a cancellation fee raised, a canceled session attended after all)
+    is rule 2's rise: on a bill created with credit applied, credit meets it as a new client_credit
+    line. Returns the lots created and that line.
+    """
     a, c = appt, client
     assert a.item_id is not None
     item = get_item_row(tx, a.item_id)
@@ -124,9 +131,21 @@ def _rebill_item(
     released = release_excess(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )
+    rise = client_share - item.client_responsibility
+    credit = credit_for_rise(
+        auto_apply=bill.apply_available_credit,
+        rise=rise,
+        credit_balance=c.credit_balance,
+        balance_due=bill.balance_due + rise,
+    )
+    line_id, applied = apply_credit(tx, client_id=c.id, bill_id=bill_id, amount=credit)
     record(
-        tx, kind=EntryKind(f"appointment_{new_status}"), client_id=c.id, bill_id=bill_id, lines=lines + released.lines
+        tx,
+        kind=EntryKind(f"appointment_{new_status}"),
+        client_id=c.id,
+        bill_id=bill_id,
+        lines=lines + released.lines + applied,
     )
     send_after_commit(tx, released.pending_refund_ids)
     settle_bill_status(tx, bill_id)
-    return released.lot_ids
+    return released.lot_ids, line_id

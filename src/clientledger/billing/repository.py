@@ -26,6 +26,7 @@ class BillRecord:
     client_responsibility: int
     client_paid: int
     balance_due: int
+    insurance_due: int
     created_at: dt.datetime
 
 
@@ -42,6 +43,7 @@ class ItemRecord:
     client_responsibility: int
     insurance_responsibility: int
     insurance_paid: int
+    insurance_due: int
     claim_ref: str | None
 
 
@@ -212,7 +214,13 @@ def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: in
 def settle_bill_status(tx: Tx, bill_id: str) -> None:
     """Decide the bill's status again (``rules.bills``) after its sessions' fees changed."""
     fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
-    status = bill_status(fees=fees, balance_due=get_bill_row(tx, bill_id).balance_due)
+    bill = get_bill_row(tx, bill_id)
+    status = bill_status(
+        fees=fees,
+        balance_due=bill.balance_due,
+        client_responsibility=bill.client_responsibility,
+        insurance_due=bill.insurance_due,
+    )
     tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
 
 

@@ -73,6 +73,7 @@ class BillItemRead(ReadModel):
     client_responsibility: int
     insurance_responsibility: int
     insurance_paid: int
+    insurance_due: int = Field(description="What the payer still owes on this session")
     claim_ref: str | None = None
 
 
@@ -85,5 +86,6 @@ class BillRead(ReadModel):
     client_responsibility: int
     client_paid: int
     balance_due: int
+    insurance_due: int = Field(description="What payers still owe on this bill")
     lines: list[LineRead]
     created_at: UtcDateTime

@@ -134,6 +134,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
                 "client_responsibility": 0,
                 "insurance_responsibility": insurance_share,
                 "insurance_paid": 0,
+                "insurance_due": 0,
                 # The patient control number the claim is sent with; an 835's CLP01 brings it back.
                 "claim_ref": claim_ref_for(item_id) if is_claim(billing=client.billing, status=appt.status) else None,
             }
@@ -146,7 +147,12 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         ]
     credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
     # The status the bill will have once its entry is posted (the projection keeps it from then on).
-    status = bill_status(fees=[i["fee"] for i in items], balance_due=owed - credit)
+    status = bill_status(
+        fees=[i["fee"] for i in items],
+        balance_due=owed - credit,
+        client_responsibility=owed,
+        insurance_due=sum(i["insurance_responsibility"] for i in items),
+    )
     insert_bill(tx, bill_id=bill_id, client_id=client.id, status=status, apply_available_credit=apply)
     insert_items(tx, items)
     if credit:
@@ -340,6 +346,7 @@ def get_bill(tx: Tx, *, bill_id: str) -> BillRead:
         client_responsibility=bill.client_responsibility,
         client_paid=bill.client_paid,
         balance_due=bill.balance_due,
+        insurance_due=bill.insurance_due,
         lines=lines,
         created_at=bill.created_at,
     )

@@ -125,11 +125,13 @@ bills = Table(
     Column("client_responsibility", BigInteger, nullable=False, default=0),
     Column("client_paid", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
+    Column("insurance_due", BigInteger, nullable=False, default=0),
     created_column(),
     CheckConstraint(f"status in ({sql_in(BillStatus)})", name="status"),
     CheckConstraint("client_responsibility >= 0", name="resp_nonneg"),
     CheckConstraint("client_paid >= 0", name="paid_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
+    CheckConstraint("insurance_due >= 0", name="insurance_due_nonneg"),
 )
 Index("ix_bills_client", bills.c.client_id)
 
@@ -146,12 +148,14 @@ bill_items = Table(
     Column("client_responsibility", BigInteger, nullable=False),
     Column("insurance_responsibility", BigInteger, nullable=False),
     Column("insurance_paid", BigInteger, nullable=False, default=0),
+    Column("insurance_due", BigInteger, nullable=False, default=0),
     Column("claim_ref", String(20), nullable=True),
     UniqueConstraint("appointment_id", name="uq_bill_items_appointment"),
     UniqueConstraint("practice_id", "claim_ref", name="uq_bill_items_claim_ref"),
     CheckConstraint("fee >= 0", name="fee_nonneg"),
     CheckConstraint("client_responsibility >= 0", name="client_resp_nonneg"),
     CheckConstraint("insurance_responsibility >= 0", name="ins_resp_nonneg"),
+    CheckConstraint("insurance_due >= 0", name="ins_due_nonneg"),
 )
 Index("ix_bill_items_bill", bill_items.c.bill_id)
 

@@ -28,6 +28,18 @@ def credit_to_apply(*, credit_balance: int, balance_due: int, rise: int | None =
     return max(amount, 0)
 
 
+def credit_for_rise(*, auto_apply: bool, rise: int, credit_balance: int, balance_due: int) -> int:
+    """Rule 2's rise: the client's responsibility on a bill rose by ``rise`` (insurance, a cancellation
+    fee raised, a canceled session set back to attended); ``balance_due`` already counts it.
+
+    Only a bill created with credit applied takes credit for it, ``min(credit_balance, rise,
+    balance_due)``; a fall, or a refunded or deleted line, is no rise and takes nothing.
+    """
+    if not auto_apply or rise <= 0:
+        return 0
+    return credit_to_apply(credit_balance=credit_balance, balance_due=balance_due, rise=rise)
+
+
 def draw_fifo(lots: Sequence[LotBalance], amount: int) -> list[Draw]:
     """Take ``amount`` from ``lots`` (given oldest first), exhausting each before the next."""
     if amount < 0:

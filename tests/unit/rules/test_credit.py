@@ -12,6 +12,7 @@ from clientledger.rules.credit import (
     LotBalance,
     check_credit_payment,
     check_removal,
+    credit_for_rise,
     credit_to_apply,
     draw_fifo,
 )
@@ -90,3 +91,24 @@ def test_a_lot_loses_at_most_what_remains() -> None:
         check_removal(amount=501, remaining=500)
     with pytest.raises(ValidationFailed):
         check_removal(amount=0, remaining=500)
+
+
+def test_a_rise_on_a_bill_created_with_credit_applied_takes_what_credit_there_is() -> None:
+    assert credit_for_rise(auto_apply=True, rise=4000, credit_balance=10000, balance_due=4000) == 4000
+    assert credit_for_rise(auto_apply=True, rise=15000, credit_balance=8000, balance_due=15000) == 8000
+
+
+def test_no_credit_meets_a_rise_on_a_bill_created_without_it_or_a_fall() -> None:
+    assert credit_for_rise(auto_apply=False, rise=4000, credit_balance=10000, balance_due=4000) == 0
+    assert credit_for_rise(auto_apply=True, rise=-4000, credit_balance=10000, balance_due=0) == 0
+
+
+@given(st.booleans(), st.integers(-(10**6), 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_a_rise_takes_at_most_the_credit_the_rise_and_the_balance_due(
+    auto_apply: bool, rise: int, credit: int, due: int
+) -> None:
+    amount = credit_for_rise(auto_apply=auto_apply, rise=rise, credit_balance=credit, balance_due=due)
+    if not auto_apply or rise <= 0:
+        assert amount == 0
+    else:
+        assert amount == min(credit, rise, due)
