@@ -19,8 +19,8 @@ def test_migrations_match_the_models(db: Database) -> None:
 
 
 # A practice as 0004 left it: a copay-0 bill the payer has not paid (stored as paid, the old rule)
-# and one it has paid in full; 0006 gives each its insurance_due from the journal and its status.
-_BEFORE_0006 = [
+# and one it has paid in full; 0005 gives each its insurance_due from the journal and its status.
+_BEFORE_0005 = [
     "INSERT INTO practices (id, name, auto_apply_credit, created_at) VALUES ('p1', 'Old Clinic', true, :now)",
     "INSERT INTO clients (id, practice_id, name, billing, copay, credit_balance, balance_due, created_at) "
     "VALUES ('c1', 'p1', 'Noa Zero', 'insurance', 0, 0, 0, :now)",
@@ -56,12 +56,12 @@ _BEFORE_0006 = [
 ]
 
 
-def test_0006_gives_existing_bills_what_payers_owe_and_the_status_that_follows(database_url: str) -> None:
+def test_0005_gives_existing_bills_what_payers_owe_and_the_status_that_follows(database_url: str) -> None:
     db = Database(database_url)
     try:
         upgrade(db, "0004")
         with db.engine.begin() as conn:
-            for statement in _BEFORE_0006:
+            for statement in _BEFORE_0005:
                 conn.execute(text(statement), {"now": dt.datetime(2026, 11, 2, 12)})
         upgrade(db)
         with db.engine.connect() as conn:

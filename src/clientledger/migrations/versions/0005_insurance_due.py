@@ -4,8 +4,8 @@ A bill's status is about the client's part: a bill whose client part is 0 is pai
 payers have settled. The projection keeps ``insurance_due`` as the net ``ar:insurance`` of the bill
 and of each item; existing rows get it from the journal, and their status is decided again.
 
-Revision ID: 0006
-Revises: 0004 (0005 when merged after it)
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
