@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from clientledger.db import Database
 from clientledger.main import create_app
 from tests.api.conftest import API, Api, new_owner
+from tests.factories import Ledger, a_void_bill, an_insured_bill
+from tests.unit.test_processors import LIVE_KEY, stripe_processor
 
 
 def test_unknown_route_and_unknown_id_are_404_in_the_error_shape(owner: Api) -> None:
@@ -92,3 +100,131 @@ def test_renaming_the_practice_to_another_practices_name_is_a_conflict(owner: Ap
     err = owner.call("PATCH", "/practice", {"name": taken}, expect=409)
     assert err["error"]["code"] == "conflict"
     assert owner.call("PATCH", "/practice", {"name": taken + " West"}, expect=200)["name"] == taken + " West"
+
+
+# -- every error code the contract names, provoked through the API ---------------------------------
+
+Provoke = Callable[[Api, Ledger], httpx.Response]
+
+
+def _post(api: Api, path: str, body: Any = None, key: str | None = None) -> httpx.Response:
+    r: httpx.Response = api.http.post(API + path, json=body, headers=api.headers(key))
+    return r
+
+
+def _delete(api: Api, path: str) -> httpx.Response:
+    r: httpx.Response = api.http.delete(API + path, headers=api.headers())
+    return r
+
+
+def _bill(api: Api, fee: int = 15000, **fields: Any) -> tuple[str, str]:
+    client = api.client()
+    return client["id"], api.session_bill(client["id"], fee, **fields)["id"]
+
+
+def _insufficient_credit(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill_id = _bill(api, apply_available_credit=False)
+    return _post(api, f"/bills/{bill_id}/payments", {"type": "client_credit", "amount": 1000})
+
+
+def _exceeds_balance_due(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill_id = _bill(api, apply_available_credit=False)
+    return _post(api, f"/bills/{bill_id}/payments", {"type": "client_credit", "amount": 20000})
+
+
+def _exceeds_refundable(api: Api, ledger: Ledger) -> httpx.Response:
+    payment = api.prepay(api.client()["id"], "cash", 1000)
+    return _post(api, f"/payments/{payment['id']}/refunds", {"amount": 2000})
+
+
+def _idempotency_key_reused(api: Api, ledger: Ledger) -> httpx.Response:
+    client_id = api.client()["id"]
+    assert _post(api, f"/clients/{client_id}/payments", {"type": "cash", "amount": 100}, "k-1").status_code == 201
+    return _post(api, f"/clients/{client_id}/payments", {"type": "cash", "amount": 200}, "k-1")
+
+
+def _use_refund(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill_id = _bill(api)
+    line = api.pay(bill_id, "card", 1000)
+    return _delete(api, f"/bills/{bill_id}/lines/{line['id']}")
+
+
+def _credit_already_used(api: Api, ledger: Ledger) -> httpx.Response:
+    client_id, first = _bill(api, apply_available_credit=False)
+    line = api.pay(first, "cash", 20000)  # 5000 of it becomes credit
+    api.session_bill(client_id, apply_available_credit=True)  # which this bill spends
+    return _delete(api, f"/bills/{first}/lines/{line['id']}")
+
+
+def _insurance_paid(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill = an_insured_bill(ledger, copay_paid_by="card")
+    item = bill.items[0]
+    eob = {"item_id": item.id, "payer": "BRHP1", "paid": 7000, "patient_responsibility": 3000}
+    api.post(f"/bills/{bill.id}/insurance-payments", {**eob, "adjustments": []}, expect=200)
+    return _post(api, f"/appointments/{item.appointment_id}/status", {"status": "canceled"})
+
+
+def _bill_void(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill = a_void_bill(ledger)
+    return _post(api, f"/bills/{bill.id}/payments", {"type": "cash", "amount": 1000})
+
+
+def _payment_deleted(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill_id = _bill(api)
+    line = api.pay(bill_id, "cash", 1000)
+    api.call("DELETE", f"/bills/{bill_id}/lines/{line['id']}", expect=204)
+    return _post(api, f"/payments/{line['payment_id']}/refunds", {"amount": 100})
+
+
+def _card_declined(api: Api, ledger: Ledger) -> httpx.Response:
+    __, bill_id = _bill(api)
+    return _post(
+        api, f"/bills/{bill_id}/payments", {"type": "card", "amount": 1000, "payment_method": "pm_card_chargeDeclined"}
+    )
+
+
+ERROR_CODES: dict[str, tuple[Provoke, int]] = {
+    "validation_error": (
+        lambda a, _: _post(a, f"/clients/{a.client()['id']}/payments", {"type": "cash", "amount": 1.0}),
+        422,
+    ),
+    "not_found": (lambda a, _: a.http.get(f"{API}/bills/bill_nope", headers=a.headers()), 404),
+    "unauthorized": (lambda a, _: a.http.get(f"{API}/clients"), 401),
+    "forbidden": (lambda a, _: _post(a.login_as("clinician"), "/clients", {"name": "Ada"}), 403),
+    "insufficient_credit": (_insufficient_credit, 422),
+    "exceeds_balance_due": (_exceeds_balance_due, 422),
+    "exceeds_refundable": (_exceeds_refundable, 422),
+    "idempotency_key_reused": (_idempotency_key_reused, 409),
+    "use_refund": (_use_refund, 409),
+    "credit_already_used": (_credit_already_used, 409),
+    "insurance_paid": (_insurance_paid, 409),
+    "bill_void": (_bill_void, 409),
+    "payment_deleted": (_payment_deleted, 409),
+    "card_declined": (_card_declined, 402),
+}
+
+
+@pytest.mark.parametrize("code", list(ERROR_CODES))
+def test_every_error_code_of_the_contract_is_what_the_api_answers(owner: Api, ledger: Ledger, code: str) -> None:
+    provoke, status = ERROR_CODES[code]
+
+    r = provoke(owner, ledger)
+
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert r.json()["error"]["message"]
+
+
+def test_a_card_payment_with_no_card_on_file_is_422_no_card_on_file(
+    owner: Api, ledger: Ledger, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor, sent = stripe_processor([], api_key=LIVE_KEY)  # Stripe, no payment method or customer configured
+    monkeypatch.setattr(app.state.runner, "processor", processor)
+    client_id, bill_id = _bill(owner)
+
+    on_bill = _post(owner, f"/bills/{bill_id}/payments", {"type": "card", "amount": 1000})
+    prepaid = _post(owner, f"/clients/{client_id}/payments", {"type": "card", "amount": 1000})
+
+    for r in (on_bill, prepaid):
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "no_card_on_file"), r.text
+    assert sent.sent == []
+    assert owner.get(f"/bills/{bill_id}")["lines"] == [] and owner.credit_balance(client_id) == 0

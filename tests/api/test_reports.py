@@ -8,6 +8,7 @@ import io
 from collections import defaultdict
 
 from tests.api.conftest import API, Api
+from tests.factories import Ledger, an_insured_bill
 
 
 def _today() -> dt.date:
@@ -73,6 +74,46 @@ def test_journal_as_csv_and_by_date(owner: Api) -> None:
     assert owner.get(f"/reports/journal?from={tomorrow}")["data"] == []
     assert len(owner.get(f"/reports/journal?to={_today().isoformat()}")["data"]) == 2
     assert owner.get(f"/reports/journal?from={tomorrow}&to={_today().isoformat()}", expect=422)
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1", "-2", "@SUM(A1)", "\tTAB", "=cmd"]
+
+
+def test_journal_csv_escapes_text_a_spreadsheet_would_run_and_keeps_amounts_numbers(owner: Api, ledger: Ledger) -> None:
+    client = owner.client('=HYPERLINK("http://evil.example")')
+    hyperlink = owner.prepay(client["id"], "cash", 3000, memo=FORMULAS[0])
+    lot = owner.post(f"/clients/{client['id']}/credits", {"amount": 500, "reason": "other", "note": "+1"}, expect=201)
+    owner.post(f"/clients/{client['id']}/credits/{lot['id']}/remove", {"amount": 100, "note": "-2"}, expect=200)
+    owner.post(f"/payments/{hyperlink['id']}/refunds", {"amount": 700, "reason": "@SUM(A1)"}, expect=201)
+    owner.prepay(client["id"], "check", 1000, memo="\tTAB")
+    owner.prepay(client["id"], "check", 1000, memo="Check #1042")
+    bill = owner.get(f"/bills/{an_insured_bill(ledger, copay_paid_by='card')[1].id}")
+    item = bill["items"][0]
+    eob = {"item_id": item["id"], "payer": "=cmd", "paid": 8000, "patient_responsibility": 2000}
+    owner.post(
+        f"/bills/{bill['id']}/insurance-payments",
+        {**eob, "adjustments": [{"group": "PR", "reason": "2", "amount": 2000}]},
+        expect=200,
+    )
+
+    r = owner.http.get(f"{API}/reports/journal", headers={**owner.headers(), "Accept": "text/csv"})
+
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    memos = {row["memo"] for row in rows}
+    assert {"'" + f for f in FORMULAS[:5]} <= memos
+    assert f"'=cmd {item['claim_ref']}" in memos and "Check #1042" in memos
+    for row in rows:
+        assert not any(
+            cell.startswith(("=", "+", "-", "@", "\t", "\r")) for name, cell in row.items() if name != "amount"
+        )
+    amounts = [row["amount"] for row in rows]
+    assert all(a.lstrip("-").isdigit() for a in amounts), amounts
+    assert "-3000" in amounts and "3000" in amounts
+    per_entry: defaultdict[str, int] = defaultdict(int)
+    for row in rows:
+        per_entry[row["entry_id"]] += int(row["amount"])
+    assert set(per_entry.values()) == {0}
 
 
 def test_audit_names_who_did_what_to_which_object(owner: Api) -> None:

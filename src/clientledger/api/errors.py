@@ -44,9 +44,9 @@ _DESCRIPTIONS = {
     403: "The user's role may not do this (`forbidden`): clinicians only read.",
     404: "No such object in this practice, or no such route (`not_found`).",
     409: "Conflicts with the object's state or an earlier request (`idempotency_key_reused`, `conflict`, "
-    "`use_refund`, `credit_already_used`, `insurance_paid`, `payment_deleted`).",
+    "`use_refund`, `credit_already_used`, `insurance_paid`, `payment_deleted`, `bill_void`).",
     422: "The request breaks a field rule or a money rule (`validation_error`, `insufficient_credit`, "
-    "`exceeds_balance_due`, `exceeds_refundable`).",
+    "`exceeds_balance_due`, `exceeds_refundable`), or a card payment has no card to charge (`no_card_on_file`).",
     429: "Too many failed logins for this email (`rate_limited`).",
     503: "The payment processor could not be reached (`processor_unavailable`); nothing was recorded.",
 }

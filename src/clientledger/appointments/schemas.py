@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from clientledger.credits.schemas import LotRead
-from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Day, Id, Line, Model, NonNegativeCents, ReadModel, UtcDateTime
 from clientledger.kit.vocabulary import AppointmentStatus, Disposition
 
 Status = AppointmentStatus
@@ -17,8 +17,8 @@ NewStatus = Literal[
 
 class AppointmentCreate(Model):
     client_id: Id
-    date: dt.date
-    service_code: str = Field(min_length=1, max_length=20)
+    date: Day
+    service_code: Line = Field(min_length=1, max_length=20)
     fee: NonNegativeCents
 
 

@@ -13,6 +13,7 @@ from clientledger.api.pagination import Page, page_from_query
 from clientledger.audit.repository import AuditEventRecord
 from clientledger.audit.schemas import AuditEventRead
 from clientledger.audit.service import list_events
+from clientledger.kit.schemas import Id
 
 router = APIRouter(tags=["audit"])
 
@@ -33,7 +34,7 @@ def _event(row: AuditEventRecord) -> AuditEventRead:
 def list_audit_events(
     rc: Staff,
     paging: Paging,
-    object_id: Annotated[str | None, Query(max_length=64, description="Only events touching this object")] = None,
+    object_id: Annotated[Id | None, Query(description="Only events touching this object")] = None,
 ) -> Page[AuditEventRead]:
     """Audit events, newest first: the user, the action, the objects, the time and the request id."""
     rows = rc.read(list_events, object_id=object_id, limit=paging.limit + 1, cursor=paging.cursor)

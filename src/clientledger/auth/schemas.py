@@ -4,13 +4,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Line, Model, ReadModel, Secret, UtcDateTime
 from clientledger.kit.vocabulary import Role
 
 
 class TokenCreate(Model):
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=200)
+    email: Line = Field(min_length=1, max_length=320)
+    password: Secret = Field(min_length=1, max_length=200)
 
 
 class TokenRead(ReadModel):

@@ -4,20 +4,29 @@ import datetime as dt
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Id, Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, UtcDateTime
+from clientledger.kit.schemas import (
+    Id,
+    Model,
+    PaymentMethodId,
+    PositiveCents,
+    ReadModel,
+    StrictBool,
+    TestCardNumber,
+    UtcDateTime,
+)
 from clientledger.kit.vocabulary import BillStatus, LineType, RefundStatus
 
 
 class BillCreate(Model):
     client_id: Id
     appointment_ids: list[Id] = Field(min_length=1, max_length=100)
-    apply_available_credit: bool | None = None
+    apply_available_credit: StrictBool | None = None
 
 
 class PaymentLineCreate(Model):
     type: LineType
     amount: PositiveCents
-    deduct_from_credit_balance: bool | None = None
+    deduct_from_credit_balance: StrictBool | None = None
     payment_method: PaymentMethodId | None = None
     card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 

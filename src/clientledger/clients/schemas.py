@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Line, Model, NonNegativeCents, ReadModel, UtcDateTime
 from clientledger.kit.vocabulary import Billing
 
 
 class ClientCreate(Model):
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
+    name: Line = Field(min_length=1, max_length=200)
+    email: Line | None = Field(default=None, max_length=320)
     billing: Billing = Billing.SELF_PAY
     copay: NonNegativeCents | None = None
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Model, PositiveCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Model, PositiveCents, ReadModel, Text, UtcDateTime
 from clientledger.kit.vocabulary import CreditReason as ManualReason
 from clientledger.kit.vocabulary import LotSource
 
@@ -10,12 +10,12 @@ from clientledger.kit.vocabulary import LotSource
 class ManualCreditCreate(Model):
     amount: PositiveCents
     reason: ManualReason
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class CreditRemove(Model):
     amount: PositiveCents | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class LotRead(ReadModel):

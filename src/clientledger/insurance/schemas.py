@@ -9,14 +9,14 @@ from pydantic import Field
 
 from clientledger.billing.schemas import BillRead
 from clientledger.credits.schemas import LotRead
-from clientledger.kit.schemas import Id, Model, NonNegativeCents, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Id, Line, Model, NonNegativeCents, ReadModel, UtcDateTime
 
 AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
 ADJUSTMENT_GROUPS: frozenset[str] = frozenset(get_args(AdjustmentGroup))
 ClaimResult = Literal["posted", "duplicate", "unmatched", "unbalanced"]
 SignedCents = Annotated[int, Field(strict=True, ge=-(10**11), le=10**11, description="Integer cents; may be negative")]
 ClaimRef = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=20,
@@ -30,13 +30,13 @@ class AdjustmentIn(Model):
     group: AdjustmentGroup = Field(
         description="CAS group: CO contractual, PR patient responsibility, OA other, PI payer-initiated, CR correction"
     )
-    reason: str = Field(min_length=1, max_length=5, pattern=r"^[A-Z0-9]+$", description="CARC code, e.g. 45")
+    reason: Line = Field(min_length=1, max_length=5, pattern=r"^[A-Z0-9]+$", description="CARC code, e.g. 45")
     amount: SignedCents
 
 
 class InsurancePaymentCreate(Model):
     item_id: Id
-    payer: str = Field(min_length=1, max_length=80, description="The payer's id (as the 835 names it)")
+    payer: Line = Field(min_length=1, max_length=80, description="The payer's id (as the 835 names it)")
     paid: NonNegativeCents
     patient_responsibility: NonNegativeCents
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=99)

@@ -116,6 +116,16 @@ class CardDeclined(ClientLedgerError):
     status_code = 402
 
 
+class NoCardOnFile(CardDeclined):
+    """A card payment without a payment method, and none on file to charge: nothing was recorded.
+
+    A kind of ``CardDeclined`` (the processor charged nothing), answered as the contract names it.
+    """
+
+    code = "no_card_on_file"
+    status_code = 422
+
+
 class ProcessorUnavailable(ClientLedgerError):
     """The payment processor could not be reached; nothing was recorded, the request may be retried."""
 

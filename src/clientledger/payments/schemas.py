@@ -2,21 +2,21 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from clientledger.kit.schemas import Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, UtcDateTime
+from clientledger.kit.schemas import Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, Text, UtcDateTime
 from clientledger.kit.vocabulary import PaymentMethod, RefundStatus
 
 
 class ClientPaymentCreate(Model):
     type: PaymentMethod
     amount: PositiveCents
-    memo: str | None = Field(default=None, max_length=500)
+    memo: Text | None = Field(default=None, max_length=500)
     payment_method: PaymentMethodId | None = None
     card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 
 
 class RefundCreate(Model):
     amount: PositiveCents | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
 
 
 class RefundRead(ReadModel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from clientledger.kit.schemas import Model, ReadModel, UtcDateTime
+from clientledger.kit.schemas import Line, Model, ReadModel, Secret, StrictBool, UtcDateTime
 from clientledger.kit.vocabulary import Role
 
 
@@ -14,13 +14,13 @@ class PracticeRead(ReadModel):
 
 
 class PracticeUpdate(Model):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    auto_apply_credit: bool | None = None
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    auto_apply_credit: StrictBool | None = None
 
 
 class UserCreate(Model):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    password: str = Field(min_length=8, max_length=200)
+    email: Line = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: Secret = Field(min_length=8, max_length=200)
     role: Role
 
 

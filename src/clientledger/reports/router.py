@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from clientledger.api.deps import Paging, Staff
 from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
+from clientledger.kit.schemas import Day
 from clientledger.reports import service as reports
 from clientledger.reports.schemas import CreditBalancesRead, JournalEntryRead
 
@@ -27,7 +28,7 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.get("/reports/credit-balances", response_model=CreditBalancesRead, responses=declare())
 def credit_balances(
     rc: Staff,
-    as_of: Annotated[dt.date | None, Query(description="End of this day, UTC (default: today)")] = None,
+    as_of: Annotated[Day | None, Query(description="End of this day, UTC (default: today); YYYY-MM-DD")] = None,
 ) -> CreditBalancesRead:
     """Each client's credit balance at the end of `as_of`, and the total: the practice's credit
     liability, computed from the journal."""
@@ -44,8 +45,8 @@ def journal(
     request: Request,
     rc: Staff,
     paging: Paging,
-    start: Annotated[dt.date | None, Query(alias="from", description="First day (UTC), inclusive")] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="Last day (UTC), inclusive")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="First day (UTC), inclusive; YYYY-MM-DD")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="Last day (UTC), inclusive; YYYY-MM-DD")] = None,
 ) -> Page[JournalEntryRead] | Response:
     """Balanced journal entries, oldest first. With `Accept: text/csv`: the whole range as CSV,
     one row per posting (no paging)."""

@@ -22,6 +22,20 @@ from clientledger.reports.schemas import ClientCreditBalance, CreditBalancesRead
 
 CSV_HEADER = ("entry_id", "created_at", "kind", "user_id", "memo", "request_id", *POSTING_COLUMNS)
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list: the contract's four, tab and CR).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """One CSV cell: text a spreadsheet would run as a formula gets a leading ``'``; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _day_end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
@@ -93,7 +107,7 @@ def _journal_csv_chunks(tx: Tx, start: dt.date | None, end: dt.date | None) -> I
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow(["" if v is None else (v.isoformat() + "Z" if isinstance(v, dt.datetime) else v) for v in r])
+        writer.writerow([csv_cell(v) for v in r])
         if buf.tell() > 64_000:
             yield buf.getvalue()
             buf.seek(0)

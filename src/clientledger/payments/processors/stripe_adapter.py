@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import stripe
 
-from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, ClientLedgerError, NoCardOnFile, ProcessorUnavailable
 from clientledger.payments.processors.base import (
     CARD_ON_FILE_NUMBER,
     GENERIC_DECLINE_MESSAGE,
@@ -164,11 +164,11 @@ class StripeProcessor:
             settings = customer.invoice_settings
             default = settings.default_payment_method if settings is not None else None
             if default is None:
-                raise CardDeclined("There is no card on file for this client.")
+                raise NoCardOnFile("There is no card on file for this client.")
             return (default if isinstance(default, str) else default.id), ""
         if self._test_mode:
             return TEST_CARDS_BY_NUMBER[CARD_ON_FILE_NUMBER].payment_method, CARD_ON_FILE_NUMBER[-4:]
-        raise CardDeclined("There is no card on file: configure a Stripe payment method or customer.")
+        raise NoCardOnFile("There is no card on file: configure a Stripe payment method or customer.")
 
 
 def _translate(exc: stripe.StripeError) -> ClientLedgerError:

@@ -84,6 +84,10 @@ def login(request: Request, form: FormData = Depends(read_form)) -> Response:
             error="The login form expired. Please try again.",
             status=403,
         )
+    if "\x00" in email or "\x00" in password:
+        # No database stores a NUL character (PostgreSQL refuses the query): say so, as the API does.
+        error = "Email and password cannot contain a NUL character."
+        return _login_page(request, next_url=next_url, email=email.replace("\x00", ""), error=error, status=422)
     try:
         token, _ = start_session(runner(request).db, email=email, password=password, idle=idle_timeout(request))
     except Unauthorized:
