@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, REVENUE
 from clientledger.accounting.journal import record
-from clientledger.accounting.moves import release_excess
+from clientledger.accounting.moves import apply_credit, release_excess
 from clientledger.accounting.posting import cr, dr
 from clientledger.appointments import repository as appointments_repo
 from clientledger.appointments.repository import AppointmentRecord, client_appointment_rows, get_appointment_row
@@ -26,6 +26,7 @@ from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.kit.vocabulary import AppointmentStatus, EntryKind, LotSource
 from clientledger.payments.refunds import send_after_commit
+from clientledger.rules.credit import credit_to_apply
 from clientledger.rules.freeing import excess_paid
 from clientledger.rules.responsibility import billed_fee, item_responsibility
 
@@ -124,9 +125,15 @@ def _rebill_item(
     released = release_excess(
         tx, client_id=c.id, bill_id=bill_id, excess=excess, source=source, disposition=data.disposition
     )
-    record(
-        tx, kind=EntryKind(f"appointment_{new_status}"), client_id=c.id, bill_id=bill_id, lines=lines + released.lines
-    )
+    lines += released.lines
+    rise = new_responsibility - bill.client_responsibility
+    if rise > 0 and bill.apply_available_credit:
+        # Rule 2's rise: a cancellation fee raised, or a canceled session set back to attended.
+        credit = credit_to_apply(
+            credit_balance=c.credit_balance, balance_due=new_responsibility - bill.client_paid, rise=rise
+        )
+        lines += apply_credit(tx, client_id=c.id, bill_id=bill_id, amount=credit)[1]
+    record(tx, kind=EntryKind(f"appointment_{new_status}"), client_id=c.id, bill_id=bill_id, lines=lines)
     send_after_commit(tx, released.pending_refund_ids)
     settle_bill_status(tx, bill_id)
     return released.lot_ids
