@@ -47,6 +47,7 @@ SOAK_EXAMPLES, SOAK_STEPS = 4, 80  # per round; rounds repeat until SOAK_SECONDS
 VERIFY_EVERY = 10  # steps between two full ``verify`` runs (and always at the end of a run)
 
 MONEY = ("card", "cash", "check")
+REFUSING_CARD = "pm_card_refundFail"  # the simulated processor charges it and refuses every refund of it
 CANCELED = ("canceled", "late_canceled", "no_show")
 
 amounts = st.integers(min_value=1, max_value=30000)
@@ -86,6 +87,7 @@ class MPayment:
     line: int | None = None  # index into the bill's lines
     voided: bool = False
     refunds: int = 0
+    refuses_refunds: bool = False
     sid: str = ""
 
 
@@ -212,8 +214,8 @@ class Model:
 
     # steps ---------------------------------------------------------------------------------------
 
-    def prepay(self, client: int, type: str, amount: int) -> int:
-        self.payments.append(MPayment(client, type, amount, credited=amount))
+    def prepay(self, client: int, type: str, amount: int, refusing: bool = False) -> int:
+        self.payments.append(MPayment(client, type, amount, credited=amount, refuses_refunds=refusing))
         self.new_lot(client, "prepayment", amount, len(self.payments) - 1)
         return len(self.payments) - 1
 
@@ -238,7 +240,7 @@ class Model:
         if apply:  # rule 2
             self.apply_credit_line(bill, min(self.credit_balance(client), bill.balance_due))
 
-    def pay(self, b: int, type: str, amount: int, deduct: bool | None) -> None:
+    def pay(self, b: int, type: str, amount: int, deduct: bool | None, refusing: bool = False) -> None:
         bill = self.bills[b]
         if bill.void:
             raise Refused("bill_void")
@@ -253,14 +255,16 @@ class Model:
                 bill.lines.append(MLine("client_credit", amount, deduct=False))
             return
         applied = min(amount, bill.balance_due)  # rule 4
-        self.payments.append(MPayment(bill.client, type, amount, credited=amount - applied, bill=b))
+        self.payments.append(
+            MPayment(bill.client, type, amount, credited=amount - applied, bill=b, refuses_refunds=refusing)
+        )
         p = len(self.payments) - 1
         self.payments[p].line = len(bill.lines)
         bill.lines.append(MLine(type, applied, payment=p))
         if amount > applied:
             self.new_lot(bill.client, "overpayment", amount - applied, p)
 
-    def refund_payment(self, p: int, amount: int | None) -> None:
+    def refund_payment(self, p: int, amount: int | None) -> str:
         """Rule 7: the payment's own remaining credit first (oldest lot first), then its bill."""
         payment = self.payments[p]
         if payment.voided:
@@ -274,6 +278,8 @@ class Model:
         amount = limit if amount is None else amount
         if amount == 0 or amount > limit:
             raise Refused("exceeds_refundable")
+        if payment.refuses_refunds:  # v1.1: a refused refund is failed and puts everything back
+            return "failed"
         left = amount
         for lot in own:
             take = min(lot.remaining, left)
@@ -284,21 +290,22 @@ class Model:
             line.amount -= left
         payment.refunded += amount
         payment.refunds += 1
+        return "settled"
 
-    def refund_line(self, b: int, n: int, amount: int | None) -> None:
+    def refund_line(self, b: int, n: int, amount: int | None) -> str | None:
         line = self.bills[b].lines[n]
         if line.removed:  # the contract is silent; a removed line takes no more actions
             raise Refused("not_found")
         if not line.is_credit:
             assert line.payment is not None
-            self.refund_payment(line.payment, amount)  # rule 7: the refund action on its line
-            return
+            return self.refund_payment(line.payment, amount)  # rule 7: the refund action on its line
         take = line.amount if amount is None else amount  # rule 8
         if take == 0 or take > line.amount:
             raise Refused("exceeds_refundable")
         if line.deduct:
             self.return_to_lots(line, take)
         line.amount -= take
+        return None
 
     def delete_line(self, b: int, n: int) -> None:
         line = self.bills[b].lines[n]
@@ -410,8 +417,9 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
             """Run the step on the model, then the service: the same outcome, or the test fails."""
             counter.steps += 1
             self.steps_since_verify += 1
+            self.model_said: Any = None
             try:
-                model_step()
+                self.model_said = model_step()
                 expected = None
             except Refused as refusal:
                 expected = refusal.code
@@ -435,12 +443,13 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
 
         # credit ---------------------------------------------------------------------------------
 
-        @rule(client=st.integers(0, 1), type=st.sampled_from(MONEY), amount=amounts)
+        @rule(client=st.integers(0, 1), type=st.sampled_from([*MONEY, "refusing_card"]), amount=amounts)
         def prepay(self, client: int, type: str, amount: int) -> None:
             before = len(self.model.payments)
+            kind, method = ("card", REFUSING_CARD) if type == "refusing_card" else (type, None)
             payment = self.step(
-                lambda: self.model.prepay(client, type, amount),
-                lambda: self.ledger.prepay(self.model.clients[client].sid, type, amount),
+                lambda: self.model.prepay(client, kind, amount, refusing=method is not None),
+                lambda: self.ledger.prepay(self.model.clients[client].sid, kind, amount, payment_method=method),
             )
             assert payment is not None
             self.model.payments[before].sid = payment.id
@@ -487,7 +496,7 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
         @precondition(lambda self: self.model.bills)
         @rule(
             which=pick,
-            type=st.sampled_from([*MONEY, "client_credit", "discount"]),
+            type=st.sampled_from([*MONEY, "refusing_card", "client_credit", "discount"]),
             how=st.sampled_from(["due", "part", "over", "any"]),
             amount=amounts,
         )
@@ -496,12 +505,13 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
             bill = self.model.bills[b]
             due = bill.balance_due
             asked = {"due": due, "part": 1 + amount % max(due, 1), "over": due + amount, "any": amount}[how] or amount
-            kind = "client_credit" if type == "discount" else type
+            kind = {"discount": "client_credit", "refusing_card": "card"}.get(type, type)
             deduct = None if kind != "client_credit" else type == "client_credit"
+            method = REFUSING_CARD if type == "refusing_card" else None
             before = len(self.model.payments)
             line = self.step(
-                lambda: self.model.pay(b, kind, asked, deduct),
-                lambda: self.ledger.pay(bill.sid, kind, asked, deduct=deduct),
+                lambda: self.model.pay(b, kind, asked, deduct, refusing=method is not None),
+                lambda: self.ledger.pay(bill.sid, kind, asked, deduct=deduct, payment_method=method),
             )
             if line is not None and line.payment_id is not None:
                 assert len(self.model.payments) == before + 1
@@ -514,7 +524,11 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
             payment = self.model.payments[p]
             left = payment.captured - payment.refunded
             asked = {"all": None, "part": 1 + amount % max(left, 1), "more": left + amount}[how]
-            self.step(lambda: self.model.refund_payment(p, asked), lambda: self.ledger.refund(payment.sid, asked))
+            refund = self.step(
+                lambda: self.model.refund_payment(p, asked), lambda: self.ledger.refund(payment.sid, asked)
+            )
+            if refund is not None:
+                assert refund.status == self.model_said  # settled, or failed when the bank refuses
 
         def some_line(self, which: int, *, live: bool = False) -> tuple[int, int] | None:
             lines = [
@@ -533,10 +547,12 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
             b, n = found
             bill, line = self.model.bills[b], self.model.bills[b].lines[n]
             asked = {"all": None, "part": 1 + amount % max(line.amount, 1), "more": line.amount + amount}[how]
-            self.step(
+            answer = self.step(
                 lambda: self.model.refund_line(b, n, asked),
                 lambda: self.ledger.refund_line(bill.sid, str(line.sid), asked),
             )
+            if answer is not None and self.model_said is not None:
+                assert answer.last_refund is not None and answer.last_refund.status == self.model_said
 
         @precondition(lambda self: any(b.lines for b in self.model.bills))
         @rule(which=pick, live=st.booleans())
@@ -560,6 +576,13 @@ def make_machine(ledger: Ledger, counter: Counter, *, strict_status: bool = True
             items = [(b, i) for b, bill in enumerate(self.model.bills) for i in range(len(bill.items))]
             b, i = items[which % len(items)]
             item = self.model.bills[b].items[i]
+            if any(
+                ln.amount and ln.payment is not None and self.model.payments[ln.payment].refuses_refunds
+                for ln in self.model.bills[b].lines
+            ):
+                # A refused refund of a cancellation cannot go back onto the bill it came off (see
+                # test_refused_cancellation_refund.py); until that is decided, such bills free to credit.
+                disposition = "credit"
             if status == "attended" and item.status == "attended":
                 status = "no_show"
             fee = item.appt_fee * fee_share // 100 if status != "attended" else 0
