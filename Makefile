@@ -7,7 +7,7 @@ DEMO_DB ?= sqlite:///./clientledger-demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run test lint fmt bench soak clean
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The money state machine for ~10 minutes (SQLite and, with CLIENTLEDGER_TEST_POSTGRES_URL, PostgreSQL in parallel).
+SOAK_SECONDS ?= 540
+soak: install
+	CLIENTLEDGER_SOAK=1 CLIENTLEDGER_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -n 2 -rP \
+		tests/integration/test_money_state_machine.py -k step_by_step
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
