@@ -2,24 +2,18 @@
 
 Rule 6 frees what the client paid beyond the cancellation fee back to the card; "Refunds tell the
 truth" says a refused refund becomes ``failed`` and puts what it took from the bill back onto it. The
-bill no longer bills that money, so today the failure's own entry would make the bill's balance due
-negative: the database refuses it, the status change answers with an error after it committed, and
-the refund stays ``pending`` (its ``refunded`` counted) however often it is retried. The contract
-does not say where that money goes instead (the natural reading: into a ``cancellation`` lot with
-the payment as provenance, as ``disposition: credit`` would have put it), so this is reported rather
-than fixed here; the test holds the outcome any answer must have.
+bill no longer bills that money, so before this fix the failure's own entry would make the bill's balance due
+negative: the database refused it, the status change answered with an error after it committed, and
+the refund stayed ``pending`` (its ``refunded`` counted) however often it was retried. Now what the
+bill still bills goes back onto it and the rest stays the client's, in a ``cancellation`` lot with
+the payment as provenance, as ``disposition: credit`` would have put it.
 """
 
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import Ledger
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a refused cancellation refund cannot go back onto a bill that no longer bills it"
-)
 def test_a_refused_cancellation_refund_fails_cleanly_and_keeps_the_money_accounted_for(ledger: Ledger) -> None:
     client = ledger.client("Card Carla")
     session, other = ledger.appointment(client.id, fee=10000), ledger.appointment(client.id, fee=5000)
@@ -35,4 +29,6 @@ def test_a_refused_cancellation_refund_fails_cleanly_and_keeps_the_money_account
     assert (bill.client_responsibility, bill.balance_due, bill.status) == (5000, 0, "paid")
     # the 10000 the card kept is still the client's: on the bill or in credit, never lost
     assert bill.client_paid + ledger.get_client(client.id).credit_balance == 15000
+    lots = ledger.credits(client.id).lots
+    assert [(lot.source, lot.remaining, lot.payment_id) for lot in lots] == [("cancellation", 10000, line.payment_id)]
     assert ledger.verify() == []

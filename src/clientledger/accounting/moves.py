@@ -19,6 +19,7 @@ from clientledger.accounting.repository import (
     PaymentRecord,
     RefundRecord,
     add_refunded,
+    bill_balance_due,
     get_payment_row,
     insert_line,
     insert_lot,
@@ -29,7 +30,7 @@ from clientledger.accounting.repository import (
     payment_line,
 )
 from clientledger.db import Tx
-from clientledger.kit.vocabulary import LineType, PaymentMethod
+from clientledger.kit.vocabulary import LineType, LotSource, PaymentMethod
 from clientledger.rules.credit import draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
@@ -101,12 +102,15 @@ class RecordedRefund:
     pending: bool  # a processor refund: the payments feature sends it after commit
 
 
-def record_refund(tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: str | None) -> RecordedRefund:
+def record_refund(
+    tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: str | None, source: str = LotSource.OVERPAYMENT
+) -> RecordedRefund:
     """Record a refund of a client payment: its row, ``refunded``, and the postings of the entry.
 
     A processor refund (a card charge) is recorded pending: it settles once the processor answers,
     which the payments feature asks for after commit. Cash and check refunds are handed over at
-    the desk, so they are settled at once.
+    the desk, so they are settled at once. ``source`` names the credit lot a refused refund's money
+    becomes where its bill no longer bills it (see ``undo_refund``).
     """
     line_id = None
     lines = [cr(cash(payment.method), plan.amount, payment_id=payment.id)]
@@ -121,6 +125,7 @@ def record_refund(tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: s
         "line_id": line_id,
         "bill_id": payment.bill_id,
         "from_bill": plan.from_bill,
+        "source": source,
     }
     pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None
     refund_id = insert_refund(
@@ -138,12 +143,30 @@ def record_refund(tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: s
 
 
 def undo_refund(tx: Tx, *, payment: PaymentRecord, refund: RefundRecord) -> list[Posting]:
-    """A refund the processor refused: its money goes back exactly where ``record_refund`` took it from."""
+    """A refund the processor refused: its money goes back where ``record_refund`` took it from.
+
+    Credit goes back to its lots and bill money to its bill, as far as the bill still bills it: a
+    session canceled with ``disposition: refund`` no longer does, so that part stays the client's as
+    a new lot (``source``, e.g. ``cancellation``) with the payment as provenance.
+    """
     alloc = json.loads(refund.allocation)
     lines = [dr(cash(payment.method), refund.amount, payment_id=payment.id)]
     lines += [cr(CLIENT_CREDIT, amount, lot_id=lot_id) for lot_id, amount in alloc["lots"].items()]
-    if alloc["from_bill"]:
-        lines.append(cr(AR_CLIENT, alloc["from_bill"], bill_id=alloc["bill_id"], line_id=alloc["line_id"]))
+    from_bill = int(alloc["from_bill"])
+    if from_bill:
+        back = min(from_bill, bill_balance_due(tx, alloc["bill_id"]))
+        if back:
+            lines.append(cr(AR_CLIENT, back, bill_id=alloc["bill_id"], line_id=alloc["line_id"]))
+        if from_bill > back:
+            lines += move_to_credit(
+                tx,
+                client_id=payment.client_id,
+                bill_id=alloc["bill_id"],
+                line_id=None,
+                payment_id=payment.id,
+                amount=from_bill - back,
+                source=alloc.get("source", LotSource.OVERPAYMENT),
+            )[1]
     add_refunded(tx, payment.id, -refund.amount)
     return lines
 
@@ -180,6 +203,7 @@ def release_excess(
                 payment=get_payment_row(tx, rel.payment_id),
                 plan=RefundPlan(amount=rel.amount, from_lots=[], from_bill=rel.amount),
                 reason=f"{source.replace('_', ' ')} refund",
+                source=source,
             )
             out.refund_ids.append(refund.refund_id)
             if refund.pending:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
-from clientledger.models import bill_lines, credit_lots, line_lots, payments, refunds
+from clientledger.models import bill_lines, bills, credit_lots, line_lots, payments, refunds
 from clientledger.rules.credit import Draw, LotBalance
 from clientledger.rules.freeing import PaidLine
 
@@ -223,6 +223,15 @@ def payment_line(tx: Tx, payment_id: str) -> LineRecord | None:
         select(*LINE_COLUMNS).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
     ).first()
     return None if row is None else LineRecord(*row)
+
+
+def bill_balance_due(tx: Tx, bill_id: str) -> int:
+    """What the client still owes on a bill now."""
+    return int(
+        tx.conn.execute(
+            select(bills.c.balance_due).where(bills.c.id == bill_id, bills.c.practice_id == tx.practice_id)
+        ).scalar_one()
+    )
 
 
 def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
