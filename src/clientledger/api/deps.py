@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clientledger.api.edge import PRINCIPAL_STATE
 from clientledger.auth.service import Principal, authenticate
 from clientledger.db import Ctx, Database
 from clientledger.kit.errors import Unauthorized
@@ -159,6 +160,9 @@ def request_id(request: Request) -> str:
 def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    found = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+    if isinstance(found, Principal):  # checked by BearerFirstMiddleware, before the body was read
+        return found
     if credentials is None or not credentials.credentials:
         raise Unauthorized("A bearer token is required: Authorization: Bearer <token>.")
     return authenticate(get_db(request), credentials.credentials)
