@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from clientledger import __version__, web
 from clientledger.api.deps import RequestIdMiddleware
+from clientledger.api.edge import BearerFirstMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
 from clientledger.api.errors import install_error_handlers
 from clientledger.appointments.router import router as appointments_router
 from clientledger.audit.router import router as audit_router
 from clientledger.auth.router import router as auth_router
+from clientledger.auth.service import Principal, authenticate
 from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
@@ -27,11 +30,17 @@ from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
 from clientledger.service_layer import Runner
-from clientledger.web.routing import not_found_page
+from clientledger.web.routing import not_found_page, too_large_page
 
 log = logging.getLogger("clientledger")
 
 API_PREFIX = "/api/v1"
+
+#: What needs no bearer token (``(method, path under the prefix)``): everything else is 401 without one.
+OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/auth/tokens")}
+
+#: Where a POST may carry an upload (an 835 file) up to ``max_upload_bytes`` rather than ``max_body_bytes``.
+UPLOAD_PATHS = {f"{API_PREFIX}/era-imports", web.ERA_UPLOAD_PATH}
 
 DESCRIPTION = """Billing and client-credit ledger for therapy practices.
 
@@ -53,6 +62,13 @@ def health_router() -> APIRouter:
     return router
 
 
+class ClientLedgerApp(FastAPI):
+    """FastAPI with the security headers outside everything, the 500s of ``ServerErrorMiddleware`` included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 def create_app(database_url: str | None = None, *, processor: PaymentProcessor | None = None) -> FastAPI:
     """The API on ``database_url`` (default: ``CLIENTLEDGER_DATABASE_URL``, then ``./clientledger.db``).
 
@@ -68,10 +84,29 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         yield
         db.dispose()
 
-    app = FastAPI(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = ClientLedgerApp(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.runner = runner
     app.state.settings = settings
     install_error_handlers(app, not_found_page=not_found_page)
+    # Outermost first: the request id, then the size of the body, then the token, before any route.
+
+    def authenticate_token(token: str) -> Principal:
+        return authenticate(db, token)
+
+    app.add_middleware(
+        BearerFirstMiddleware,
+        authenticate=authenticate_token,
+        router=app.router,
+        prefix=API_PREFIX,
+        open_routes=OPEN_ROUTES,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+        too_large_page=too_large_page,
+    )
     app.add_middleware(RequestIdMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for router in (

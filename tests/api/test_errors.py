@@ -86,9 +86,11 @@ def test_an_unexpected_failure_is_a_500_without_a_trace(db: Database, database_u
     app = create_app(database_url)
     app.add_api_route("/api/v1/explode", explode)
     with TestClient(app, raise_server_exceptions=False) as client:
-        r = client.get("/api/v1/explode", headers={"X-Request-Id": "req-boom"})
+        token = new_owner(client, db).token
+        r = client.get("/api/v1/explode", headers={"X-Request-Id": "req-boom", "Authorization": f"Bearer {token}"})
     app.state.runner.db.dispose()
     assert r.status_code == 500
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
     assert r.json()["error"]["code"] == "internal_error"
     assert "req-boom" in r.json()["error"]["message"]
     assert "hunter2" not in r.text and "Traceback" not in r.text

@@ -16,8 +16,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clientledger.api.edge import PRINCIPAL_STATE
 from clientledger.auth.service import Principal, authenticate
 from clientledger.db import Ctx, Database
 from clientledger.kit.errors import Unauthorized
@@ -156,12 +158,19 @@ def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or uuid.uuid4().hex)
 
 
-def current_principal(
+async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    """The token's user: found by ``BearerFirstMiddleware`` before the body was read, so not looked up again.
+
+    (Async: the usual case does no I/O; the database is read in the thread pool only without the middleware.)
+    """
+    found = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+    if isinstance(found, Principal):
+        return found
     if credentials is None or not credentials.credentials:
         raise Unauthorized("A bearer token is required: Authorization: Bearer <token>.")
-    return authenticate(get_db(request), credentials.credentials)
+    return await run_in_threadpool(authenticate, get_db(request), credentials.credentials)
 
 
 async def request_context(

@@ -45,6 +45,7 @@ _DESCRIPTIONS = {
     404: "No such object in this practice, or no such route (`not_found`).",
     409: "Conflicts with the object's state or an earlier request (`idempotency_key_reused`, `conflict`, "
     "`use_refund`, `credit_already_used`, `insurance_paid`, `payment_deleted`, `bill_void`).",
+    413: "The body is larger than 1 MiB (an upload: 25 MiB) (`payload_too_large`); nothing was read or changed.",
     422: "The request breaks a field rule or a money rule (`validation_error`, `insufficient_credit`, "
     "`exceeds_balance_due`, `exceeds_refundable`), or a card payment has no card to charge (`no_card_on_file`).",
     429: "Too many failed logins for this email (`rate_limited`).",
@@ -62,8 +63,8 @@ class ErrorResponse(BaseModel):
 
 
 def declare(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for an operation: 401 and 422 always, plus the given statuses."""
-    return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in sorted({401, 422, *statuses})}
+    """OpenAPI ``responses`` for an operation: 401, 413 and 422 always, plus the given statuses."""
+    return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in sorted({401, 413, 422, *statuses})}
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

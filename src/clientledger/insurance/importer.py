@@ -45,10 +45,12 @@ from typing import IO
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from clientledger.audit.service import record_event
 from clientledger.clients.repository import lock_client
 from clientledger.db import Ctx, Database, Tx, UnitOfWork
 from clientledger.insurance import repository as repo
 from clientledger.insurance.era835 import ClaimPayment, RemittanceHeader, Source, format_amount, open_835
+from clientledger.insurance.remittance import InvalidRemittance
 from clientledger.insurance.report import ImportReport, Outcome, ReportWriter
 from clientledger.insurance.schemas import EraImportRead
 from clientledger.insurance.service import CreatedLot, EraSource, carry_out, plan_decision, plan_reversal
@@ -107,7 +109,11 @@ def import_era(
     digest = file_sha256(source)
     writer = ReportWriter()
     with tempfile.TemporaryFile(prefix="clientledger-835-") as spool_file:
-        spool = _read(source, spool_file, progress)
+        try:
+            spool = _read(source, spool_file, progress)
+        except InvalidRemittance as exc:
+            _audit_refusal(db, ctx, digest, exc)
+            raise
         header = spool.header
         with db.transaction(ctx) as tx:
             created_at = tx.now
@@ -134,7 +140,39 @@ def import_era(
     report = writer.finish(import_id=import_id, header=header, created_at=created_at, warnings=spool.warnings)
     with db.transaction(ctx) as tx:
         repo.save_report(tx, import_id, report.json)
+        _audit_import(tx, report)
     return report
+
+
+def _audit_import(tx: Tx, report: ImportReport) -> None:
+    """Every import is on the audit trail, one that posted nothing (all duplicates, say) included."""
+    t = report.totals
+    record_event(
+        tx,
+        action="era_import.received",
+        object_ids=[report.id],
+        detail={
+            "trace": report.trace,
+            "payer": report.payer_name,
+            "claims": t.claims,
+            "posted": t.posted,
+            "duplicate": t.duplicate,
+            "unmatched": t.unmatched,
+            "unbalanced": t.unbalanced,
+            "paid_posted": t.paid_posted,
+        },
+    )
+
+
+def _audit_refusal(db: Database, ctx: Ctx, digest: str, exc: InvalidRemittance) -> None:
+    """A file refused as no valid 835 (422) leaves only this event: who sent what, and why it was refused."""
+    with db.transaction(ctx) as tx:
+        record_event(
+            tx,
+            action="era_import.refused",
+            object_ids=[ctx.user_id],
+            detail={"file_sha256": digest, "reason": exc.message},
+        )
 
 
 @use_case(Permission.BILL, batched=True, replays_as=EraImportRead)

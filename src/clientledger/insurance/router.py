@@ -12,11 +12,8 @@ from clientledger.api.errors import declare
 from clientledger.insurance import service
 from clientledger.insurance.importer import file_sha256, get_era_import, import_remittance
 from clientledger.insurance.schemas import EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
-from clientledger.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["insurance"])
-
-MAX_835_BYTES = 50 * 1024 * 1024  # a 10,000-claim remittance is under 2 MB
 
 
 @router.post(
@@ -52,9 +49,9 @@ def create_era_import(
     """Import an 835: each claim (CLP) matched to a session by `claim_ref` and posted on its own;
     a claim that does not match or does not balance is reported and posts nothing, while the rest
     of the file posts. Re-importing a file posts nothing new (claims report `duplicate`). A file that
-    is not a valid 835 is 422 `validation_error` and posts nothing."""
-    if file.size is not None and file.size > MAX_835_BYTES:
-        raise ValidationFailed(f"The file is larger than {MAX_835_BYTES // (1024 * 1024)} MB; split the remittance.")
+    is not a valid 835 is 422 `validation_error` and posts nothing; a file above 25 MiB is 413
+    `payload_too_large`. Every upload, one that posts nothing or is refused included, writes an
+    audit event (`era_import.received`, `era_import.refused`)."""
     # The key covers the file's content, not the multipart body: a retry re-encodes the upload with
     # a new boundary, and must still replay.
     content = file_sha256(file.file)

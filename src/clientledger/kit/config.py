@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///./clientledger.db"
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,9 @@ class Settings:
     processor: str = "simulated"
     token_ttl_days: int = 30
     session_idle_minutes: int = 30
+    #: Largest request body accepted (413 above it), and the larger one of an upload (an 835 file).
+    max_body_bytes: int = MIB
+    max_upload_bytes: int = 25 * MIB
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -22,4 +26,6 @@ class Settings:
             processor=os.environ.get("CLIENTLEDGER_PROCESSOR", "simulated"),
             token_ttl_days=int(os.environ.get("CLIENTLEDGER_TOKEN_TTL_DAYS", "30")),
             session_idle_minutes=int(os.environ.get("CLIENTLEDGER_SESSION_IDLE_MINUTES", "30")),
+            max_body_bytes=int(os.environ.get("CLIENTLEDGER_MAX_BODY_BYTES", str(MIB))),
+            max_upload_bytes=int(os.environ.get("CLIENTLEDGER_MAX_UPLOAD_BYTES", str(25 * MIB))),
         )

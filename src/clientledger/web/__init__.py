@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from clientledger.kit.config import Settings
 from clientledger.web.routes import web_routes
+from clientledger.web.routes.insurance import ERA_UPLOAD_PATH
 from clientledger.web.templating import STATIC_DIR
 
 
@@ -24,4 +25,4 @@ def install(app: FastAPI, *, session_idle: timedelta | None = None) -> None:
     app.include_router(web_routes())
 
 
-__all__ = ["install"]
+__all__ = ["ERA_UPLOAD_PATH", "install"]

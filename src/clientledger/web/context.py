@@ -18,9 +18,10 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
@@ -257,9 +258,13 @@ async def read_form(request: Request) -> FormData:
     return await request.form()
 
 
-def action(request: Request, form: FormData = Depends(read_form)) -> Web:
-    """Dependency of every form POST: a live session and this session's CSRF token."""
-    token, session = _session_from(request)
+async def action(request: Request) -> Web:
+    """Dependency of every form POST: a live session and this session's CSRF token.
+
+    The session is checked before the form is read: a POST without one sends nobody's body anywhere.
+    """
+    token, session = await run_in_threadpool(_session_from, request)
+    form = await request.form()
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token_for(token)):
         raise CsrfRejected("CSRF token missing or wrong")

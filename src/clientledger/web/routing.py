@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clientledger.kit.errors import ClientLedgerError, NotFound
 from clientledger.web.context import CsrfRejected, LoginRequired, is_htmx, no_store
@@ -73,6 +74,11 @@ async def _answer(handler: Handler, request: Request) -> Response:
             message="This form could not be checked (it may be from an older login). "
             "Reload the page and try again; nothing was changed.",
         )
+    except StarletteHTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        # The body grew past its limit while the form was read (BodyLimitMiddleware).
+        return too_large_page(request, str(exc.detail))
     except NotFound as exc:
         return error_response(request, status_code=404, title="Not found", message=said(exc))
     except ClientLedgerError as exc:
@@ -90,11 +96,16 @@ async def _answer(handler: Handler, request: Request) -> Response:
 
 
 def _secured(response: Response) -> Response:
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    """A page's own CSP; ``nosniff`` and the refusal of framing go on every response at the edge."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     return response
+
+
+def too_large_page(request: Request, message: str) -> Response:
+    """The 413 a form gets when what it sends (an 835 file) is larger than the site accepts."""
+    return _secured(
+        error_response(request, status_code=413, title="Too large", message=message + " Nothing was changed.")
+    )
 
 
 def not_found_page(request: Request) -> Response:

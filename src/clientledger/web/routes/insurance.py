@@ -87,7 +87,11 @@ def upload_form(web: Web = Depends(page)) -> Response:
     return web.render("era_upload.html", nav="era", error=None)
 
 
-@router.post("/era-imports/new")
+#: Where the 835 upload form posts: the edge lets it carry up to 25 MiB (other forms: 1 MiB).
+ERA_UPLOAD_PATH = "/era-imports/new"
+
+
+@router.post(ERA_UPLOAD_PATH)
 def upload(web: Web = Depends(action)) -> Response:
     """Import the uploaded 835, then show its report (a reload shows it again, posting nothing)."""
     assert web.form is not None
