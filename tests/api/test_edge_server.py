@@ -7,11 +7,6 @@ body was read whole before the token was looked at).
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,16 +20,10 @@ import pytest
 from clientledger.db import Database
 from clientledger.migrate import upgrade
 from clientledger.practices.service import ensure_practice_and_owner
+from tests.support.server import serving
 
-CLI = Path(sys.executable).with_name("clientledger")
 MIB = 1024 * 1024
 BODY_MIB = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -54,34 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         db, name="Edge Practice", email="edge@example.com", password="edge-pass-1", ttl=timedelta(hours=1)
     )
     db.dispose()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port), "--workers", "1", "--no-access-log"],
-        env={**os.environ, "CLIENTLEDGER_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
-        yield Server(base, proc.pid, token)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with serving(url, workers=1) as served:
+        yield Server(served.base, served.pid, token)
 
 
 def _rss_mib(pid: int) -> float:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,12 +24,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    pid: int  # the serve process (with --workers 1, uvicorn serves in it: the worker's pid)
+
+
 @contextmanager
 def running_server(database_url: str, *, workers: int = 2, start_timeout: float = 30) -> Iterator[str]:
     """``clientledger serve --workers N`` on a free port, on ``database_url`` (already migrated).
 
     Yields the base URL once ``/api/v1/healthz`` answers; stops the whole process group after.
     """
+    with serving(database_url, workers=workers, start_timeout=start_timeout) as served:
+        yield served.base
+
+
+@contextmanager
+def serving(database_url: str, *, workers: int = 2, start_timeout: float = 30) -> Iterator[Served]:
+    """As ``running_server``, yielding the process's pid beside the base URL."""
     port = _free_port()
     env = {**os.environ, "CLIENTLEDGER_DATABASE_URL": database_url}
     proc = subprocess.Popen(
@@ -50,7 +64,7 @@ def running_server(database_url: str, *, workers: int = 2, start_timeout: float 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else b''!r}")
             time.sleep(0.1)
-        yield base
+        yield Served(base, proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
