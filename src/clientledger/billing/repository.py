@@ -11,9 +11,20 @@ from sqlalchemy import bindparam, insert, select, update
 from clientledger.accounting.repository import LINE_COLUMNS, LineRecord, columns_of
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
+from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, line_lots, payments
+from clientledger.models import (
+    appointments,
+    bill_items,
+    bill_lines,
+    bills,
+    clients,
+    credit_lots,
+    line_lots,
+    payments,
+    practices,
+)
 from clientledger.rules.bills import bill_status
 
 
@@ -112,6 +123,25 @@ def insert_bill(tx: Tx, *, bill_id: str, client_id: str, status: str, apply_avai
 def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
     """The bill's items in one executemany (each dict holds every column, ``practice_id`` included)."""
     tx.conn.execute(_INSERT_BILL_ITEMS, items)
+
+
+_LOCK_CLIENT_FOR_BILL = (
+    select(*CLIENT_COLUMNS, practices.c.auto_apply_credit)
+    .select_from(clients.join(practices, practices.c.id == clients.c.practice_id))
+    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
+)
+# FOR NO KEY UPDATE OF clients: only the client's row is locked (see ``clients.repository``).
+_LOCK_CLIENT_FOR_BILL_PG = _LOCK_CLIENT_FOR_BILL.with_for_update(key_share=True, of=clients)
+
+
+def lock_client_for_bill(tx: Tx, client_id: str) -> tuple[ClientRecord, bool]:
+    """The client, locked as ``lock_client`` does, and whether the practice pays new bills from credit
+    (one statement: it starts every bill)."""
+    stmt = _LOCK_CLIENT_FOR_BILL_PG if tx.dialect == "postgresql" else _LOCK_CLIENT_FOR_BILL
+    row = tx.conn.execute(stmt, {"client_id": client_id, "practice_id": tx.practice_id}).first()
+    if row is None:
+        raise NotFound(f"No client {client_id!r} in this practice.")
+    return ClientRecord(*row[:-1]), bool(row[-1])
 
 
 _BILL = select(*_BILL_COLUMNS).where(
