@@ -39,25 +39,32 @@ from clientledger.accounting.repository import (
 from clientledger.accounting.writes import Writes
 from clientledger.db import Tx
 from clientledger.kit.vocabulary import LineType, LotSource, PaymentMethod
-from clientledger.rules.credit import draw_fifo, plan_return
+from clientledger.rules.credit import LotBalance, draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
 
 
 def apply_credit(
-    tx: Tx, *, client_id: str, bill_id: str, amount: int, new: NewRows | None = None
+    tx: Tx,
+    *,
+    client_id: str,
+    bill_id: str,
+    amount: int,
+    new: NewRows | None = None,
+    available: tuple[list[LotBalance], dict[str, str]] | None = None,
 ) -> tuple[str | None, list[Posting]]:
     """A client_credit line paying ``amount`` from the client's lots, oldest first (rule 2).
 
     With ``new`` the line is added there (``record`` inserts it with its final amount), and so are
-    the drawn lots' sources, which the answer shows."""
+    the drawn lots' sources, which the answer shows; ``available`` are the client's open lots and
+    their sources when the caller read them already, under the client's lock."""
     if amount <= 0:
         return None, []
     if new is None:
         draws = draw_fifo(open_lots(tx, client_id), amount)
         line_id = insert_line(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
     else:
-        lots, sources = open_lots_with_source(tx, client_id)
+        lots, sources = available if available is not None else open_lots_with_source(tx, client_id)
         draws = draw_fifo(lots, amount)
         new.lot_sources.update(sources)
         row = new_line_row(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)

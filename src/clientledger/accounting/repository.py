@@ -146,7 +146,7 @@ def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = Non
 # Credit lots and what lines drew from them
 
 
-_OPEN_LOTS = (
+OPEN_LOTS = (
     select(credit_lots.c.id, credit_lots.c.remaining, credit_lots.c.source)
     .where(
         credit_lots.c.practice_id == bindparam("practice_id"),
@@ -155,19 +155,19 @@ _OPEN_LOTS = (
     )
     .order_by(credit_lots.c.id)
 )
-_OPEN_LOTS_OF_PAYMENT = _OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
+_OPEN_LOTS_OF_PAYMENT = OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
 
 
 def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
     """Lots with credit left, oldest first (the order credit is spent in)."""
     params = {"practice_id": tx.practice_id, "client_id": client_id, "payment_id": payment_id}
-    stmt = _OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
+    stmt = OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
     return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
 
 
 def open_lots_with_source(tx: Tx, client_id: str) -> tuple[list[LotBalance], dict[str, str]]:
     """Lots with credit left, oldest first, and each one's source (what a credit line shows of them)."""
-    rows = tx.conn.execute(_OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}).all()
+    rows = tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}).all()
     return [LotBalance(r.id, r.remaining) for r in rows], {r.id: r.source for r in rows}
 
 

@@ -155,3 +155,31 @@ def _through_driver(conn: Connection) -> Callable[[str, Any, bool], object]:
         return cursor.executemany(sql, params) if many else cursor.execute(sql, params)
 
     return send
+
+
+def read_together(tx: Tx, reads: Sequence[tuple[Statement, Row]]) -> list[list[tuple[Any, ...]]] | None:
+    """On PostgreSQL, several SELECTs in one pipeline (one round trip), each one's rows in order.
+
+    They run one after the other in the session, each with a fresh snapshot, so a SELECT after a
+    locking one sees what the lock protects. ``None`` where this does not apply (SQLite, or when
+    statements are observed): the caller runs its queries the ordinary way.
+    """
+    conn = tx.conn
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or _observed(conn):
+        return None
+    driver: Any = conn.connection.dbapi_connection
+    dbapi_error = dialect.loaded_dbapi.Error
+    sql = ""
+    try:
+        with driver.pipeline():
+            cursors = []
+            for statement, params in reads:
+                compiled = statement.compiled(dialect)
+                sql = compiled.sql
+                cursor = driver.cursor()
+                cursor.execute(sql, compiled.params(params))
+                cursors.append(cursor)
+            return [list(c.fetchall()) for c in cursors]
+    except dbapi_error as error:
+        raise exc.DBAPIError.instance(sql, None, error, dbapi_error, dialect=dialect) from error

@@ -21,13 +21,12 @@ from clientledger.accounting.repository import LineRecord, new_line_row, new_pay
 from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
-    appointments_to_bill,
+    bill_inputs,
     client_bill_ids,
     get_bill_row,
     get_line_row,
     item_rows,
     line_rows,
-    lock_client_for_bill,
     lot_draws_by_line,
     mark_line_removed,
 )
@@ -95,13 +94,13 @@ def _with_refund(tx: Tx, line: LineRead, refund_id: str) -> LineRead:
 @use_case(Permission.BILL)
 def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     """Bill the client's appointments and, unless staff opt out, pay what it can from credit."""
-    client, auto_apply = lock_client_for_bill(tx, data.client_id)
+    wanted = list(dict.fromkeys(data.appointment_ids))
+    inputs = bill_inputs(tx, data.client_id, wanted)
+    client = inputs.client
     apply = data.apply_available_credit
     if apply is None:
-        apply = auto_apply
-    wanted = list(dict.fromkeys(data.appointment_ids))
-    appts = appointments_to_bill(tx, wanted)
-    found = {a.id: a for a in appts}
+        apply = inputs.auto_apply
+    found = {a.id: a for a in inputs.appointments}
     for appt_id in wanted:
         appt = found.get(appt_id)
         if appt is None or appt.client_id != client.id:
@@ -155,7 +154,8 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         ]
     credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
     if credit:
-        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new)[1]
+        available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=available)[1]
     writes = Writes(tx)
     record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines, new=new, writes=writes)
     record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted], writes=writes)
