@@ -14,7 +14,7 @@ from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineReco
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.accounting.writes import Statement, read_together
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
-from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
+from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord, lock_client
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.models import (
@@ -202,9 +202,55 @@ def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInput
     )
 
 
+@dataclass(frozen=True)
+class PaymentInputs:
+    """What a payment on a bill reads once the client is locked: the client, the bill as it is now,
+    and (on PostgreSQL, read in the same round trip; else ``None``) the client's open lots."""
+
+    client: ClientRecord
+    bill: BillRecord
+    lots: list[LotBalance] | None
+    lot_sources: dict[str, str]
+
+
+_LOCK_CLIENT_PG = Statement(
+    select(*CLIENT_COLUMNS)
+    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
+    .with_for_update(key_share=True)
+)
+
+
+def payment_inputs(tx: Tx, bill: BillRecord) -> PaymentInputs:
+    """Lock the bill's client, then read the bill again and the client's open lots under that lock."""
+    p = tx.practice_id
+    together = read_together(
+        tx,
+        [
+            (_LOCK_CLIENT_PG, {"client_id": bill.client_id, "practice_id": p}),
+            (_BILL_PG, {"bill_id": bill.id, "practice_id": p}),
+            (_OPEN_LOTS_PG, {"client_id": bill.client_id, "practice_id": p}),
+        ],
+    )
+    if together is None:
+        client = lock_client(tx, bill.client_id)
+        return PaymentInputs(client, get_bill_row(tx, bill.id), None, {})
+    client_rows, bill_rows, lot_rows = together
+    if not client_rows or not bill_rows:
+        raise NotFound(f"No bill {bill.id!r} in this practice.")
+    return PaymentInputs(
+        ClientRecord(*client_rows[0]),
+        BillRecord(*bill_rows[0]),
+        [LotBalance(r[0], r[1]) for r in lot_rows],
+        {r[0]: r[2] for r in lot_rows},
+    )
+
+
 _BILL = select(*_BILL_COLUMNS).where(
     bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id")
 )
+
+
+_BILL_PG = Statement(_BILL)
 
 
 def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:

@@ -29,6 +29,7 @@ from clientledger.billing.repository import (
     line_rows,
     lot_draws_by_line,
     mark_line_removed,
+    payment_inputs,
 )
 from clientledger.billing.schemas import (
     BillCreate,
@@ -217,9 +218,8 @@ def _written_line(new: NewRows, line_id: str) -> LineRead:
 @use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=precheck_payment)
 def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge | None = None) -> LineRead:
     """A client payment on a bill (rules 3 and 4). A card payment arrives already charged."""
-    bill = get_bill_row(tx, bill_id)
-    client = lock_client(tx, bill.client_id)
-    bill = get_bill_row(tx, bill_id)
+    inputs = payment_inputs(tx, get_bill_row(tx, bill_id))
+    client, bill = inputs.client, inputs.bill
     if not data.type.is_credit and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
     if not data.type.via_processor and (data.card_number is not None or data.payment_method is not None):
@@ -235,7 +235,10 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
         )
         if deduct:
-            line_id, lines = apply_credit(tx, client_id=client.id, bill_id=bill.id, amount=data.amount, new=new)
+            available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+            line_id, lines = apply_credit(
+                tx, client_id=client.id, bill_id=bill.id, amount=data.amount, new=new, available=available
+            )
             assert line_id is not None
         else:
             row = new_line_row(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
