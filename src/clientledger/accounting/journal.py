@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from clientledger.accounting import projections
-from clientledger.accounting.posting import Posting, post_entry
+from clientledger.accounting.posting import INSERT_ENTRY, INSERT_POSTINGS, Posting, entry_rows
+from clientledger.accounting.projections import NewRows
+from clientledger.accounting.writes import Writes
 from clientledger.db import Tx
 from clientledger.kit.vocabulary import EntryKind
 
@@ -17,15 +19,31 @@ def record(
     bill_id: str | None = None,
     payment_id: str | None = None,
     memo: str | None = None,
+    new: NewRows | None = None,
+    writes: Writes | None = None,
 ) -> str | None:
-    """Write one balanced journal entry and move the projections it touches."""
+    """Write one balanced journal entry and move the projections it touches.
+
+    ``new`` holds the rows the use case is creating (its bill, items, lines, payment, lots): what
+    the entry moves is folded into them (``projections.fold``, the same mapping ``verify`` replays)
+    and each is inserted once, with its final values; rows that existed get UPDATEs. With ``writes``
+    everything is queued there for the caller to flush together with its other writes (its audit
+    event); otherwise it is sent before ``record`` returns.
+    """
     kept = [p if p.client_id else _with_client(p, client_id) for p in lines if p.amount != 0]
-    entry_id = post_entry(
-        tx, kind=kind, lines=kept, client_id=client_id, bill_id=bill_id, payment_id=payment_id, memo=memo
-    )
-    if entry_id is not None:
-        projections.apply(tx, kept)
-    return entry_id
+    rows = entry_rows(tx, kind=kind, lines=kept, client_id=client_id, bill_id=bill_id, payment_id=payment_id, memo=memo)
+    queue = writes if writes is not None else Writes(tx)
+    deltas = projections.derive(kept) if rows is not None else projections.Deltas()
+    if new is not None:
+        projections.fold(tx, deltas, new)
+        projections.queue_new(queue, new)
+    if rows is not None:
+        queue.add(INSERT_ENTRY, [rows[0]])
+        queue.add(INSERT_POSTINGS, rows[1])
+        projections.queue_updates(queue, deltas)
+    if writes is None:
+        queue.flush()
+    return None if rows is None else str(rows[0]["id"])
 
 
 def _with_client(p: Posting, client_id: str) -> Posting:

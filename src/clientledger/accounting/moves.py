@@ -15,7 +15,9 @@ from typing import Protocol
 
 from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
 from clientledger.accounting.posting import Posting, cr, dr
+from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import (
+    LineRecord,
     PaymentRecord,
     RefundRecord,
     add_refunded,
@@ -25,23 +27,48 @@ from clientledger.accounting.repository import (
     insert_lot,
     insert_refund,
     line_draws,
+    new_line_row,
+    new_lot_row,
+    new_refund_row,
     open_lots,
+    open_lots_with_source,
     paid_lines,
     payment_line,
+    queue_refunded,
 )
+from clientledger.accounting.writes import Writes
 from clientledger.db import Tx
 from clientledger.kit.vocabulary import LineType, LotSource, PaymentMethod
-from clientledger.rules.credit import draw_fifo, plan_return
+from clientledger.rules.credit import LotBalance, draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
 
 
-def apply_credit(tx: Tx, *, client_id: str, bill_id: str, amount: int) -> tuple[str | None, list[Posting]]:
-    """A client_credit line paying ``amount`` from the client's lots, oldest first (rule 2)."""
+def apply_credit(
+    tx: Tx,
+    *,
+    client_id: str,
+    bill_id: str,
+    amount: int,
+    new: NewRows | None = None,
+    available: tuple[list[LotBalance], dict[str, str]] | None = None,
+) -> tuple[str | None, list[Posting]]:
+    """A client_credit line paying ``amount`` from the client's lots, oldest first (rule 2).
+
+    With ``new`` the line is added there (``record`` inserts it with its final amount), and so are
+    the drawn lots' sources, which the answer shows; ``available`` are the client's open lots and
+    their sources when the caller read them already, under the client's lock."""
     if amount <= 0:
         return None, []
-    draws = draw_fifo(open_lots(tx, client_id), amount)
-    line_id = insert_line(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
+    if new is None:
+        draws = draw_fifo(open_lots(tx, client_id), amount)
+        line_id = insert_line(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
+    else:
+        lots, sources = available if available is not None else open_lots_with_source(tx, client_id)
+        draws = draw_fifo(lots, amount)
+        new.lot_sources.update(sources)
+        row = new_line_row(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
+        line_id = new.lines.setdefault(row["id"], row)["id"]
     lines = [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id, line_id=line_id) for d in draws]
     lines.append(cr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
     return line_id, lines
@@ -86,9 +113,17 @@ def move_to_credit(
     payment_id: str,
     amount: int,
     source: str,
+    new: NewRows | None = None,
 ) -> tuple[str, list[Posting]]:
-    """Money of a client payment leaves the bill (or arrives beyond it) as a new credit lot."""
-    lot_id = insert_lot(tx, client_id=client_id, source=source, amount=amount, payment_id=payment_id, bill_id=bill_id)
+    """Money of a client payment leaves the bill (or arrives beyond it) as a new credit lot
+    (added to ``new`` when given, for ``record`` to insert with its final ``remaining``)."""
+    if new is None:
+        lot_id = insert_lot(
+            tx, client_id=client_id, source=source, amount=amount, payment_id=payment_id, bill_id=bill_id
+        )
+    else:
+        row = new_lot_row(tx, client_id=client_id, source=source, amount=amount, payment_id=payment_id, bill_id=bill_id)
+        lot_id = new.lots.setdefault(row["id"], row)["id"]
     lines = [cr(CLIENT_CREDIT, amount, lot_id=lot_id, payment_id=payment_id)]
     if line_id is not None:
         lines.append(dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
@@ -103,20 +138,30 @@ class RecordedRefund:
 
 
 def record_refund(
-    tx: Tx, *, payment: PaymentRecord, plan: RefundPlan, reason: str | None, source: str = LotSource.OVERPAYMENT
+    tx: Tx,
+    *,
+    payment: PaymentRecord,
+    plan: RefundPlan,
+    reason: str | None,
+    source: str = LotSource.OVERPAYMENT,
+    line: LineRecord | None = None,
+    new: NewRows | None = None,
+    writes: Writes | None = None,
 ) -> RecordedRefund:
     """Record a refund of a client payment: its row, ``refunded``, and the postings of the entry.
 
     A processor refund (a card charge) is recorded pending: it settles once the processor answers,
     which the payments feature asks for after commit. Cash and check refunds are handed over at
     the desk, so they are settled at once. ``source`` names the credit lot a refused refund's money
-    becomes where its bill no longer bills it (see ``undo_refund``).
+    becomes where its bill no longer bills it (see ``undo_refund``). ``line`` is the payment's live
+    line when the caller already read it; with ``new`` and ``writes`` the refund's row goes to
+    ``new`` and the payment's ``refunded`` to ``writes``, for the caller to send with its entry.
     """
     line_id = None
     lines = [cr(cash(payment.method), plan.amount, payment_id=payment.id)]
     lines += [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id) for d in plan.from_lots]
     if plan.from_bill:
-        line = payment_line(tx, payment.id)
+        line = line or payment_line(tx, payment.id)
         assert line is not None
         line_id = line.id
         lines.append(dr(AR_CLIENT, plan.from_bill, bill_id=line.bill_id, line_id=line.id))
@@ -128,6 +173,20 @@ def record_refund(
         "source": source,
     }
     pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None
+    if new is not None and writes is not None:
+        row = new_refund_row(
+            tx,
+            payment_id=payment.id,
+            amount=plan.amount,
+            from_credit=plan.from_credit,
+            from_bills=plan.from_bill,
+            status="pending" if pending else "settled",
+            reason=reason,
+            allocation=json.dumps(allocation),
+        )
+        new.refunds[row["id"]] = row
+        queue_refunded(writes, payment.id, plan.amount)
+        return RecordedRefund(row["id"], lines, pending)
     refund_id = insert_refund(
         tx,
         payment_id=payment.id,

@@ -29,10 +29,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
+from clientledger.accounting.writes import Row, Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
 from clientledger.kit.vocabulary import BillStatus
-from clientledger.models import bill_items, bill_lines, bills, clients, credit_lots, line_lots, payments
+from clientledger.models import bill_items, bill_lines, bills, clients, credit_lots, line_lots, payments, refunds
+from clientledger.rules.bills import bill_status
 
 
 def _counter() -> defaultdict[str, int]:
@@ -83,14 +85,75 @@ def derive(postings: Iterable[Posting], deltas: Deltas | None = None) -> Deltas:
     return d
 
 
-# Built once: a use case runs these on every money movement, and building a statement costs more
-# than running it. Several rows of one kind go to the driver as one executemany.
+@dataclass
+class NewRows:
+    """Rows a use case is creating, keyed by id, each holding every column's value.
+
+    ``record`` folds what its entry moves into them (``fold``), so each is inserted once with its
+    final values; only rows that existed before get an UPDATE. ``draws`` are the ``line_lots`` rows
+    of new lines, filled in by ``fold``.
+    """
+
+    bills: dict[str, Row] = field(default_factory=dict)
+    items: dict[str, Row] = field(default_factory=dict)
+    payments: dict[str, Row] = field(default_factory=dict)
+    lines: dict[str, Row] = field(default_factory=dict)
+    lots: dict[str, Row] = field(default_factory=dict)
+    refunds: dict[str, Row] = field(default_factory=dict)
+    draws: list[Row] = field(default_factory=list)
+    lot_sources: dict[str, str] = field(default_factory=dict)  # of lots drawn, for the answer
+
+
+def fold(tx: Tx, d: Deltas, new: NewRows) -> None:
+    """Move ``new``'s rows by the deltas that concern them and take those deltas out of ``d``."""
+    for lot_id, row in new.lots.items():
+        row["remaining"] += d.lot_remaining.pop(lot_id, 0)
+    for payment_id, row in new.payments.items():
+        row["credited"] += d.payment_credited.pop(payment_id, 0)
+    for line_id, row in new.lines.items():
+        row["amount"] += d.line_amount.pop(line_id, 0)
+    for item_id, row in new.items.items():
+        row["client_responsibility"] += d.item_responsibility.pop(item_id, 0)
+        row["insurance_due"] += d.item_insurance_due.pop(item_id, 0)
+    for bill_id, row in new.bills.items():
+        row["balance_due"] += d.bill_due.pop(bill_id, 0)
+        row["client_paid"] += d.bill_paid.pop(bill_id, 0)
+        row["client_responsibility"] += d.bill_responsibility.pop(bill_id, 0)
+        row["insurance_due"] += d.bill_insurance_due.pop(bill_id, 0)
+        fees = [i["fee"] for i in new.items.values() if i["bill_id"] == bill_id]
+        row["status"] = bill_status(
+            fees=fees,
+            balance_due=row["balance_due"],
+            client_responsibility=row["client_responsibility"],
+            insurance_due=row["insurance_due"],
+        ).value
+    for line_id, lot_id in [k for k in d.line_lot if k[0] in new.lines]:
+        amount = d.line_lot.pop((line_id, lot_id))
+        if amount:
+            new.draws.append(
+                {
+                    "id": new_id("ll"),
+                    "practice_id": tx.practice_id,
+                    "line_id": line_id,
+                    "lot_id": lot_id,
+                    "amount": amount,
+                }
+            )
+
+
+# Compiled once (``accounting.writes``): a use case runs these on every money movement, and building
+# a statement costs more than running it. Several rows of one kind go to the driver as one executemany.
 _k: BindParameter[str] = bindparam("k")
 _d: BindParameter[int] = bindparam("d")
-_LOT = update(credit_lots).where(credit_lots.c.id == _k).values(remaining=credit_lots.c.remaining + _d)
-_CLIENT = (
+_p: BindParameter[str] = bindparam("practice_id")
+_LOT = Statement(
+    update(credit_lots)
+    .where(credit_lots.c.id == _k, credit_lots.c.practice_id == _p)
+    .values(remaining=credit_lots.c.remaining + _d)
+)
+_CLIENT = Statement(
     update(clients)
-    .where(clients.c.id == _k)
+    .where(clients.c.id == _k, clients.c.practice_id == _p)
     .values(
         credit_balance=clients.c.credit_balance + bindparam("credit"),
         balance_due=clients.c.balance_due + bindparam("due"),
@@ -102,10 +165,11 @@ _new_insurance_due = bills.c.insurance_due + bindparam("ins")
 # ``rules.bills.bill_status`` in SQL, so one statement serves every bill an entry touches: a bill
 # is void exactly when nothing is billed on it, and only a change of its fees (which decides again
 # with ``billing.repository.settle_bill_status``) can make or unmake that, so here void stays void.
-# tests/integration/test_bill_status.py holds the two to each other.
-_BILL = (
+# tests/integration/test_bill_status.py holds the two to each other. (A bill the entry creates
+# takes its status from the rule itself, in ``fold``.)
+_BILL = Statement(
     update(bills)
-    .where(bills.c.id == _k)
+    .where(bills.c.id == _k, bills.c.practice_id == _p)
     .values(
         balance_due=_new_due,
         client_paid=bills.c.client_paid + bindparam("paid"),
@@ -121,21 +185,25 @@ _BILL = (
         ),
     )
 )
-_ITEM = (
+_ITEM = Statement(
     update(bill_items)
-    .where(bill_items.c.id == _k)
+    .where(bill_items.c.id == _k, bill_items.c.practice_id == _p)
     .values(
         client_responsibility=bill_items.c.client_responsibility + bindparam("resp"),
         insurance_due=bill_items.c.insurance_due + bindparam("ins"),
     )
 )
-_LINE = update(bill_lines).where(bill_lines.c.id == _k).values(amount=bill_lines.c.amount + _d)
-_PAYMENT = update(payments).where(payments.c.id == _k).values(credited=payments.c.credited + _d)
-
-
-_LINE_LOT = (
+_LINE = Statement(
+    update(bill_lines)
+    .where(bill_lines.c.id == _k, bill_lines.c.practice_id == _p)
+    .values(amount=bill_lines.c.amount + _d)
+)
+_PAYMENT = Statement(
+    update(payments).where(payments.c.id == _k, payments.c.practice_id == _p).values(credited=payments.c.credited + _d)
+)
+_LINE_LOT = Statement(
     update(line_lots)
-    .where(line_lots.c.line_id == _k, line_lots.c.lot_id == bindparam("lot"))
+    .where(line_lots.c.line_id == _k, line_lots.c.lot_id == bindparam("lot"), line_lots.c.practice_id == _p)
     .values(amount=line_lots.c.amount + _d)
 )
 
@@ -149,53 +217,80 @@ def _draw_upsert(insert_fn: Any) -> Any:
 
 
 # Add to a line's draw on a lot, creating the row on its first draw: one statement either way.
-_ADD_DRAW = {"postgresql": _draw_upsert(pg_insert), "sqlite": _draw_upsert(sqlite_insert)}
+_ADD_DRAW = Statement(
+    {"postgresql": _draw_upsert(pg_insert), "sqlite": _draw_upsert(sqlite_insert)},
+    columns=[c.key for c in line_lots.columns],
+)
+
+INSERT_BILLS = Statement.insert(bills)
+INSERT_ITEMS = Statement.insert(bill_items)
+INSERT_PAYMENTS = Statement.insert(payments)
+INSERT_LINES = Statement.insert(bill_lines)
+INSERT_LOTS = Statement.insert(credit_lots)
+INSERT_DRAWS = Statement.insert(line_lots)
+INSERT_REFUNDS = Statement.insert(refunds)
+
+
+def queue_new(writes: Writes, new: NewRows) -> None:
+    """The new rows, parents before children (foreign keys are checked per statement on SQLite)."""
+    writes.add(INSERT_BILLS, list(new.bills.values()))
+    writes.add(INSERT_ITEMS, list(new.items.values()))
+    writes.add(INSERT_PAYMENTS, list(new.payments.values()))
+    writes.add(INSERT_LINES, list(new.lines.values()))
+    writes.add(INSERT_LOTS, list(new.lots.values()))
+    writes.add(INSERT_DRAWS, new.draws)
+    writes.add(INSERT_REFUNDS, list(new.refunds.values()))
+
+
+def queue_updates(writes: Writes, d: Deltas) -> None:
+    """UPDATEs bringing every existing row ``d`` touches up to date."""
+    p = writes.tx.practice_id
+    writes.add(_LOT, [{"k": k, "d": v, "practice_id": p} for k, v in d.lot_remaining.items() if v])
+    client_ids = d.client_credit.keys() | d.client_due.keys()
+    changed = [
+        {"k": c, "credit": d.client_credit.get(c, 0), "due": d.client_due.get(c, 0), "practice_id": p}
+        for c in sorted(client_ids)
+    ]
+    writes.add(_CLIENT, [r for r in changed if r["credit"] or r["due"]])
+    bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys() | d.bill_insurance_due.keys()
+    writes.add(
+        _BILL,
+        [
+            {
+                "k": b,
+                "due": d.bill_due.get(b, 0),
+                "paid": d.bill_paid.get(b, 0),
+                "resp": d.bill_responsibility.get(b, 0),
+                "ins": d.bill_insurance_due.get(b, 0),
+                "practice_id": p,
+            }
+            for b in sorted(bill_ids)
+        ],
+    )
+    item_ids = d.item_responsibility.keys() | d.item_insurance_due.keys()
+    items = [
+        {"k": i, "resp": d.item_responsibility.get(i, 0), "ins": d.item_insurance_due.get(i, 0), "practice_id": p}
+        for i in sorted(item_ids)
+    ]
+    writes.add(_ITEM, [r for r in items if r["resp"] or r["ins"]])
+    for stmt, deltas in ((_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
+        writes.add(stmt, [{"k": k, "d": v, "practice_id": p} for k, v in deltas.items() if v])
+    # A draw only shrinks after it exists; the CHECK (amount >= 0) is evaluated before ON CONFLICT.
+    writes.add(
+        _ADD_DRAW,
+        [
+            {"id": new_id("ll"), "practice_id": p, "line_id": line, "lot_id": lot, "amount": v}
+            for (line, lot), v in d.line_lot.items()
+            if v > 0
+        ],
+    )
+    writes.add(
+        _LINE_LOT, [{"k": line, "lot": lot, "d": v, "practice_id": p} for (line, lot), v in d.line_lot.items() if v < 0]
+    )
 
 
 def apply(tx: Tx, postings: list[Posting]) -> None:
     """Bring every projection touched by ``postings`` up to date, in the same transaction."""
-    d = derive(postings)
-    conn = tx.conn
-    lots = [{"k": k, "d": v} for k, v in d.lot_remaining.items() if v]
-    if lots:
-        conn.execute(_LOT, lots)
-    client_ids = d.client_credit.keys() | d.client_due.keys()
-    changed = [{"k": c, "credit": d.client_credit.get(c, 0), "due": d.client_due.get(c, 0)} for c in client_ids]
-    changed = [r for r in changed if r["credit"] or r["due"]]
-    if changed:
-        conn.execute(_CLIENT, changed)
-    bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys() | d.bill_insurance_due.keys()
-    if bill_ids:
-        conn.execute(
-            _BILL,
-            [
-                {
-                    "k": b,
-                    "due": d.bill_due.get(b, 0),
-                    "paid": d.bill_paid.get(b, 0),
-                    "resp": d.bill_responsibility.get(b, 0),
-                    "ins": d.bill_insurance_due.get(b, 0),
-                }
-                for b in bill_ids
-            ],
-        )
-    item_ids = d.item_responsibility.keys() | d.item_insurance_due.keys()
-    items = [{"k": i, "resp": d.item_responsibility.get(i, 0), "ins": d.item_insurance_due.get(i, 0)} for i in item_ids]
-    items = [r for r in items if r["resp"] or r["ins"]]
-    if items:
-        conn.execute(_ITEM, items)
-    for stmt, deltas in ((_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
-        rows = [{"k": k, "d": v} for k, v in deltas.items() if v]
-        if rows:
-            conn.execute(stmt, rows)
-    # A draw only shrinks after it exists; the CHECK (amount >= 0) is evaluated before ON CONFLICT.
-    draws = [
-        {"id": new_id("ll"), "practice_id": tx.practice_id, "line_id": line, "lot_id": lot, "amount": v}
-        for (line, lot), v in d.line_lot.items()
-        if v > 0
-    ]
-    if draws:
-        conn.execute(_ADD_DRAW[tx.dialect], draws)
-    returns = [{"k": line, "lot": lot, "d": v} for (line, lot), v in d.line_lot.items() if v < 0]
-    if returns:
-        conn.execute(_LINE_LOT, returns)
+    writes = Writes(tx)
+    queue_updates(writes, derive(postings))
+    writes.flush()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 
+from clientledger.accounting.writes import Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
@@ -118,32 +119,35 @@ def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
     return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
 
 
+def new_line_row(
+    tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None
+) -> dict[str, Any]:
+    """A new line's row at ``amount = 0``; the journal entry that pays with it raises it."""
+    return dict(
+        id=new_id("ln"),
+        practice_id=tx.practice_id,
+        bill_id=bill_id,
+        payment_id=payment_id,
+        type=type,
+        amount=0,
+        deduct_from_credit_balance=deduct,
+        removed_at=None,
+        created_at=tx.now,
+    )
+
+
 def insert_line(tx: Tx, *, bill_id: str, type: str, payment_id: str | None = None, deduct: bool | None = None) -> str:
     """A new line starts at ``amount = 0``; the journal entry that pays with it raises it."""
-    line_id = new_id("ln")
-    tx.conn.execute(
-        _INSERT_BILL_LINES,
-        [
-            dict(
-                id=line_id,
-                practice_id=tx.practice_id,
-                bill_id=bill_id,
-                payment_id=payment_id,
-                type=type,
-                amount=0,
-                deduct_from_credit_balance=deduct,
-                created_at=tx.now,
-            )
-        ],
-    )
-    return line_id
+    row = new_line_row(tx, bill_id=bill_id, type=type, payment_id=payment_id, deduct=deduct)
+    tx.conn.execute(_INSERT_BILL_LINES, [row])
+    return str(row["id"])
 
 
 # Credit lots and what lines drew from them
 
 
-_OPEN_LOTS = (
-    select(credit_lots.c.id, credit_lots.c.remaining)
+OPEN_LOTS = (
+    select(credit_lots.c.id, credit_lots.c.remaining, credit_lots.c.source)
     .where(
         credit_lots.c.practice_id == bindparam("practice_id"),
         credit_lots.c.client_id == bindparam("client_id"),
@@ -151,14 +155,47 @@ _OPEN_LOTS = (
     )
     .order_by(credit_lots.c.id)
 )
-_OPEN_LOTS_OF_PAYMENT = _OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
+_OPEN_LOTS_OF_PAYMENT = OPEN_LOTS.where(credit_lots.c.payment_id == bindparam("payment_id"))
 
 
 def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[LotBalance]:
     """Lots with credit left, oldest first (the order credit is spent in)."""
     params = {"practice_id": tx.practice_id, "client_id": client_id, "payment_id": payment_id}
-    stmt = _OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
+    stmt = OPEN_LOTS if payment_id is None else _OPEN_LOTS_OF_PAYMENT
     return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
+
+
+def open_lots_with_source(tx: Tx, client_id: str) -> tuple[list[LotBalance], dict[str, str]]:
+    """Lots with credit left, oldest first, and each one's source (what a credit line shows of them)."""
+    rows = tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}).all()
+    return [LotBalance(r.id, r.remaining) for r in rows], {r.id: r.source for r in rows}
+
+
+def new_lot_row(
+    tx: Tx,
+    *,
+    client_id: str,
+    source: str,
+    amount: int,
+    payment_id: str | None = None,
+    bill_id: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """A new lot's row at ``remaining = 0``; the journal entry that funds it raises it."""
+    return dict(
+        id=new_id("lot"),
+        practice_id=tx.practice_id,
+        client_id=client_id,
+        source=source,
+        amount=amount,
+        remaining=0,
+        reason=reason,
+        note=note,
+        payment_id=payment_id,
+        bill_id=bill_id,
+        created_at=tx.now,
+    )
 
 
 def insert_lot(
@@ -173,26 +210,18 @@ def insert_lot(
     note: str | None = None,
 ) -> str:
     """A new lot starts at ``remaining = 0``; the journal entry that funds it raises it."""
-    lot_id = new_id("lot")
-    tx.conn.execute(
-        _INSERT_CREDIT_LOTS,
-        [
-            dict(
-                id=lot_id,
-                practice_id=tx.practice_id,
-                client_id=client_id,
-                source=source,
-                amount=amount,
-                remaining=0,
-                reason=reason,
-                note=note,
-                payment_id=payment_id,
-                bill_id=bill_id,
-                created_at=tx.now,
-            )
-        ],
+    row = new_lot_row(
+        tx,
+        client_id=client_id,
+        source=source,
+        amount=amount,
+        payment_id=payment_id,
+        bill_id=bill_id,
+        reason=reason,
+        note=note,
     )
-    return lot_id
+    tx.conn.execute(_INSERT_CREDIT_LOTS, [row])
+    return str(row["id"])
 
 
 def line_draws(tx: Tx, line_id: str) -> list[Draw]:
@@ -238,6 +267,79 @@ def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
     tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(refunded=payments.c.refunded + amount))
 
 
+_ADD_REFUNDED = Statement(
+    update(payments)
+    .where(payments.c.id == bindparam("k"), payments.c.practice_id == bindparam("practice_id"))
+    .values(refunded=payments.c.refunded + bindparam("d"))
+)
+
+
+def queue_refunded(writes: Writes, payment_id: str, amount: int) -> None:
+    """Add ``amount`` to what the payment has had refunded, with the use case's other writes."""
+    writes.add(_ADD_REFUNDED, [{"k": payment_id, "d": amount, "practice_id": writes.tx.practice_id}])
+
+
+def new_payment_row(
+    tx: Tx,
+    *,
+    client_id: str,
+    method: str,
+    amount: int,
+    bill_id: str | None,
+    processor: str | None = None,
+    charge_id: str | None = None,
+    card_last4: str | None = None,
+    card_brand: str | None = None,
+    memo: str | None = None,
+) -> dict[str, Any]:
+    """A new client payment's row: ``captured`` once, nothing yet credited or refunded."""
+    return dict(
+        id=new_id("pay"),
+        practice_id=tx.practice_id,
+        client_id=client_id,
+        bill_id=bill_id,
+        method=method,
+        captured=amount,
+        credited=0,
+        refunded=0,
+        processor=processor,
+        charge_id=charge_id,
+        card_last4=card_last4,
+        card_brand=card_brand,
+        memo=memo,
+        voided_at=None,
+        created_at=tx.now,
+    )
+
+
+def new_refund_row(
+    tx: Tx,
+    *,
+    payment_id: str,
+    amount: int,
+    from_credit: int,
+    from_bills: int,
+    status: str,
+    reason: str | None,
+    allocation: str,
+) -> dict[str, Any]:
+    return dict(
+        id=new_id("rf"),
+        practice_id=tx.practice_id,
+        payment_id=payment_id,
+        amount=amount,
+        from_credit=from_credit,
+        from_bills=from_bills,
+        status=status,
+        processor_refund_id=None,
+        reason=reason,
+        allocation=allocation,
+        failure_reason=None,
+        created_at=tx.now,
+        settled_at=tx.now if status == "settled" else None,
+    )
+
+
 def insert_refund(
     tx: Tx,
     *,
@@ -249,23 +351,15 @@ def insert_refund(
     reason: str | None,
     allocation: str,
 ) -> str:
-    refund_id = new_id("rf")
-    tx.conn.execute(
-        _INSERT_REFUNDS,
-        [
-            dict(
-                id=refund_id,
-                practice_id=tx.practice_id,
-                payment_id=payment_id,
-                amount=amount,
-                from_credit=from_credit,
-                from_bills=from_bills,
-                status=status,
-                reason=reason,
-                allocation=allocation,
-                created_at=tx.now,
-                settled_at=tx.now if status == "settled" else None,
-            )
-        ],
+    row = new_refund_row(
+        tx,
+        payment_id=payment_id,
+        amount=amount,
+        from_credit=from_credit,
+        from_bills=from_bills,
+        status=status,
+        reason=reason,
+        allocation=allocation,
     )
-    return refund_id
+    tx.conn.execute(_INSERT_REFUNDS, [row])
+    return str(row["id"])

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from clientledger.accounting.writes import Statement, Writes
 from clientledger.db import Tx
 from clientledger.models import audit_events, audit_objects
 
-_INSERT_AUDIT_EVENTS = insert(audit_events)
-_INSERT_AUDIT_OBJECTS = insert(audit_objects)
+_INSERT_AUDIT_EVENTS = Statement.insert(audit_events)
+_INSERT_AUDIT_OBJECTS = Statement.insert(audit_objects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,15 @@ class AuditEventRecord:
     created_at: datetime
 
 
-def insert_event(tx: Tx, *, event_id: str, action: str, object_ids: list[str], detail: str | None) -> None:
-    """The event row, and one ``audit_objects`` row per object (executemany) so an object finds its events."""
-    tx.conn.execute(
+def insert_event(
+    tx: Tx, *, event_id: str, action: str, object_ids: list[str], detail: str | None, writes: Writes | None = None
+) -> None:
+    """The event row, and one ``audit_objects`` row per object (executemany) so an object finds its events.
+
+    With ``writes`` both are queued there, to go with the use case's entry; else they are sent now.
+    """
+    queue = writes if writes is not None else Writes(tx)
+    queue.add(
         _INSERT_AUDIT_EVENTS,
         [
             {
@@ -42,11 +49,12 @@ def insert_event(tx: Tx, *, event_id: str, action: str, object_ids: list[str], d
             }
         ],
     )
-    if object_ids:
-        tx.conn.execute(
-            _INSERT_AUDIT_OBJECTS,
-            [{"event_id": event_id, "object_id": i, "practice_id": tx.practice_id} for i in object_ids],
-        )
+    queue.add(
+        _INSERT_AUDIT_OBJECTS,
+        [{"event_id": event_id, "object_id": i, "practice_id": tx.practice_id} for i in object_ids],
+    )
+    if writes is None:
+        queue.flush()
 
 
 _EVENT_COLUMNS = (

@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from clientledger.accounting.writes import Writes
 from clientledger.audit.repository import AuditEventRecord, event_records, insert_event
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
 
 
-def record_event(tx: Tx, *, action: str, object_ids: list[str | None], detail: dict[str, Any] | None = None) -> str:
-    """Write one audit event naming the acting user and the objects it touched."""
+def record_event(
+    tx: Tx,
+    *,
+    action: str,
+    object_ids: list[str | None],
+    detail: dict[str, Any] | None = None,
+    writes: Writes | None = None,
+) -> str:
+    """Write one audit event naming the acting user and the objects it touched (queued on ``writes``
+    when given, to reach the database with the use case's journal entry)."""
     ids = list(dict.fromkeys(i for i in object_ids if i))
     event_id = new_id("ev")
     insert_event(
@@ -21,6 +30,7 @@ def record_event(tx: Tx, *, action: str, object_ids: list[str | None], detail: d
         action=action,
         object_ids=ids,
         detail=json.dumps(detail, default=str) if detail else None,
+        writes=writes,
     )
     return event_id
 

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from clientledger.accounting.repository import LINE_COLUMNS, LineRecord, columns_of
+from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of
 from clientledger.accounting.repository import insert_line as insert_line
+from clientledger.accounting.writes import Statement, read_together
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
+from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord, lock_client
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.models import appointments, bill_items, bill_lines, bills, credit_lots, line_lots, payments
+from clientledger.models import (
+    appointments,
+    bill_items,
+    bill_lines,
+    bills,
+    clients,
+    credit_lots,
+    line_lots,
+    payments,
+    practices,
+)
 from clientledger.rules.bills import bill_status
+from clientledger.rules.credit import LotBalance
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +129,128 @@ def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
     tx.conn.execute(_INSERT_BILL_ITEMS, items)
 
 
+_LOCK_CLIENT_FOR_BILL = (
+    select(*CLIENT_COLUMNS, practices.c.auto_apply_credit)
+    .select_from(clients.join(practices, practices.c.id == clients.c.practice_id))
+    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
+)
+# FOR NO KEY UPDATE OF clients: only the client's row is locked (see ``clients.repository``).
+_LOCK_CLIENT_FOR_BILL_PG = _LOCK_CLIENT_FOR_BILL.with_for_update(key_share=True, of=clients)
+
+
+def lock_client_for_bill(tx: Tx, client_id: str) -> tuple[ClientRecord, bool]:
+    """The client, locked as ``lock_client`` does, and whether the practice pays new bills from credit
+    (one statement: it starts every bill)."""
+    stmt = _LOCK_CLIENT_FOR_BILL_PG if tx.dialect == "postgresql" else _LOCK_CLIENT_FOR_BILL
+    row = tx.conn.execute(stmt, {"client_id": client_id, "practice_id": tx.practice_id}).first()
+    return _client_for_bill(client_id, row)
+
+
+def _client_for_bill(client_id: str, row: Sequence[Any] | None) -> tuple[ClientRecord, bool]:
+    if row is None:
+        raise NotFound(f"No client {client_id!r} in this practice.")
+    return ClientRecord(*row[:-1]), bool(row[-1])
+
+
+@dataclass(frozen=True)
+class BillInputs:
+    """What creating a bill reads: the locked client, the practice's auto-apply setting, the
+    appointments asked for, and (read with them on PostgreSQL, else ``None``: read when credit is
+    applied) the client's open lots, oldest first, with their sources."""
+
+    client: ClientRecord
+    auto_apply: bool
+    appointments: list[AppointmentRecord]
+    lots: list[LotBalance] | None
+    lot_sources: dict[str, str]
+
+
+_LOCK_FOR_BILL = Statement(_LOCK_CLIENT_FOR_BILL_PG)
+_APPOINTMENTS_TO_BILL_PG = Statement(
+    select(*APPOINTMENT_COLUMNS)
+    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .where(
+        appointments.c.id == any_(bindparam("ids", type_=ARRAY(String))),
+        appointments.c.practice_id == bindparam("practice_id"),
+    )
+)
+_OPEN_LOTS_PG = Statement(OPEN_LOTS)
+
+
+def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInputs:
+    """The three reads that start a bill; on PostgreSQL in one round trip (the lock comes first)."""
+    p = tx.practice_id
+    together = read_together(
+        tx,
+        [
+            (_LOCK_FOR_BILL, {"client_id": client_id, "practice_id": p}),
+            (_APPOINTMENTS_TO_BILL_PG, {"ids": appointment_ids, "practice_id": p}),
+            (_OPEN_LOTS_PG, {"client_id": client_id, "practice_id": p}),
+        ],
+    )
+    if together is None:
+        client, auto_apply = lock_client_for_bill(tx, client_id)
+        return BillInputs(client, auto_apply, appointments_to_bill(tx, appointment_ids), None, {})
+    client_rows, appt_rows, lot_rows = together
+    client, auto_apply = _client_for_bill(client_id, client_rows[0] if client_rows else None)
+    return BillInputs(
+        client,
+        auto_apply,
+        [AppointmentRecord(*r) for r in appt_rows],
+        [LotBalance(r[0], r[1]) for r in lot_rows],
+        {r[0]: r[2] for r in lot_rows},
+    )
+
+
+@dataclass(frozen=True)
+class PaymentInputs:
+    """What a payment on a bill reads once the client is locked: the client, the bill as it is now,
+    and (on PostgreSQL, read in the same round trip; else ``None``) the client's open lots."""
+
+    client: ClientRecord
+    bill: BillRecord
+    lots: list[LotBalance] | None
+    lot_sources: dict[str, str]
+
+
+_LOCK_CLIENT_PG = Statement(
+    select(*CLIENT_COLUMNS)
+    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
+    .with_for_update(key_share=True)
+)
+
+
+def payment_inputs(tx: Tx, bill: BillRecord) -> PaymentInputs:
+    """Lock the bill's client, then read the bill again and the client's open lots under that lock."""
+    p = tx.practice_id
+    together = read_together(
+        tx,
+        [
+            (_LOCK_CLIENT_PG, {"client_id": bill.client_id, "practice_id": p}),
+            (_BILL_PG, {"bill_id": bill.id, "practice_id": p}),
+            (_OPEN_LOTS_PG, {"client_id": bill.client_id, "practice_id": p}),
+        ],
+    )
+    if together is None:
+        client = lock_client(tx, bill.client_id)
+        return PaymentInputs(client, get_bill_row(tx, bill.id), None, {})
+    client_rows, bill_rows, lot_rows = together
+    if not client_rows or not bill_rows:
+        raise NotFound(f"No bill {bill.id!r} in this practice.")
+    return PaymentInputs(
+        ClientRecord(*client_rows[0]),
+        BillRecord(*bill_rows[0]),
+        [LotBalance(r[0], r[1]) for r in lot_rows],
+        {r[0]: r[2] for r in lot_rows},
+    )
+
+
 _BILL = select(*_BILL_COLUMNS).where(
     bills.c.id == bindparam("bill_id"), bills.c.practice_id == bindparam("practice_id")
 )
+
+
+_BILL_PG = Statement(_BILL)
 
 
 def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:

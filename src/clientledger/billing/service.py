@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from clientledger.accounting.accounts import (
     ADJUST_CREDIT_REMOVED,
@@ -17,20 +16,20 @@ from clientledger.accounting.accounts import (
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
 from clientledger.accounting.posting import Posting, cr, dr
-from clientledger.accounting.repository import LineRecord
+from clientledger.accounting.projections import NewRows
+from clientledger.accounting.repository import LineRecord, new_line_row, new_payment_row
+from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
-    appointments_to_bill,
+    bill_inputs,
     client_bill_ids,
     get_bill_row,
     get_line_row,
-    insert_bill,
-    insert_items,
-    insert_line,
     item_rows,
     line_rows,
     lot_draws_by_line,
     mark_line_removed,
+    payment_inputs,
 )
 from clientledger.billing.schemas import (
     BillCreate,
@@ -48,18 +47,16 @@ from clientledger.db import Tx
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
-from clientledger.kit.vocabulary import EntryKind, LineType
+from clientledger.kit.vocabulary import BillStatus, EntryKind, LineType
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
-    insert_payment,
     mark_payment_voided,
     refund_rows,
 )
-from clientledger.practices.repository import auto_apply_credit
-from clientledger.rules.bills import bill_status, check_payable
+from clientledger.rules.bills import check_payable
 from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
@@ -98,13 +95,13 @@ def _with_refund(tx: Tx, line: LineRead, refund_id: str) -> LineRead:
 @use_case(Permission.BILL)
 def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     """Bill the client's appointments and, unless staff opt out, pay what it can from credit."""
-    client = lock_client(tx, data.client_id)
+    wanted = list(dict.fromkeys(data.appointment_ids))
+    inputs = bill_inputs(tx, data.client_id, wanted)
+    client = inputs.client
     apply = data.apply_available_credit
     if apply is None:
-        apply = auto_apply_credit(tx)
-    wanted = list(dict.fromkeys(data.appointment_ids))
-    appts = appointments_to_bill(tx, wanted)
-    found = {a.id: a for a in appts}
+        apply = inputs.auto_apply
+    found = {a.id: a for a in inputs.appointments}
     for appt_id in wanted:
         appt = found.get(appt_id)
         if appt is None or appt.client_id != client.id:
@@ -112,8 +109,21 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         if appt.item_id is not None:
             raise Conflict(f"Appointment {appt_id!r} is already on a bill.")
     bill_id = new_id("bill")
+    new = NewRows()
+    # Written once, by ``record``, with what the entry moves folded in (status included).
+    new.bills[bill_id] = {
+        "id": bill_id,
+        "practice_id": tx.practice_id,
+        "client_id": client.id,
+        "status": BillStatus.OPEN.value,
+        "apply_available_credit": apply,
+        "client_responsibility": 0,
+        "client_paid": 0,
+        "balance_due": 0,
+        "insurance_due": 0,
+        "created_at": tx.now,
+    }
     lines: list[Posting] = []
-    items: list[dict[str, Any]] = []
     owed = 0
     for appt_id in wanted:
         appt = found[appt_id]
@@ -122,23 +132,21 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             billing=client.billing, copay=client.copay, fee=fee, status=appt.status
         )
         item_id = new_id("item")
-        items.append(
-            {
-                "id": item_id,
-                "practice_id": tx.practice_id,
-                "bill_id": bill_id,
-                "appointment_id": appt.id,
-                "date": appt.date,
-                "service_code": appt.service_code,
-                "fee": fee,
-                "client_responsibility": 0,
-                "insurance_responsibility": insurance_share,
-                "insurance_paid": 0,
-                "insurance_due": 0,
-                # The patient control number the claim is sent with; an 835's CLP01 brings it back.
-                "claim_ref": claim_ref_for(item_id) if is_claim(billing=client.billing, status=appt.status) else None,
-            }
-        )
+        new.items[item_id] = {
+            "id": item_id,
+            "practice_id": tx.practice_id,
+            "bill_id": bill_id,
+            "appointment_id": appt.id,
+            "date": appt.date,
+            "service_code": appt.service_code,
+            "fee": fee,
+            "client_responsibility": 0,
+            "insurance_responsibility": insurance_share,
+            "insurance_paid": 0,
+            "insurance_due": 0,
+            # The patient control number the claim is sent with; an 835's CLP01 brings it back.
+            "claim_ref": claim_ref_for(item_id) if is_claim(billing=client.billing, status=appt.status) else None,
+        }
         owed += client_share
         lines += [
             dr(AR_CLIENT, client_share, bill_id=bill_id, item_id=item_id),
@@ -146,28 +154,72 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             cr(REVENUE, fee, bill_id=bill_id, item_id=item_id),
         ]
     credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
-    # The status the bill will have once its entry is posted (the projection keeps it from then on).
-    status = bill_status(
-        fees=[i["fee"] for i in items],
-        balance_due=owed - credit,
-        client_responsibility=owed,
-        insurance_due=sum(i["insurance_responsibility"] for i in items),
-    )
-    insert_bill(tx, bill_id=bill_id, client_id=client.id, status=status, apply_available_credit=apply)
-    insert_items(tx, items)
     if credit:
-        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit)[1]
-    record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines)
-    record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted])
-    return get_bill(tx, bill_id=bill_id)
+        available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=available)[1]
+    writes = Writes(tx)
+    record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines, new=new, writes=writes)
+    record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted], writes=writes)
+    writes.flush()
+    return _written_bill(new, bill_id)
+
+
+def _written_bill(new: NewRows, bill_id: str) -> BillRead:
+    """The answer for a bill just created, from the rows as written (``get_bill`` reads the same)."""
+    bill = new.bills[bill_id]
+    return BillRead(
+        id=bill_id,
+        client_id=bill["client_id"],
+        status=bill["status"],
+        apply_available_credit=bill["apply_available_credit"],
+        items=[BillItemRead.model_validate(new.items[i]) for i in sorted(new.items)],
+        client_responsibility=bill["client_responsibility"],
+        client_paid=bill["client_paid"],
+        balance_due=bill["balance_due"],
+        insurance_due=bill["insurance_due"],
+        lines=[_written_line(new, line_id) for line_id in sorted(new.lines)],
+        created_at=bill["created_at"],
+    )
+
+
+def _written_line(new: NewRows, line_id: str) -> LineRead:
+    """A line just written, as ``get_bill`` would read it back."""
+    line = new.lines[line_id]
+    if LineType(line["type"]).is_credit:
+        draws = sorted((d for d in new.draws if d["line_id"] == line_id), key=lambda d: d["lot_id"])
+        return LineRead(
+            id=line_id,
+            bill_id=line["bill_id"],
+            type=line["type"],
+            amount=line["amount"],
+            deduct_from_credit_balance=line["deduct_from_credit_balance"],
+            lots=[
+                LotDraw(lot_id=d["lot_id"], amount=d["amount"], source=new.lot_sources.get(d["lot_id"])) for d in draws
+            ],
+            created_at=line["created_at"],
+        )
+    payment = new.payments[line["payment_id"]]
+    return LineRead(
+        id=line_id,
+        bill_id=line["bill_id"],
+        type=line["type"],
+        amount=line["amount"],
+        payment_id=payment["id"],
+        captured=payment["captured"],
+        credited=payment["credited"],
+        refunded=payment["refunded"],
+        card_brand=payment["card_brand"],
+        card_last4=payment["card_last4"],
+        processor_ref=payment["charge_id"],
+        created_at=line["created_at"],
+    )
 
 
 @use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=precheck_payment)
 def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge | None = None) -> LineRead:
     """A client payment on a bill (rules 3 and 4). A card payment arrives already charged."""
-    bill = get_bill_row(tx, bill_id)
-    client = lock_client(tx, bill.client_id)
-    bill = get_bill_row(tx, bill_id)
+    inputs = payment_inputs(tx, get_bill_row(tx, bill_id))
+    client, bill = inputs.client, inputs.bill
     if not data.type.is_credit and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
     if not data.type.via_processor and (data.card_number is not None or data.payment_method is not None):
@@ -175,16 +227,22 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")
     check_payable(bill.status)
+    new = NewRows()
+    writes = Writes(tx)
     if data.type.is_credit:
         deduct = data.deduct_from_credit_balance is not False
         check_credit_payment(
             amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
         )
         if deduct:
-            line_id, lines = apply_credit(tx, client_id=client.id, bill_id=bill.id, amount=data.amount)
+            available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+            line_id, lines = apply_credit(
+                tx, client_id=client.id, bill_id=bill.id, amount=data.amount, new=new, available=available
+            )
             assert line_id is not None
         else:
-            line_id = insert_line(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
+            row = new_line_row(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
+            line_id = new.lines.setdefault(row["id"], row)["id"]
             lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
         record(
             tx,
@@ -192,22 +250,35 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             client_id=client.id,
             bill_id=bill.id,
             lines=lines,
+            new=new,
+            writes=writes,
         )
         record_event(
-            tx, action="bill.payment_added", object_ids=[bill.id, line_id, client.id], detail=data.model_dump()
+            tx,
+            action="bill.payment_added",
+            object_ids=[bill.id, line_id, client.id],
+            detail=data.model_dump(),
+            writes=writes,
         )
-        return get_line(tx, bill_id=bill.id, line_id=line_id)
+        writes.flush()
+        return _written_line(new, line_id)
     split = split_payment(amount=data.amount, balance_due=bill.balance_due)
-    payment_id = insert_payment(
+    payment = new_payment_row(
         tx,
         client_id=client.id,
         method=data.type,
         amount=data.amount,
         bill_id=bill.id,
-        charge=charge,
         processor=tx.processor.name if charge is not None else None,
+        charge_id=charge.charge_id if charge is not None else None,
+        card_last4=charge.card_last4 if charge is not None else None,
+        card_brand=charge.card_brand if charge is not None else None,
     )
-    line_id = insert_line(tx, bill_id=bill.id, type=data.type, payment_id=payment_id)
+    payment_id = payment["id"]
+    new.payments[payment_id] = payment
+    line = new_line_row(tx, bill_id=bill.id, type=data.type, payment_id=payment_id)
+    line_id = line["id"]
+    new.lines[line_id] = line
     lines = [
         dr(cash(data.type), data.amount, payment_id=payment_id),
         cr(AR_CLIENT, split.applied, bill_id=bill.id, line_id=line_id),
@@ -222,19 +293,29 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             payment_id=payment_id,
             amount=split.to_credit,
             source="overpayment",
+            new=new,
         )
         lines += more
         lot_ids.append(lot_id)
     record(
-        tx, kind=EntryKind.PAYMENT_RECEIVED, client_id=client.id, bill_id=bill.id, payment_id=payment_id, lines=lines
+        tx,
+        kind=EntryKind.PAYMENT_RECEIVED,
+        client_id=client.id,
+        bill_id=bill.id,
+        payment_id=payment_id,
+        lines=lines,
+        new=new,
+        writes=writes,
     )
     record_event(
         tx,
         action="bill.payment_added",
         object_ids=[bill.id, line_id, payment_id, client.id, *lot_ids],
         detail={"type": data.type, "amount": data.amount, "to_credit": split.to_credit},
+        writes=writes,
     )
-    return get_line(tx, bill_id=bill.id, line_id=line_id)
+    writes.flush()
+    return _written_line(new, line_id)
 
 
 @use_case(Permission.REFUND, present=present_line)
@@ -245,8 +326,8 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> Li
     line = get_line_row(tx, bill_id, line_id)
     if not LineType(line.type).is_credit:
         assert line.payment_id is not None
-        refund_id = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
-        return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund_id)
+        refund = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
+        return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund.id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
     kind = EntryKind.CREDIT_LINE_REFUNDED if line.deduct_from_credit_balance else EntryKind.DISCOUNT_REDUCED

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import record_refund, undo_refund
-from clientledger.accounting.repository import open_lots
+from clientledger.accounting.projections import NewRows
+from clientledger.accounting.repository import RefundRecord, open_lots
+from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
 from clientledger.kit.errors import CardDeclined, PaymentDeleted, ProcessorUnavailable
@@ -37,11 +39,12 @@ from clientledger.rules.refunds import plan_refund
 log = logging.getLogger(__name__)
 
 
-def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | None) -> str:
+def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | None) -> RefundRecord:
     """Refund (part of) a card/cash/check payment, for callers that already hold the client's lock.
 
     Its remaining credit goes first, then what it pays on its bill (rule 7). A card refund is
-    recorded pending and sent to the processor once this transaction commits.
+    recorded pending and sent to the processor once this transaction commits. Returns the refund
+    as written.
     """
     payment = get_payment_row(tx, payment_id)
     if payment.voided_at is not None:
@@ -54,7 +57,8 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
         own_credit=open_lots(tx, payment.client_id, payment_id=payment.id),
         on_bill=line.amount if line is not None else 0,
     )
-    refund = record_refund(tx, payment=payment, plan=plan, reason=reason)
+    new, writes = NewRows(), Writes(tx)
+    refund = record_refund(tx, payment=payment, plan=plan, reason=reason, line=line, new=new, writes=writes)
     record(
         tx,
         kind=EntryKind.REFUND,
@@ -63,39 +67,63 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
         payment_id=payment.id,
         lines=refund.lines,
         memo=reason,
+        new=new,
+        writes=writes,
     )
     record_event(
         tx,
         action="payment.refunded",
         object_ids=[refund.refund_id, payment.id, payment.client_id, payment.bill_id],
         detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill},
+        writes=writes,
     )
+    writes.flush()
     if refund.pending:
-        send_after_commit(tx, [refund.refund_id])
-    return refund.refund_id
+        assert payment.charge_id is not None  # only a processor charge's refund is pending
+        send_after_commit(tx, [refund.refund_id], known={refund.refund_id: (payment.charge_id, plan.amount)})
+    row = new.refunds[refund.refund_id]
+    return RefundRecord(**{f: row[f] for f in RefundRecord.__slots__})
 
 
-def send_after_commit(tx: Tx, refund_ids: Iterable[str]) -> None:
-    """Send these pending refunds to the processor once ``tx`` has committed."""
+def send_after_commit(tx: Tx, refund_ids: Iterable[str], *, known: dict[str, tuple[str, int]] | None = None) -> None:
+    """Send these pending refunds to the processor once ``tx`` has committed.
+
+    ``known`` gives, by refund id, the charge and amount of refunds this transaction wrote: they
+    are sent without reading them back (``settle_refund``)."""
     db, ctx, processor = tx.db, tx.ctx, tx.processor
     for refund_id in refund_ids:
+        written = (known or {}).get(refund_id)
 
-        def send(refund_id: str = refund_id) -> None:
-            settle_refund(db, ctx, refund_id, processor=processor)
+        def send(refund_id: str = refund_id, written: tuple[str, int] | None = written) -> None:
+            settle_refund(db, ctx, refund_id, processor=processor, written=written)
 
         tx.after_commit(send)
 
 
-def settle_refund(db: Database, ctx: Ctx, refund_id: str, *, processor: PaymentProcessor) -> str:
-    """Send a pending refund to the processor and record the outcome; returns the refund's status."""
-    with db.transaction(ctx, write=False) as tx:
-        refund = get_refund_row(tx, refund_id)
-        charge_id = get_payment_row(tx, refund.payment_id).charge_id
-    if refund.status != "pending":
-        return str(refund.status)
-    assert charge_id is not None  # only a processor charge's refund is ever pending (``record_refund``)
+def settle_refund(
+    db: Database,
+    ctx: Ctx,
+    refund_id: str,
+    *,
+    processor: PaymentProcessor,
+    written: tuple[str, int] | None = None,
+) -> str:
+    """Send a pending refund to the processor and record the outcome; returns the refund's status.
+
+    ``written`` is the charge id and amount of a refund just committed as pending, so it need not be
+    read again; a concurrent recovery sending it too gets the processor's first answer (same key),
+    and only a pending refund is ever marked settled."""
+    if written is None:
+        with db.transaction(ctx, write=False) as tx:
+            refund = get_refund_row(tx, refund_id)
+            charge_id = get_payment_row(tx, refund.payment_id).charge_id
+        if refund.status != "pending":
+            return str(refund.status)
+        assert charge_id is not None  # only a processor charge's refund is ever pending (``record_refund``)
+        written = (charge_id, refund.amount)
+    charge_id, amount = written
     try:
-        result = processor.refund(charge_id=charge_id, amount=refund.amount, idempotency_key=f"refund-{refund_id}")
+        result = processor.refund(charge_id=charge_id, amount=amount, idempotency_key=f"refund-{refund_id}")
     except ProcessorUnavailable:
         log.warning("refund %s stays pending: processor unavailable", refund_id)
         return "pending"

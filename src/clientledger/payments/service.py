@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from clientledger.accounting.accounts import cash
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import move_to_credit
 from clientledger.accounting.posting import dr
+from clientledger.accounting.projections import NewRows
+from clientledger.accounting.repository import PaymentRecord, RefundRecord, new_payment_row
+from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
@@ -19,7 +23,6 @@ from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
-    insert_payment,
     refund_rows,
 )
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead
@@ -52,16 +55,21 @@ def record_prepayment(
     if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValueError("a card prepayment needs a processor charge of the same amount")
     client = lock_client(tx, client_id)
-    payment_id = insert_payment(
+    new = NewRows()
+    payment = new_payment_row(
         tx,
         client_id=client.id,
         method=data.type,
         amount=data.amount,
         bill_id=None,
-        charge=charge,
         processor=tx.processor.name if charge is not None else None,
+        charge_id=charge.charge_id if charge is not None else None,
+        card_last4=charge.card_last4 if charge is not None else None,
+        card_brand=charge.card_brand if charge is not None else None,
         memo=data.memo,
     )
+    payment_id = payment["id"]
+    new.payments[payment_id] = payment
     lot_id, lines = move_to_credit(
         tx,
         client_id=client.id,
@@ -70,13 +78,31 @@ def record_prepayment(
         payment_id=payment_id,
         amount=data.amount,
         source="prepayment",
+        new=new,
     )
     lines.append(dr(cash(data.type), data.amount, payment_id=payment_id))
-    record(tx, kind=EntryKind.PREPAYMENT, client_id=client.id, payment_id=payment_id, lines=lines, memo=data.memo)
-    record_event(
-        tx, action="payment.prepaid", object_ids=[payment_id, client.id, lot_id], detail={"amount": data.amount}
+    writes = Writes(tx)
+    record(
+        tx,
+        kind=EntryKind.PREPAYMENT,
+        client_id=client.id,
+        payment_id=payment_id,
+        lines=lines,
+        memo=data.memo,
+        new=new,
+        writes=writes,
     )
-    return get_payment(tx, payment_id=payment_id)
+    record_event(
+        tx,
+        action="payment.prepaid",
+        object_ids=[payment_id, client.id, lot_id],
+        detail={"amount": data.amount},
+        writes=writes,
+    )
+    writes.flush()
+    return _payment_read(
+        PaymentRecord(**{f: payment[f] for f in PaymentRecord.__slots__}), lot_ids=[lot_id], refunds=[]
+    )
 
 
 @use_case(Permission.REFUND, present=present_refund)
@@ -84,14 +110,17 @@ def refund_payment(tx: Tx, *, payment_id: str, data: RefundCreate) -> RefundRead
     """Refund (part of) a card/cash/check payment: its remaining credit first, then its bill (rule 7)."""
     payment = get_payment_row(tx, payment_id)
     lock_client(tx, payment.client_id)
-    refund_id = begin_refund(tx, payment_id=payment_id, amount=data.amount, reason=data.reason)
-    return RefundRead.model_validate(get_refund_row(tx, refund_id))
+    return RefundRead.model_validate(begin_refund(tx, payment_id=payment_id, amount=data.amount, reason=data.reason))
 
 
 @use_case(Permission.READ)
 def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
     p = get_payment_row(tx, payment_id)
     lot_ids = [lot.id for lot in payment_lot_rows(tx, p.id)]
+    return _payment_read(p, lot_ids=lot_ids, refunds=refund_rows(tx, p.id))
+
+
+def _payment_read(p: PaymentRecord, *, lot_ids: list[str], refunds: Sequence[RefundRecord]) -> PaymentRead:
     return PaymentRead(
         id=p.id,
         client_id=p.client_id,
@@ -107,7 +136,7 @@ def get_payment(tx: Tx, *, payment_id: str) -> PaymentRead:
         processor_ref=p.charge_id,
         voided=p.voided_at is not None,
         lot_ids=lot_ids,
-        refunds=[RefundRead.model_validate(r) for r in refund_rows(tx, p.id)],
+        refunds=[RefundRead.model_validate(r) for r in refunds],
         created_at=p.created_at,
     )
 
