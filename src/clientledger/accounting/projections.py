@@ -27,6 +27,7 @@ from sqlalchemy import BindParameter, and_, bindparam, case, literal, or_, updat
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from clientledger.accounting import history
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
 from clientledger.db import Tx
@@ -164,6 +165,7 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
     changed = [r for r in changed if r["credit"] or r["due"]]
     if changed:
         conn.execute(_CLIENT, changed)
+    history.apply(tx, d.client_credit)
     bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys() | d.bill_insurance_due.keys()
     if bill_ids:
         conn.execute(

@@ -134,6 +134,8 @@ bills = Table(
     CheckConstraint("insurance_due >= 0", name="insurance_due_nonneg"),
 )
 Index("ix_bills_client", bills.c.client_id)
+# A client's bill list, newest first, a page at a time.
+Index("ix_bills_practice_client", bills.c.practice_id, bills.c.client_id, bills.c.id)
 
 bill_items = Table(
     "bill_items",
@@ -225,6 +227,16 @@ credit_lots = Table(
 )
 Index("ix_credit_lots_client", credit_lots.c.client_id, credit_lots.c.id)
 Index("ix_credit_lots_payment", credit_lots.c.payment_id)
+# Only lots with credit left: spending credit reads what can be spent, however many lots are spent.
+_OPEN = credit_lots.c.remaining > 0
+Index(
+    "ix_credit_lots_open",
+    credit_lots.c.practice_id,
+    credit_lots.c.client_id,
+    credit_lots.c.id,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
 
 line_lots = Table(
     "line_lots",
@@ -237,6 +249,7 @@ line_lots = Table(
     UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
+Index("ix_line_lots_practice_lot", line_lots.c.practice_id, line_lots.c.lot_id)
 
 refunds = Table(
     "refunds",
@@ -275,6 +288,7 @@ journal_entries = Table(
     created_column(),
 )
 Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
+Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, journal_entries.c.created_at)
 
 postings = Table(
     "postings",
@@ -294,6 +308,23 @@ postings = Table(
 )
 Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account)
+# A client's credit history and verify's per-client chunks; a line's postings (credit removed with it).
+Index("ix_postings_practice_client", postings.c.practice_id, postings.c.client_id, postings.c.account)
+Index("ix_postings_practice_line", postings.c.practice_id, postings.c.line_id)
+
+# A projection of the journal for "credit as of any day": each client's credit balance at the end of
+# every day its credit moved (``accounting/history.py``). The balance at the end of day D is the row
+# with the latest day <= D, one index seek per client however long the history.
+client_credit_days = Table(
+    "client_credit_days",
+    metadata,
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    Column("day", Date, nullable=False),
+    Column("credit_balance", BigInteger, nullable=False),
+    PrimaryKeyConstraint("practice_id", "client_id", "day", name="pk_client_credit_days"),
+    CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
+)
 
 audit_events = Table(
     "audit_events",
