@@ -199,25 +199,24 @@ def lines_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[BillLineRecord]
 _DRAWS = (
     select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
     .select_from(
-        line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
-            credit_lots, credit_lots.c.id == line_lots.c.lot_id
+        line_lots.join(
+            credit_lots,
+            (credit_lots.c.id == line_lots.c.lot_id) & (credit_lots.c.practice_id == bindparam("practice_id")),
         )
     )
     .where(
-        bill_lines.c.bill_id.in_(bindparam("bill_ids", expanding=True)),
-        bill_lines.c.practice_id == bindparam("practice_id"),
+        line_lots.c.line_id.in_(bindparam("line_ids", expanding=True)),
         line_lots.c.practice_id == bindparam("practice_id"),
-        credit_lots.c.practice_id == bindparam("practice_id"),
     )
     .order_by(line_lots.c.lot_id)
 )
 
 
-def lot_draws_by_line(tx: Tx, bill_ids: list[str]) -> dict[str, list[LotDrawRecord]]:
-    """These bills' client_credit lines' draws on lots, by line, oldest lot first: one query."""
+def lot_draws_by_line(tx: Tx, line_ids: list[str]) -> dict[str, list[LotDrawRecord]]:
+    """These client_credit lines' draws on lots, by line, oldest lot first: one query."""
     out: dict[str, list[LotDrawRecord]] = {}
-    if bill_ids:
-        for r in tx.conn.execute(_DRAWS, {"bill_ids": bill_ids, "practice_id": tx.practice_id}):
+    if line_ids:
+        for r in tx.conn.execute(_DRAWS, {"line_ids": line_ids, "practice_id": tx.practice_id}):
             draw = LotDrawRecord(*r)
             out.setdefault(draw.line_id, []).append(draw)
     return out

@@ -331,7 +331,8 @@ def _bill_reads(tx: Tx, records: list[BillRecord]) -> list[BillRead]:
     bill_ids = [b.id for b in records]
     items = items_by_bill(tx, bill_ids)
     lines = lines_by_bill(tx, bill_ids)
-    draws = lot_draws_by_line(tx, bill_ids)
+    credit_lines = [r.id for rows in lines.values() for r in rows if LineType(r.type).is_credit]
+    draws = lot_draws_by_line(tx, credit_lines)
     return [
         BillRead(
             id=bill.id,

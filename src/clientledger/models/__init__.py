@@ -160,6 +160,7 @@ bill_items = Table(
     CheckConstraint("insurance_due >= 0", name="ins_due_nonneg"),
 )
 Index("ix_bill_items_bill", bill_items.c.bill_id)
+Index("ix_bill_items_practice_bill", bill_items.c.practice_id, bill_items.c.bill_id)
 
 payments = Table(
     "payments",
@@ -202,6 +203,7 @@ bill_lines = Table(
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
 Index("ix_bill_lines_bill", bill_lines.c.bill_id)
+Index("ix_bill_lines_practice_bill", bill_lines.c.practice_id, bill_lines.c.bill_id)
 Index("ix_bill_lines_payment", bill_lines.c.payment_id)
 
 credit_lots = Table(
@@ -249,7 +251,7 @@ line_lots = Table(
     UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
-Index("ix_line_lots_practice_lot", line_lots.c.practice_id, line_lots.c.lot_id)
+Index("ix_line_lots_practice_line", line_lots.c.practice_id, line_lots.c.line_id)
 
 refunds = Table(
     "refunds",
@@ -308,9 +310,9 @@ postings = Table(
 )
 Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account)
-# A client's credit history and verify's per-client chunks; a line's postings (credit removed with it).
+# A client's credit history and verify's per-client chunks; the postings of a page of entries.
 Index("ix_postings_practice_client", postings.c.practice_id, postings.c.client_id, postings.c.account)
-Index("ix_postings_practice_line", postings.c.practice_id, postings.c.line_id)
+Index("ix_postings_practice_entry", postings.c.practice_id, postings.c.entry_id)
 
 # A projection of the journal for "credit as of any day": each client's credit balance at the end of
 # every day its credit moved (``accounting/history.py``). The balance at the end of day D is the row

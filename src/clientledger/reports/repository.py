@@ -111,7 +111,8 @@ def journal_rows(tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None) 
             *(postings.c[name] for name in POSTING_COLUMNS),
         )
         .select_from(entries.join(postings, postings.c.entry_id == entries.c.id))
-        .order_by(entries.c.id, postings.c.id)
+        # Oldest first by the time the entry was made: the range's index serves the order too.
+        .order_by(entries.c.created_at, entries.c.id, postings.c.id)
     )
     for r in rows:
         yield tuple(r)

@@ -1,8 +1,8 @@
 """reads flat in history: indexes for a client's reads, and each client's credit balance per day
 
-A client's credit history, lots, open lots and bills, a journal range and a credit line's postings
-each get an index leading with ``practice_id``; open lots get a partial index (``remaining > 0``)
-so spending credit never reads spent lots. ``client_credit_days`` holds each client's credit
+A client's credit history and bills, a bill's items, lines and draws, a journal range and a page
+of entries' postings each get an index leading with ``practice_id``; open lots get a partial index
+(``remaining > 0``) so spending credit never reads spent lots. ``client_credit_days`` holds each client's credit
 balance at the end of every day its credit moved, so the credit-balances report as of any day is
 one index seek per client; existing journals fill it here.
 
@@ -22,10 +22,12 @@ depends_on = None
 
 _INDEXES = (
     ("bills", "ix_bills_practice_client", ["practice_id", "client_id", "id"]),
-    ("line_lots", "ix_line_lots_practice_lot", ["practice_id", "lot_id"]),
+    ("bill_items", "ix_bill_items_practice_bill", ["practice_id", "bill_id"]),
+    ("bill_lines", "ix_bill_lines_practice_bill", ["practice_id", "bill_id"]),
+    ("line_lots", "ix_line_lots_practice_line", ["practice_id", "line_id"]),
     ("journal_entries", "ix_journal_entries_practice_created", ["practice_id", "created_at"]),
     ("postings", "ix_postings_practice_client", ["practice_id", "client_id", "account"]),
-    ("postings", "ix_postings_practice_line", ["practice_id", "line_id"]),
+    ("postings", "ix_postings_practice_entry", ["practice_id", "entry_id"]),
 )
 
 # Per client and day, minus the running sum of its client_credit postings (credit is a liability).
