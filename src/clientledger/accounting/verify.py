@@ -252,7 +252,6 @@ def _verify_clients(conn: Connection, practice_id: str, after: str | None, throu
         ).where(payments.c.practice_id == p, *_within(payments.c.client_id, after, through))
     ).all()
     _compare(problems, "payment", pay_rows, "credited", d.payment_credited)
-    del d
     cash_net: dict[str, int] = defaultdict(int)
     for pid, acct, amount in conn.execute(
         select(postings.c.payment_id, postings.c.account, func.sum(postings.c.amount))
