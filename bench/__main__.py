@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import era_import, http_bills, http_latency, ledger_ops
+from bench import era_import, history, http_bills, http_latency, ledger_ops
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     http_bills.main()
     http_latency.main()
     era_import.main()
+    history.main()
 
 
 if __name__ == "__main__":

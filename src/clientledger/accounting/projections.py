@@ -27,6 +27,7 @@ from sqlalchemy import BindParameter, and_, bindparam, case, literal, or_, updat
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from clientledger.accounting import history
 from clientledger.accounting.accounts import AR_CLIENT, AR_INSURANCE, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
 from clientledger.accounting.writes import Row, Statement, Writes
@@ -252,6 +253,7 @@ def queue_updates(writes: Writes, d: Deltas) -> None:
         for c in sorted(client_ids)
     ]
     writes.add(_CLIENT, [r for r in changed if r["credit"] or r["due"]])
+    history.queue(writes, d.client_credit)
     bill_ids = d.bill_due.keys() | d.bill_paid.keys() | d.bill_responsibility.keys() | d.bill_insurance_due.keys()
     writes.add(
         _BILL,

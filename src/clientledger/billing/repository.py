@@ -260,11 +260,24 @@ def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:
     return BillRecord(*row)
 
 
-_ITEMS = select(*_ITEM_COLUMNS).where(bill_items.c.bill_id == bindparam("bill_id")).order_by(bill_items.c.id)
+_ITEMS = (
+    select(*_ITEM_COLUMNS)
+    .where(
+        bill_items.c.bill_id.in_(bindparam("bill_ids", expanding=True)),
+        bill_items.c.practice_id == bindparam("practice_id"),
+    )
+    .order_by(bill_items.c.id)
+)
 
 
-def item_rows(tx: Tx, bill_id: str) -> list[ItemRecord]:
-    return [ItemRecord(*r) for r in tx.conn.execute(_ITEMS, {"bill_id": bill_id})]
+def items_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[ItemRecord]]:
+    """These bills' items, oldest first, by bill: one query however many bills."""
+    out: dict[str, list[ItemRecord]] = {b: [] for b in bill_ids}
+    if bill_ids:
+        for r in tx.conn.execute(_ITEMS, {"bill_ids": bill_ids, "practice_id": tx.practice_id}):
+            item = ItemRecord(*r)
+            out[item.bill_id].append(item)
+    return out
 
 
 def get_line_row(tx: Tx, bill_id: str, line_id: str) -> LineRecord:
@@ -293,44 +306,76 @@ _LINES = (
             payments.c.charge_id,
         ]
     )
-    .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
-    .where(bill_lines.c.bill_id == bindparam("bill_id"))
+    .select_from(
+        bill_lines.outerjoin(
+            payments, (payments.c.id == bill_lines.c.payment_id) & (payments.c.practice_id == bindparam("practice_id"))
+        )
+    )
+    .where(
+        bill_lines.c.bill_id.in_(bindparam("bill_ids", expanding=True)),
+        bill_lines.c.practice_id == bindparam("practice_id"),
+    )
     .order_by(bill_lines.c.id)
 )
 
 
-def line_rows(tx: Tx, bill_id: str) -> list[BillLineRecord]:
-    """Payment lines with their payment's captured/credited/refunded, oldest first; removed ones too (at 0)."""
-    return [BillLineRecord(*r) for r in tx.conn.execute(_LINES, {"bill_id": bill_id})]
+def lines_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[BillLineRecord]]:
+    """Payment lines with their payment's captured/credited/refunded, oldest first, by bill; removed
+    ones too (at 0). One query however many bills."""
+    out: dict[str, list[BillLineRecord]] = {b: [] for b in bill_ids}
+    if bill_ids:
+        for r in tx.conn.execute(_LINES, {"bill_ids": bill_ids, "practice_id": tx.practice_id}):
+            line = BillLineRecord(*r)
+            out[line.bill_id].append(line)
+    return out
 
 
 _DRAWS = (
     select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
     .select_from(
-        line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
-            credit_lots, credit_lots.c.id == line_lots.c.lot_id
+        line_lots.join(
+            credit_lots,
+            (credit_lots.c.id == line_lots.c.lot_id) & (credit_lots.c.practice_id == bindparam("practice_id")),
         )
     )
-    .where(bill_lines.c.bill_id == bindparam("bill_id"))
+    .where(
+        line_lots.c.line_id.in_(bindparam("line_ids", expanding=True)),
+        line_lots.c.practice_id == bindparam("practice_id"),
+    )
     .order_by(line_lots.c.lot_id)
 )
 
 
-def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[LotDrawRecord]]:
-    """The bill's client_credit lines' draws on lots, by line, oldest lot first."""
+def lot_draws_by_line(tx: Tx, line_ids: list[str]) -> dict[str, list[LotDrawRecord]]:
+    """These client_credit lines' draws on lots, by line, oldest lot first: one query."""
     out: dict[str, list[LotDrawRecord]] = {}
-    for r in tx.conn.execute(_DRAWS, {"bill_id": bill_id}):
-        draw = LotDrawRecord(*r)
-        out.setdefault(draw.line_id, []).append(draw)
+    if line_ids:
+        for r in tx.conn.execute(_DRAWS, {"line_ids": line_ids, "practice_id": tx.practice_id}):
+            draw = LotDrawRecord(*r)
+            out.setdefault(draw.line_id, []).append(draw)
     return out
 
 
-def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -> list[str]:
-    """One client's bill ids, newest first; ``cursor`` is the last id of the previous page."""
-    stmt = select(bills.c.id).where(bills.c.client_id == client_id, bills.c.practice_id == tx.practice_id)
+_BILLS = select(*_BILL_COLUMNS).where(
+    bills.c.id.in_(bindparam("bill_ids", expanding=True)), bills.c.practice_id == bindparam("practice_id")
+)
+
+
+def bill_rows(tx: Tx, bill_ids: list[str]) -> list[BillRecord]:
+    """These bills of the practice (unknown ids left out), a few hundred ids per query."""
+    out: list[BillRecord] = []
+    for at in range(0, len(bill_ids), 500):
+        chunk = bill_ids[at : at + 500]
+        out += [BillRecord(*r) for r in tx.conn.execute(_BILLS, {"bill_ids": chunk, "practice_id": tx.practice_id})]
+    return out
+
+
+def client_bill_rows(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -> list[BillRecord]:
+    """One client's bills, newest first; ``cursor`` is the last id of the previous page."""
+    stmt = select(*_BILL_COLUMNS).where(bills.c.practice_id == tx.practice_id, bills.c.client_id == client_id)
     if cursor:
         stmt = stmt.where(bills.c.id < cursor)
-    return list(tx.conn.execute(stmt.order_by(bills.c.id.desc()).limit(limit)).scalars())
+    return [BillRecord(*r) for r in tx.conn.execute(stmt.order_by(bills.c.id.desc()).limit(limit))]
 
 
 def get_item_row(tx: Tx, item_id: str) -> ItemRecord:

@@ -126,6 +126,8 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
         )
         .where(
             postings.c.practice_id == tx.practice_id,
+            # The removal's ar:client posting is on the client's own bill (lines draw on its own lots).
+            postings.c.client_id == client_id,
             postings.c.account == AR_CLIENT,
             journal_entries.c.kind == EntryKind.CREDIT_LINE_REMOVED,
             credit_lots.c.client_id == client_id,

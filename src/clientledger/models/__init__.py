@@ -134,6 +134,8 @@ bills = Table(
     CheckConstraint("insurance_due >= 0", name="insurance_due_nonneg"),
 )
 Index("ix_bills_client", bills.c.client_id)
+# A client's bill list, newest first, a page at a time.
+Index("ix_bills_practice_client", bills.c.practice_id, bills.c.client_id, bills.c.id)
 
 bill_items = Table(
     "bill_items",
@@ -158,6 +160,7 @@ bill_items = Table(
     CheckConstraint("insurance_due >= 0", name="ins_due_nonneg"),
 )
 Index("ix_bill_items_bill", bill_items.c.bill_id)
+Index("ix_bill_items_practice_bill", bill_items.c.practice_id, bill_items.c.bill_id)
 
 payments = Table(
     "payments",
@@ -200,6 +203,7 @@ bill_lines = Table(
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
 Index("ix_bill_lines_bill", bill_lines.c.bill_id)
+Index("ix_bill_lines_practice_bill", bill_lines.c.practice_id, bill_lines.c.bill_id)
 Index("ix_bill_lines_payment", bill_lines.c.payment_id)
 
 credit_lots = Table(
@@ -225,6 +229,16 @@ credit_lots = Table(
 )
 Index("ix_credit_lots_client", credit_lots.c.client_id, credit_lots.c.id)
 Index("ix_credit_lots_payment", credit_lots.c.payment_id)
+# Only lots with credit left: spending credit reads what can be spent, however many lots are spent.
+_OPEN = credit_lots.c.remaining > 0
+Index(
+    "ix_credit_lots_open",
+    credit_lots.c.practice_id,
+    credit_lots.c.client_id,
+    credit_lots.c.id,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
 
 line_lots = Table(
     "line_lots",
@@ -237,6 +251,7 @@ line_lots = Table(
     UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
 )
+Index("ix_line_lots_practice_line", line_lots.c.practice_id, line_lots.c.line_id)
 
 refunds = Table(
     "refunds",
@@ -275,6 +290,7 @@ journal_entries = Table(
     created_column(),
 )
 Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
+Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, journal_entries.c.created_at)
 
 postings = Table(
     "postings",
@@ -294,6 +310,23 @@ postings = Table(
 )
 Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account)
+# A client's credit history and verify's per-client chunks; the postings of a page of entries.
+Index("ix_postings_practice_client", postings.c.practice_id, postings.c.client_id, postings.c.account)
+Index("ix_postings_practice_entry", postings.c.practice_id, postings.c.entry_id)
+
+# A projection of the journal for "credit as of any day": each client's credit balance at the end of
+# every day its credit moved (``accounting/history.py``). The balance at the end of day D is the row
+# with the latest day <= D, one index seek per client however long the history.
+client_credit_days = Table(
+    "client_credit_days",
+    metadata,
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    Column("day", Date, nullable=False),
+    Column("credit_balance", BigInteger, nullable=False),
+    PrimaryKeyConstraint("practice_id", "client_id", "day", name="pk_client_credit_days"),
+    CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
+)
 
 audit_events = Table(
     "audit_events",

@@ -1,4 +1,4 @@
-"""Report queries, on the journal itself (not the projections)."""
+"""Report queries: on the journal itself, and on its per-day credit projection."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
-from clientledger.accounting.accounts import CLIENT_CREDIT
+from clientledger.accounting import history
 from clientledger.db import Tx
 from clientledger.models import clients, journal_entries, postings
 
@@ -49,28 +49,26 @@ class PostingRecord:
     lot_id: str | None
 
 
-def credit_sums_before(tx: Tx, end: dt.datetime) -> dict[str, int]:
-    """Per client, the sum of its ``client_credit`` postings in entries made before ``end``."""
-    rows = tx.conn.execute(
-        select(postings.c.client_id, func.sum(postings.c.amount))
-        .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
-        .where(
-            postings.c.practice_id == tx.practice_id,
-            postings.c.account == CLIENT_CREDIT,
-            journal_entries.c.created_at < end,
-        )
-        .group_by(postings.c.client_id)
-    )
-    return {client_id: int(total or 0) for client_id, total in rows}
+@dataclass(frozen=True, slots=True)
+class ClientCredit:
+    id: str
+    name: str
+    credit_balance: int
 
 
-def clients_created_before(tx: Tx, end: dt.datetime) -> list[ClientName]:
+def credit_balances_at(tx: Tx, day: dt.date, end: dt.datetime) -> list[ClientCredit]:
+    """Every client made before ``end``, by name, with its credit balance at the end of ``day``.
+
+    From the per-day projection of the journal (``accounting.history``, checked by ``verify``): one
+    index seek per client, whatever the length of the journal.
+    """
+    balance = history.balance_at(day, clients.c.id, tx.practice_id)
     rows = tx.conn.execute(
-        select(clients.c.id, clients.c.name)
+        select(clients.c.id, clients.c.name, balance)
         .where(clients.c.practice_id == tx.practice_id, clients.c.created_at < end)
         .order_by(clients.c.name, clients.c.id)
     )
-    return [ClientName(*r) for r in rows]
+    return [ClientCredit(r[0], r[1], int(r[2])) for r in rows]
 
 
 def _entries(tx: Tx, start: dt.datetime | None, end: dt.datetime | None) -> Select[Any]:
@@ -113,7 +111,8 @@ def journal_rows(tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None) 
             *(postings.c[name] for name in POSTING_COLUMNS),
         )
         .select_from(entries.join(postings, postings.c.entry_id == entries.c.id))
-        .order_by(entries.c.id, postings.c.id)
+        # Oldest first by the time the entry was made: the range's index serves the order too.
+        .order_by(entries.c.created_at, entries.c.id, postings.c.id)
     )
     for r in rows:
         yield tuple(r)

@@ -12,8 +12,7 @@ from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.reports.repository import (
     POSTING_COLUMNS,
-    clients_created_before,
-    credit_sums_before,
+    credit_balances_at,
     entry_records,
     journal_rows,
     posting_records,
@@ -43,15 +42,13 @@ def _day_end(day: dt.date) -> dt.datetime:
 
 @use_case(Permission.READ)
 def credit_balances(tx: Tx, *, as_of: dt.date) -> CreditBalancesRead:
-    """Each client's credit at the end of ``as_of`` (UTC), summed from ``client_credit`` postings.
+    """Each client's credit at the end of ``as_of`` (UTC): minus the sum of its ``client_credit``
+    postings until then, as the per-day projection of the journal keeps it (``verify`` checks it).
 
-    Credit is a liability, so its postings are negative; a client's balance is minus their sum.
     Every client that existed by then is listed, those without credit at 0.
     """
-    end = _day_end(as_of)
-    sums = credit_sums_before(tx, end)
-    rows = clients_created_before(tx, end)
-    out = [ClientCreditBalance(client_id=r.id, name=r.name, credit_balance=-sums.get(r.id, 0)) for r in rows]
+    rows = credit_balances_at(tx, as_of, _day_end(as_of))
+    out = [ClientCreditBalance(client_id=r.id, name=r.name, credit_balance=r.credit_balance) for r in rows]
     return CreditBalancesRead(as_of=as_of, clients=out, total=sum(c.credit_balance for c in out))
 
 

@@ -37,9 +37,7 @@ def client_page_data(tx: Tx, *, client_id: str) -> ClientPage:
     client = clients.get_client(tx, client_id=client_id)
     appts = appointments.list_client_appointments(tx, client_id=client_id)
     bill_ids = list(dict.fromkeys(a.bill_id for a in appts if a.bill_id))
-    bills = sorted(
-        (billing.get_bill(tx, bill_id=b) for b in bill_ids), key=lambda b: (b.created_at, b.id), reverse=True
-    )
+    bills = sorted(billing.get_bills(tx, bill_ids=bill_ids), key=lambda b: (b.created_at, b.id), reverse=True)
     return ClientPage(client=client, appointments=appts, bills=bills)
 
 

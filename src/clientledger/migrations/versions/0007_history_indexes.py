@@ -1,0 +1,78 @@
+"""reads flat in history: indexes for a client's reads, and each client's credit balance per day
+
+A client's credit history and bills, a bill's items, lines and draws, a journal range and a page
+of entries' postings each get an index leading with ``practice_id``; open lots get a partial index
+(``remaining > 0``) so spending credit never reads spent lots. ``client_credit_days`` holds each client's credit
+balance at the end of every day its credit moved, so the credit-balances report as of any day is
+one index seek per client; existing journals fill it here.
+
+Revision ID: 0007
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_INDEXES = (
+    ("bills", "ix_bills_practice_client", ["practice_id", "client_id", "id"]),
+    ("bill_items", "ix_bill_items_practice_bill", ["practice_id", "bill_id"]),
+    ("bill_lines", "ix_bill_lines_practice_bill", ["practice_id", "bill_id"]),
+    ("line_lots", "ix_line_lots_practice_line", ["practice_id", "line_id"]),
+    ("journal_entries", "ix_journal_entries_practice_created", ["practice_id", "created_at"]),
+    ("postings", "ix_postings_practice_client", ["practice_id", "client_id", "account"]),
+    ("postings", "ix_postings_practice_entry", ["practice_id", "entry_id"]),
+)
+
+# Per client and day, minus the running sum of its client_credit postings (credit is a liability).
+_BACKFILL = """
+INSERT INTO client_credit_days (practice_id, client_id, day, credit_balance)
+SELECT practice_id, client_id, day,
+       -SUM(moved) OVER (PARTITION BY practice_id, client_id ORDER BY day)
+FROM (
+    SELECT p.practice_id, p.client_id, date(e.created_at) AS day, SUM(p.amount) AS moved
+    FROM postings p JOIN journal_entries e ON e.id = p.entry_id AND e.practice_id = p.practice_id
+    WHERE p.account = 'client_credit' AND p.client_id IS NOT NULL
+    GROUP BY p.practice_id, p.client_id, date(e.created_at)
+) AS per_day
+"""
+
+
+def upgrade() -> None:
+    for table, name, columns in _INDEXES:
+        op.create_index(name, table, columns, unique=False)
+    op.create_index(
+        "ix_credit_lots_open",
+        "credit_lots",
+        ["practice_id", "client_id", "id"],
+        unique=False,
+        sqlite_where=sa.text("remaining > 0"),
+        postgresql_where=sa.text("remaining > 0"),
+    )
+    op.create_table(
+        "client_credit_days",
+        sa.Column("practice_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("credit_balance", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("credit_balance >= 0", name=op.f("ck_client_credit_days_credit_nonneg")),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_client_credit_days_client_id_clients")),
+        sa.ForeignKeyConstraint(
+            ["practice_id"], ["practices.id"], name=op.f("fk_client_credit_days_practice_id_practices")
+        ),
+        sa.PrimaryKeyConstraint("practice_id", "client_id", "day", name=op.f("pk_client_credit_days")),
+    )
+    op.execute(sa.text(_BACKFILL))
+
+
+def downgrade() -> None:
+    op.drop_table("client_credit_days")
+    op.drop_index("ix_credit_lots_open", table_name="credit_lots")
+    for table, name, _ in reversed(_INDEXES):
+        op.drop_index(name, table_name=table)
