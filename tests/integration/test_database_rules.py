@@ -28,6 +28,6 @@ def test_postgresql_refuses_an_unbalanced_entry_at_commit(ledger: Ledger) -> Non
             insert(journal_entries).values(id="je_bad", practice_id=practice_id, kind="bad", created_at=utcnow())
         )
         conn.execute(
-            insert(postings).values(practice_id=practice_id, entry_id="je_bad", account="cash:cash", amount=100)
+            insert(postings).values(practice_id=practice_id, entry_id="je_bad", n=1, account="cash:cash", amount=100)
         )
     assert ledger.verify() == []

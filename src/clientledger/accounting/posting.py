@@ -86,6 +86,7 @@ def post_entry(
             {
                 "practice_id": tx.practice_id,
                 "entry_id": entry_id,
+                "n": n,
                 "account": p.account,
                 "amount": p.amount,
                 "client_id": p.client_id or client_id,
@@ -95,7 +96,7 @@ def post_entry(
                 "payment_id": p.payment_id,
                 "lot_id": p.lot_id,
             }
-            for p in kept
+            for n, p in enumerate(kept, start=1)
         ],
     )
     return entry_id

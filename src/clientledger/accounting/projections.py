@@ -87,10 +87,15 @@ def derive(postings: Iterable[Posting], deltas: Deltas | None = None) -> Deltas:
 # than running it. Several rows of one kind go to the driver as one executemany.
 _k: BindParameter[str] = bindparam("k")
 _d: BindParameter[int] = bindparam("d")
-_LOT = update(credit_lots).where(credit_lots.c.id == _k).values(remaining=credit_lots.c.remaining + _d)
+_p: BindParameter[str] = bindparam("p")
+_LOT = (
+    update(credit_lots)
+    .where(credit_lots.c.practice_id == _p, credit_lots.c.id == _k)
+    .values(remaining=credit_lots.c.remaining + _d)
+)
 _CLIENT = (
     update(clients)
-    .where(clients.c.id == _k)
+    .where(clients.c.practice_id == _p, clients.c.id == _k)
     .values(
         credit_balance=clients.c.credit_balance + bindparam("credit"),
         balance_due=clients.c.balance_due + bindparam("due"),
@@ -105,7 +110,7 @@ _new_insurance_due = bills.c.insurance_due + bindparam("ins")
 # tests/integration/test_bill_status.py holds the two to each other.
 _BILL = (
     update(bills)
-    .where(bills.c.id == _k)
+    .where(bills.c.practice_id == _p, bills.c.id == _k)
     .values(
         balance_due=_new_due,
         client_paid=bills.c.client_paid + bindparam("paid"),
@@ -123,19 +128,25 @@ _BILL = (
 )
 _ITEM = (
     update(bill_items)
-    .where(bill_items.c.id == _k)
+    .where(bill_items.c.practice_id == _p, bill_items.c.id == _k)
     .values(
         client_responsibility=bill_items.c.client_responsibility + bindparam("resp"),
         insurance_due=bill_items.c.insurance_due + bindparam("ins"),
     )
 )
-_LINE = update(bill_lines).where(bill_lines.c.id == _k).values(amount=bill_lines.c.amount + _d)
-_PAYMENT = update(payments).where(payments.c.id == _k).values(credited=payments.c.credited + _d)
+_LINE = (
+    update(bill_lines)
+    .where(bill_lines.c.practice_id == _p, bill_lines.c.id == _k)
+    .values(amount=bill_lines.c.amount + _d)
+)
+_PAYMENT = (
+    update(payments).where(payments.c.practice_id == _p, payments.c.id == _k).values(credited=payments.c.credited + _d)
+)
 
 
 _LINE_LOT = (
     update(line_lots)
-    .where(line_lots.c.line_id == _k, line_lots.c.lot_id == bindparam("lot"))
+    .where(line_lots.c.practice_id == _p, line_lots.c.line_id == _k, line_lots.c.lot_id == bindparam("lot"))
     .values(amount=line_lots.c.amount + _d)
 )
 
@@ -143,7 +154,7 @@ _LINE_LOT = (
 def _draw_upsert(insert_fn: Any) -> Any:
     stmt = insert_fn(line_lots)
     return stmt.on_conflict_do_update(
-        index_elements=[line_lots.c.line_id, line_lots.c.lot_id],
+        index_elements=[line_lots.c.practice_id, line_lots.c.line_id, line_lots.c.lot_id],
         set_={"amount": line_lots.c.amount + stmt.excluded.amount},
     )
 
@@ -156,11 +167,12 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
     """Bring every projection touched by ``postings`` up to date, in the same transaction."""
     d = derive(postings)
     conn = tx.conn
-    lots = [{"k": k, "d": v} for k, v in d.lot_remaining.items() if v]
+    p = tx.practice_id
+    lots = [{"p": p, "k": k, "d": v} for k, v in d.lot_remaining.items() if v]
     if lots:
         conn.execute(_LOT, lots)
     client_ids = d.client_credit.keys() | d.client_due.keys()
-    changed = [{"k": c, "credit": d.client_credit.get(c, 0), "due": d.client_due.get(c, 0)} for c in client_ids]
+    changed = [{"p": p, "k": c, "credit": d.client_credit.get(c, 0), "due": d.client_due.get(c, 0)} for c in client_ids]
     changed = [r for r in changed if r["credit"] or r["due"]]
     if changed:
         conn.execute(_CLIENT, changed)
@@ -170,6 +182,7 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
             _BILL,
             [
                 {
+                    "p": p,
                     "k": b,
                     "due": d.bill_due.get(b, 0),
                     "paid": d.bill_paid.get(b, 0),
@@ -180,12 +193,15 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
             ],
         )
     item_ids = d.item_responsibility.keys() | d.item_insurance_due.keys()
-    items = [{"k": i, "resp": d.item_responsibility.get(i, 0), "ins": d.item_insurance_due.get(i, 0)} for i in item_ids]
+    items = [
+        {"p": p, "k": i, "resp": d.item_responsibility.get(i, 0), "ins": d.item_insurance_due.get(i, 0)}
+        for i in item_ids
+    ]
     items = [r for r in items if r["resp"] or r["ins"]]
     if items:
         conn.execute(_ITEM, items)
     for stmt, deltas in ((_LINE, d.line_amount), (_PAYMENT, d.payment_credited)):
-        rows = [{"k": k, "d": v} for k, v in deltas.items() if v]
+        rows = [{"p": p, "k": k, "d": v} for k, v in deltas.items() if v]
         if rows:
             conn.execute(stmt, rows)
     # A draw only shrinks after it exists; the CHECK (amount >= 0) is evaluated before ON CONFLICT.
@@ -196,6 +212,6 @@ def apply(tx: Tx, postings: list[Posting]) -> None:
     ]
     if draws:
         conn.execute(_ADD_DRAW[tx.dialect], draws)
-    returns = [{"k": line, "lot": lot, "d": v} for (line, lot), v in d.line_lot.items() if v < 0]
+    returns = [{"p": p, "k": line, "lot": lot, "d": v} for (line, lot), v in d.line_lot.items() if v < 0]
     if returns:
         conn.execute(_LINE_LOT, returns)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from clientledger.accounting.repository import LINE_COLUMNS, LineRecord, columns_of
 from clientledger.accounting.repository import insert_line as insert_line
@@ -75,7 +75,15 @@ _INSERT_BILLS = insert(bills)
 _INSERT_BILL_ITEMS = insert(bill_items)
 _APPOINTMENTS_TO_BILL = (
     select(*APPOINTMENT_COLUMNS)
-    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .select_from(
+        appointments.outerjoin(
+            bill_items,
+            and_(
+                bill_items.c.practice_id == appointments.c.practice_id,
+                bill_items.c.appointment_id == appointments.c.id,
+            ),
+        )
+    )
     .where(
         appointments.c.id.in_(bindparam("ids", expanding=True)),
         appointments.c.practice_id == bindparam("practice_id"),
@@ -126,11 +134,15 @@ def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:
     return BillRecord(*row)
 
 
-_ITEMS = select(*_ITEM_COLUMNS).where(bill_items.c.bill_id == bindparam("bill_id")).order_by(bill_items.c.id)
+_ITEMS = (
+    select(*_ITEM_COLUMNS)
+    .where(bill_items.c.practice_id == bindparam("practice_id"), bill_items.c.bill_id == bindparam("bill_id"))
+    .order_by(bill_items.c.id)
+)
 
 
 def item_rows(tx: Tx, bill_id: str) -> list[ItemRecord]:
-    return [ItemRecord(*r) for r in tx.conn.execute(_ITEMS, {"bill_id": bill_id})]
+    return [ItemRecord(*r) for r in tx.conn.execute(_ITEMS, {"practice_id": tx.practice_id, "bill_id": bill_id})]
 
 
 def get_line_row(tx: Tx, bill_id: str, line_id: str) -> LineRecord:
@@ -159,25 +171,34 @@ _LINES = (
             payments.c.charge_id,
         ]
     )
-    .select_from(bill_lines.outerjoin(payments, payments.c.id == bill_lines.c.payment_id))
-    .where(bill_lines.c.bill_id == bindparam("bill_id"))
+    .select_from(
+        bill_lines.outerjoin(
+            payments,
+            and_(payments.c.practice_id == bill_lines.c.practice_id, payments.c.id == bill_lines.c.payment_id),
+        )
+    )
+    .where(bill_lines.c.practice_id == bindparam("practice_id"), bill_lines.c.bill_id == bindparam("bill_id"))
     .order_by(bill_lines.c.id)
 )
 
 
 def line_rows(tx: Tx, bill_id: str) -> list[BillLineRecord]:
     """Payment lines with their payment's captured/credited/refunded, oldest first; removed ones too (at 0)."""
-    return [BillLineRecord(*r) for r in tx.conn.execute(_LINES, {"bill_id": bill_id})]
+    return [BillLineRecord(*r) for r in tx.conn.execute(_LINES, {"practice_id": tx.practice_id, "bill_id": bill_id})]
 
 
 _DRAWS = (
     select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
     .select_from(
-        line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
-            credit_lots, credit_lots.c.id == line_lots.c.lot_id
+        line_lots.join(
+            bill_lines,
+            and_(bill_lines.c.practice_id == line_lots.c.practice_id, bill_lines.c.id == line_lots.c.line_id),
+        ).join(
+            credit_lots,
+            and_(credit_lots.c.practice_id == line_lots.c.practice_id, credit_lots.c.id == line_lots.c.lot_id),
         )
     )
-    .where(bill_lines.c.bill_id == bindparam("bill_id"))
+    .where(line_lots.c.practice_id == bindparam("practice_id"), bill_lines.c.bill_id == bindparam("bill_id"))
     .order_by(line_lots.c.lot_id)
 )
 
@@ -185,7 +206,7 @@ _DRAWS = (
 def lot_draws_by_line(tx: Tx, bill_id: str) -> dict[str, list[LotDrawRecord]]:
     """The bill's client_credit lines' draws on lots, by line, oldest lot first."""
     out: dict[str, list[LotDrawRecord]] = {}
-    for r in tx.conn.execute(_DRAWS, {"bill_id": bill_id}):
+    for r in tx.conn.execute(_DRAWS, {"practice_id": tx.practice_id, "bill_id": bill_id}):
         draw = LotDrawRecord(*r)
         out.setdefault(draw.line_id, []).append(draw)
     return out
@@ -200,20 +221,30 @@ def client_bill_ids(tx: Tx, client_id: str, *, limit: int, cursor: str | None) -
 
 
 def get_item_row(tx: Tx, item_id: str) -> ItemRecord:
-    return ItemRecord(*tx.conn.execute(select(*_ITEM_COLUMNS).where(bill_items.c.id == item_id)).one())
+    return ItemRecord(
+        *tx.conn.execute(
+            select(*_ITEM_COLUMNS).where(bill_items.c.practice_id == tx.practice_id, bill_items.c.id == item_id)
+        ).one()
+    )
 
 
 def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: int) -> None:
     tx.conn.execute(
         update(bill_items)
-        .where(bill_items.c.id == item_id)
+        .where(bill_items.c.practice_id == tx.practice_id, bill_items.c.id == item_id)
         .values(fee=fee, insurance_responsibility=insurance_responsibility)
     )
 
 
 def settle_bill_status(tx: Tx, bill_id: str) -> None:
     """Decide the bill's status again (``rules.bills``) after its sessions' fees changed."""
-    fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
+    fees = (
+        tx.conn.execute(
+            select(bill_items.c.fee).where(bill_items.c.practice_id == tx.practice_id, bill_items.c.bill_id == bill_id)
+        )
+        .scalars()
+        .all()
+    )
     bill = get_bill_row(tx, bill_id)
     status = bill_status(
         fees=fees,
@@ -221,8 +252,14 @@ def settle_bill_status(tx: Tx, bill_id: str) -> None:
         client_responsibility=bill.client_responsibility,
         insurance_due=bill.insurance_due,
     )
-    tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
+    tx.conn.execute(
+        update(bills).where(bills.c.practice_id == tx.practice_id, bills.c.id == bill_id).values(status=status)
+    )
 
 
 def mark_line_removed(tx: Tx, line_id: str) -> None:
-    tx.conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(removed_at=tx.now))
+    tx.conn.execute(
+        update(bill_lines)
+        .where(bill_lines.c.practice_id == tx.practice_id, bill_lines.c.id == line_id)
+        .values(removed_at=tx.now)
+    )

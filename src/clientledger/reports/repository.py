@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.db import Tx
-from clientledger.models import clients, journal_entries, postings
+from clientledger.models import clients, journal_entries, postings, same_practice
 
 POSTING_COLUMNS = ("account", "amount", "client_id", "bill_id", "item_id", "line_id", "payment_id", "lot_id")
 ENTRY_CSV_COLUMNS = ("id", "created_at", "kind", "user_id", "memo", "request_id")
@@ -53,7 +53,11 @@ def credit_sums_before(tx: Tx, end: dt.datetime) -> dict[str, int]:
     """Per client, the sum of its ``client_credit`` postings in entries made before ``end``."""
     rows = tx.conn.execute(
         select(postings.c.client_id, func.sum(postings.c.amount))
-        .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
+        .select_from(
+            postings.join(
+                journal_entries, same_practice(journal_entries, postings, journal_entries.c.id == postings.c.entry_id)
+            )
+        )
         .where(
             postings.c.practice_id == tx.practice_id,
             postings.c.account == CLIENT_CREDIT,
@@ -99,7 +103,7 @@ def posting_records(tx: Tx, entry_ids: list[str]) -> list[PostingRecord]:
     rows = tx.conn.execute(
         select(postings.c.entry_id, *(postings.c[name] for name in POSTING_COLUMNS))
         .where(postings.c.practice_id == tx.practice_id, postings.c.entry_id.in_(entry_ids))
-        .order_by(postings.c.id)
+        .order_by(postings.c.entry_id, postings.c.n)
     )
     return [PostingRecord(*r) for r in rows]
 
@@ -113,7 +117,8 @@ def journal_rows(tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None) 
             *(postings.c[name] for name in POSTING_COLUMNS),
         )
         .select_from(entries.join(postings, postings.c.entry_id == entries.c.id))
-        .order_by(entries.c.id, postings.c.id)
+        .where(postings.c.practice_id == tx.practice_id)
+        .order_by(entries.c.id, postings.c.n)
     )
     for r in rows:
         yield tuple(r)
