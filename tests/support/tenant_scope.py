@@ -62,7 +62,7 @@ def unscoped_tables(sql: str, *, dialect: str, tenant_tables: frozenset[str]) ->
     return found
 
 
-def _check(statement: exp.Expression, tenant: frozenset[str]) -> list[Unscoped]:
+def _check(statement: exp.Expr, tenant: frozenset[str]) -> list[Unscoped]:
     found: list[Unscoped] = []
     insert_targets: set[int] = set()
     for insert in statement.find_all(exp.Insert):
@@ -118,7 +118,7 @@ def _check(statement: exp.Expression, tenant: frozenset[str]) -> list[Unscoped]:
     return found
 
 
-def _required(predicate: exp.Expression) -> bool:
+def _required(predicate: exp.Expr) -> bool:
     """The predicate sits in a WHERE or JOIN ... ON reached through AND (and parentheses) only."""
     node = predicate
     parent = node.parent
@@ -129,11 +129,11 @@ def _required(predicate: exp.Expression) -> bool:
     return isinstance(parent, exp.Join) and parent.args.get("on") is node
 
 
-def _is_practice_column(node: exp.Expression | None) -> bool:
+def _is_practice_column(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Column) and node.name == "practice_id"
 
 
-def _practice_ref(node: exp.Expression | None, scope_aliases: dict[int, list[str]]) -> tuple[int, str] | None:
+def _practice_ref(node: exp.Expr | None, scope_aliases: dict[int, list[str]]) -> tuple[int, str] | None:
     """The (scope, alias) whose ``practice_id`` this column is: the nearest scope outward that has it."""
     if not _is_practice_column(node):
         return None

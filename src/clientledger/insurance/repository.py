@@ -78,6 +78,8 @@ _IMPORT_COLUMNS = columns_of(EraImportRecord, era_imports)
 # Statements on the import's per-claim path are built once: building one costs several times
 # more than running it (see ``journal/projections.py``).
 _p: BindParameter[str] = bindparam("practice_id")
+# An UPDATE reserves its columns' names for its SET clause: its practice goes by another name.
+_in_practice: BindParameter[str] = bindparam("in_practice")
 _k: BindParameter[str] = bindparam("k")
 
 # An item with what a decision on it needs, the payer decision in force on it (at most one: a
@@ -160,13 +162,13 @@ _POSTED = select(insurance_payments.c.id).where(
 )
 _SET_INSURANCE = (
     update(bill_items)
-    .where(bill_items.c.practice_id == _p, bill_items.c.id == _k)
+    .where(bill_items.c.practice_id == _in_practice, bill_items.c.id == _k)
     .values(insurance_responsibility=bindparam("responsibility"), insurance_paid=bindparam("paid"))
 )
 _INSERT_PAYMENT = insert(insurance_payments)
 _MARK_REVERSED = (
     update(insurance_payments)
-    .where(insurance_payments.c.practice_id == _p, insurance_payments.c.id == _k)
+    .where(insurance_payments.c.practice_id == _in_practice, insurance_payments.c.id == _k)
     .values(status="reversed", reversed_at=bindparam("at"), reversal_entry_id=bindparam("reversal"))
 )
 _INSERT_ERA_CLAIM = insert(era_claims)
@@ -270,7 +272,7 @@ def set_item_insurance(
     tx: Tx, item_id: str, *, insurance_responsibility: int, insurance_paid: int, pending: Pending | None = None
 ) -> None:
     row = {
-        "practice_id": tx.practice_id,
+        "in_practice": tx.practice_id,
         "k": item_id,
         "responsibility": insurance_responsibility,
         "paid": insurance_paid,
@@ -330,7 +332,7 @@ def insert_payment(
 
 def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
     tx.conn.execute(
-        _MARK_REVERSED, {"practice_id": tx.practice_id, "k": payment_id, "at": tx.now, "reversal": entry_id}
+        _MARK_REVERSED, {"in_practice": tx.practice_id, "k": payment_id, "at": tx.now, "reversal": entry_id}
     )
 
 

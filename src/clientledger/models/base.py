@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -12,10 +13,10 @@ from sqlalchemy import (
     MetaData,
     PrimaryKeyConstraint,
     String,
-    Table,
     and_,
 )
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 
 def _fk_columns(constraint: Any, _table: Any) -> str:
@@ -24,7 +25,7 @@ def _fk_columns(constraint: Any, _table: Any) -> str:
     return "_".join(n for n in names if n != "practice_id") or "practice_id"
 
 
-NAMING = {
+NAMING: dict[str, str | Callable[[Any, Any], str]] = {
     "fk_columns": _fk_columns,
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -70,6 +71,6 @@ def created_column() -> Column[object]:
     return Column("created_at", DateTime, nullable=False)
 
 
-def same_practice(a: Table, b: Table, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+def same_practice(a: FromClause, b: FromClause, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """A join condition between two tenant tables: the rows' ``practice_id`` match, and ``conditions``."""
     return and_(a.c.practice_id == b.c.practice_id, *conditions)
