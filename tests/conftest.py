@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -78,10 +80,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from make_database_url(request.param, tmp_path)
 
 
+_sqlite_template: list[Path] = []
+
+
+def _migrated_sqlite_file() -> Path:
+    """One SQLite file per test process migrated to head, for each test's new database to copy."""
+    if not _sqlite_template:
+        path = Path(tempfile.mkdtemp(prefix="clientledger-schema-")) / "head.db"
+        template = Database(f"sqlite:///{path}")
+        upgrade(template)
+        template.dispose()  # the last connection to close checkpoints the WAL into the file
+        assert not path.with_name("head.db-wal").exists()
+        _sqlite_template.append(path)
+    return _sqlite_template[0]
+
+
+def fresh_schema(database: Database) -> None:
+    """``upgrade(database)`` for a database nothing has touched yet; on SQLite, a copy of a file
+    migrated once per process (the same migrations, run once instead of once per test)."""
+    target = database.engine.url.database
+    if database.dialect == "sqlite" and target and not Path(target).exists():
+        shutil.copyfile(_migrated_sqlite_file(), target)
+    else:
+        upgrade(database)
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    upgrade(database)
+    fresh_schema(database)
     try:
         yield database
     finally:

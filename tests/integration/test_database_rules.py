@@ -15,7 +15,11 @@ def test_a_lot_cannot_go_negative(ledger: Ledger) -> None:
     client = ledger.client()
     lot = ledger.manual_credit(client.id, 1000)
     with pytest.raises(IntegrityError), ledger.db.engine.begin() as conn:
-        conn.execute(update(credit_lots).where(credit_lots.c.id == lot.id).values(remaining=-1))
+        conn.execute(
+            update(credit_lots)
+            .where(credit_lots.c.practice_id == ledger.ctx.practice_id, credit_lots.c.id == lot.id)
+            .values(remaining=-1)
+        )
     assert ledger.credits(client.id).balance == 1000
 
 
