@@ -220,7 +220,11 @@ class Ledger:
                 stmt = stmt.where(journal_entries.c.kind == kind)
             out = []
             for e in tx.conn.execute(stmt.order_by(journal_entries.c.id)):
-                rows = tx.conn.execute(select(postings).where(postings.c.entry_id == e.id).order_by(postings.c.id))
+                rows = tx.conn.execute(
+                    select(postings)
+                    .where(postings.c.practice_id == tx.practice_id, postings.c.entry_id == e.id)
+                    .order_by(postings.c.n)
+                )
                 out.append({"id": e.id, "kind": e.kind, "postings": [dict(r._mapping) for r in rows]})
             return out
 

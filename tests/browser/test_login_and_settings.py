@@ -46,7 +46,12 @@ def test_an_idle_session_ends(staff: Page, live_server: LiveServer) -> None:
     token = next(c["value"] for c in staff.context.cookies() if c["name"] == SESSION_COOKIE)
     with live_server.db.engine.begin() as conn:  # 30 minutes pass without a request
         conn.execute(
-            update(api_tokens).where(api_tokens.c.token_hash == token_digest(token)).values(expires_at=utcnow())
+            update(api_tokens)
+            .where(
+                api_tokens.c.practice_id == live_server.ledger.ctx.practice_id,
+                api_tokens.c.token_hash == token_digest(token),
+            )
+            .values(expires_at=utcnow())
         )
     staff.reload()
     expect(staff.get_by_role("heading", name="Log in")).to_be_visible()

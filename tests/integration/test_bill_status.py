@@ -35,7 +35,9 @@ def _statuses(ledger: Ledger) -> dict[str, tuple[str, str]]:
     def query(tx: Tx) -> dict[str, tuple[str, str]]:
         fees: dict[str, list[int]] = {}
         for bill_id, fee in tx.conn.execute(
-            bill_items.select().with_only_columns(bill_items.c.bill_id, bill_items.c.fee)
+            bill_items.select()
+            .with_only_columns(bill_items.c.bill_id, bill_items.c.fee)
+            .where(bill_items.c.practice_id == tx.practice_id)
         ):
             fees.setdefault(bill_id, []).append(fee)
         rows = tx.conn.execute(bills.select().where(bills.c.practice_id == tx.practice_id))
@@ -121,8 +123,14 @@ def test_the_projections_sql_status_agrees_with_the_rule_on_every_branch(ledger:
         for bill_id, amount in moves.items():
             for step in (amount, -amount):
                 projections.apply(tx, [Posting(AR_CLIENT, step, client_id=client.id, bill_id=bill_id)])
-                row = tx.conn.execute(bills.select().where(bills.c.id == bill_id)).one()
-                fees = tx.conn.execute(bill_items.select().where(bill_items.c.bill_id == bill_id)).all()
+                row = tx.conn.execute(
+                    bills.select().where(bills.c.practice_id == tx.practice_id, bills.c.id == bill_id)
+                ).one()
+                fees = tx.conn.execute(
+                    bill_items.select().where(
+                        bill_items.c.practice_id == tx.practice_id, bill_items.c.bill_id == bill_id
+                    )
+                ).all()
                 seen.append((bill_id, row.status, _rule([f.fee for f in fees], row)))
         return seen
 
@@ -195,8 +203,16 @@ def test_verify_lists_a_status_or_an_insurance_due_the_data_does_not_give(ledger
     assert ledger.verify() == []
 
     def tamper(tx: Tx) -> None:
-        tx.conn.execute(bills.update().where(bills.c.id == bill.id).values(status="paid", insurance_due=0))
-        tx.conn.execute(bill_items.update().where(bill_items.c.bill_id == bill.id).values(insurance_due=0))
+        tx.conn.execute(
+            bills.update()
+            .where(bills.c.practice_id == tx.practice_id, bills.c.id == bill.id)
+            .values(status="paid", insurance_due=0)
+        )
+        tx.conn.execute(
+            bill_items.update()
+            .where(bill_items.c.practice_id == tx.practice_id, bill_items.c.bill_id == bill.id)
+            .values(insurance_due=0)
+        )
 
     ledger.run(tamper)
 

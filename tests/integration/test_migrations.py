@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
-from clientledger.db import Database
-from clientledger.migrate import upgrade
+from clientledger.accounting.verify import verify
+from clientledger.auth.repository import live_token_owner, login_candidates, token_practice
+from clientledger.db import Ctx, Database
+from clientledger.migrate import downgrade, upgrade
 from clientledger.models import bill_items, bills, metadata
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_migrations_match_the_models(db: Database) -> None:
@@ -65,9 +71,98 @@ def test_0005_gives_existing_bills_what_payers_owe_and_the_status_that_follows(d
                 conn.execute(text(statement), {"now": dt.datetime(2026, 11, 2, 12)})
         upgrade(db)
         with db.engine.connect() as conn:
-            found = conn.execute(select(bills.c.id, bills.c.status, bills.c.insurance_due).order_by(bills.c.id)).all()
-            items = conn.execute(select(bill_items.c.id, bill_items.c.insurance_due).order_by(bill_items.c.id)).all()
+            found = conn.execute(
+                select(bills.c.id, bills.c.status, bills.c.insurance_due)
+                .where(bills.c.practice_id == "p1")
+                .order_by(bills.c.id)
+            ).all()
+            items = conn.execute(
+                select(bill_items.c.id, bill_items.c.insurance_due)
+                .where(bill_items.c.practice_id == "p1")
+                .order_by(bill_items.c.id)
+            ).all()
     finally:
         db.dispose()
     assert [tuple(r) for r in found] == [("b1", "open", 10000), ("b2", "paid", 0)]
     assert [tuple(r) for r in items] == [("i1", 10000), ("i2", 0)]
+
+
+# What users see, practice by practice, read with plain SQL that means the same at 0005 and 0006.
+_SEEN = {
+    "clients": "SELECT id, credit_balance, balance_due FROM clients WHERE practice_id = :p ORDER BY id",
+    "bills": "SELECT id, status, client_responsibility, client_paid, balance_due, insurance_due FROM bills "
+    "WHERE practice_id = :p ORDER BY id",
+    "lots": "SELECT id, amount, remaining FROM credit_lots WHERE practice_id = :p ORDER BY id",
+    "payments": "SELECT id, captured, credited, refunded FROM payments WHERE practice_id = :p ORDER BY id",
+    "draws": "SELECT line_id, lot_id, amount FROM line_lots WHERE practice_id = :p ORDER BY line_id, lot_id",
+    "tokens": "SELECT id, user_id, token_hash FROM api_tokens WHERE practice_id = :p ORDER BY id",
+}
+
+
+def _seen(conn: Connection, practice_ids: list[str], postings_order: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in practice_ids:
+        for name, sql in _SEEN.items():
+            out[f"{p} {name}"] = [tuple(r) for r in conn.execute(text(sql), {"p": p})]
+        out[f"{p} journal"] = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT entry_id, account, amount, client_id, bill_id, item_id, line_id, payment_id, lot_id "
+                    f"FROM postings WHERE practice_id = :p ORDER BY entry_id, {postings_order}"
+                ),
+                {"p": p},
+            )
+        ]
+    return out
+
+
+def test_0006_keys_every_row_by_its_practice_and_keeps_every_balance(database_url: str) -> None:
+    """A ledger made at 0005 (the demo and a second practice) upgrades with the same books, verify clean."""
+    db = Database(database_url)
+    try:
+        upgrade(db, "0005")
+        inserts = (FIXTURES / "ledger_at_0005.sql").read_text().splitlines()
+        with db.engine.begin() as conn:
+            for statement in inserts:
+                if statement.startswith("INSERT"):
+                    conn.exec_driver_sql(statement)
+        with db.engine.connect() as conn:
+            practice_ids = list(conn.execute(text("SELECT id FROM practices ORDER BY id")).scalars())
+            before = _seen(conn, practice_ids, "id")
+            assert verify(conn) == []
+        upgrade(db)
+        with db.engine.connect() as conn:
+            after = _seen(conn, practice_ids, "n")
+            problems = verify(conn)
+            numbers = conn.execute(
+                text("SELECT MIN(n), MAX(n), COUNT(*) FROM postings WHERE practice_id = :p"), {"p": practice_ids[0]}
+            ).one()
+        tokens = {p: before[f"{p} tokens"] for p in practice_ids}
+        with db.transaction(Ctx(practice_id=practice_ids[0]), write=False) as tx:
+            owners = login_candidates(tx, "owner@calmwaters.example")
+            found = {
+                token_hash: token_practice(tx.conn, token_hash) for p in practice_ids for _, _, token_hash in tokens[p]
+            }
+        owner = live_token_owner(db, tokens[practice_ids[1]][0][2], kind="api")
+    finally:
+        db.dispose()
+    assert len(practice_ids) == 2
+    assert after == before
+    assert problems == []
+    assert numbers[0] == 1 and numbers[2] > 0
+    assert sorted(o.practice_id for o in owners) == practice_ids
+    assert found == {token_hash: p for p in practice_ids for _, _, token_hash in tokens[p]}
+    assert owner is not None and owner.practice_id == practice_ids[1]
+
+
+def test_0006_downgrades_to_single_keys_and_back(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        upgrade(db)
+        downgrade(db, "0005")
+        upgrade(db)
+        with db.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        db.dispose()

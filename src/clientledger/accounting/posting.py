@@ -79,6 +79,7 @@ def entry_rows(
         {
             "practice_id": tx.practice_id,
             "entry_id": entry_id,
+            "n": n,
             "account": p.account,
             "amount": p.amount,
             "client_id": p.client_id or client_id,
@@ -88,7 +89,7 @@ def entry_rows(
             "payment_id": p.payment_id,
             "lot_id": p.lot_id,
         }
-        for p in kept
+        for n, p in enumerate(kept, start=1)
     ]
     return entry, rows
 

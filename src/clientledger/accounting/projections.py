@@ -212,7 +212,7 @@ _LINE_LOT = Statement(
 def _draw_upsert(insert_fn: Any) -> Any:
     stmt = insert_fn(line_lots)
     return stmt.on_conflict_do_update(
-        index_elements=[line_lots.c.line_id, line_lots.c.lot_id],
+        index_elements=[line_lots.c.practice_id, line_lots.c.line_id, line_lots.c.lot_id],
         set_={"amount": line_lots.c.amount + stmt.excluded.amount},
     )
 

@@ -109,13 +109,16 @@ _INSERT_REFUNDS = insert(refunds)
 
 
 _PAID_LINES = select(bill_lines).where(
-    bill_lines.c.bill_id == bindparam("bill_id"), bill_lines.c.removed_at.is_(None), bill_lines.c.amount > 0
+    bill_lines.c.practice_id == bindparam("practice_id"),
+    bill_lines.c.bill_id == bindparam("bill_id"),
+    bill_lines.c.removed_at.is_(None),
+    bill_lines.c.amount > 0,
 )
 
 
 def paid_lines(tx: Tx, bill_id: str) -> list[PaidLine]:
     """Lines that still pay something, in the shape the release rule takes."""
-    rows = tx.conn.execute(_PAID_LINES, {"bill_id": bill_id})
+    rows = tx.conn.execute(_PAID_LINES, {"practice_id": tx.practice_id, "bill_id": bill_id})
     return [PaidLine(r.id, r.type, r.amount, r.deduct_from_credit_balance, r.payment_id, r.id) for r in rows]
 
 
@@ -228,7 +231,7 @@ def line_draws(tx: Tx, line_id: str) -> list[Draw]:
     """What a client_credit line currently holds from each lot, oldest lot first."""
     rows = tx.conn.execute(
         select(line_lots.c.lot_id, line_lots.c.amount)
-        .where(line_lots.c.line_id == line_id, line_lots.c.amount > 0)
+        .where(line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0)
         .order_by(line_lots.c.lot_id)
     )
     return [Draw(r.lot_id, r.amount) for r in rows]
@@ -249,7 +252,11 @@ def get_payment_row(tx: Tx, payment_id: str) -> PaymentRecord:
 def payment_line(tx: Tx, payment_id: str) -> LineRecord | None:
     """The live line a payment pays on its bill, if it has one (a prepayment has none)."""
     row = tx.conn.execute(
-        select(*LINE_COLUMNS).where(bill_lines.c.payment_id == payment_id, bill_lines.c.removed_at.is_(None))
+        select(*LINE_COLUMNS).where(
+            bill_lines.c.practice_id == tx.practice_id,
+            bill_lines.c.payment_id == payment_id,
+            bill_lines.c.removed_at.is_(None),
+        )
     ).first()
     return None if row is None else LineRecord(*row)
 
@@ -264,7 +271,11 @@ def bill_balance_due(tx: Tx, bill_id: str) -> int:
 
 
 def add_refunded(tx: Tx, payment_id: str, amount: int) -> None:
-    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(refunded=payments.c.refunded + amount))
+    tx.conn.execute(
+        update(payments)
+        .where(payments.c.practice_id == tx.practice_id, payments.c.id == payment_id)
+        .values(refunded=payments.c.refunded + amount)
+    )
 
 
 _ADD_REFUNDED = Statement(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
@@ -43,7 +43,10 @@ APPOINTMENT_COLUMNS = [
     bill_items.c.id.label("item_id"),
 ]
 _APPOINTMENTS = select(*APPOINTMENT_COLUMNS).select_from(
-    appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id)
+    appointments.outerjoin(
+        bill_items,
+        and_(bill_items.c.practice_id == appointments.c.practice_id, bill_items.c.appointment_id == appointments.c.id),
+    )
 )
 
 

@@ -1,7 +1,9 @@
 """Login, token and session queries.
 
-Login attempts and the token lookup belong to no practice (one email may be staff in several,
-and a bearer token is what tells the practice); every other statement is scoped by it.
+Login attempts and the two lookups belong to no practice: ``email_directory`` (one email may be
+staff in several) and ``token_directory`` (a bearer token is what tells the practice). A login or a
+token is first looked up there; every statement on a tenant table is then scoped by the practice
+found (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from clientledger.db import Database, Tx
 from clientledger.kit.ids import new_id
-from clientledger.models import api_tokens, login_attempts, practices, users
+from clientledger.models import (
+    api_tokens,
+    email_directory,
+    login_attempts,
+    practices,
+    same_practice,
+    token_directory,
+    users,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +101,14 @@ def recent_failures(tx: Tx, email: str, *, since: datetime) -> int:
 
 def login_candidates(tx: Tx, email: str) -> list[LoginCandidate]:
     """Every account with this email, in any practice, oldest first."""
+    practice_ids = list(
+        tx.conn.execute(select(email_directory.c.practice_id).where(email_directory.c.email == email)).scalars()
+    )
+    if not practice_ids:
+        return []
     rows = tx.conn.execute(
         select(users.c.id, users.c.practice_id, users.c.role, users.c.password_hash)
-        .where(users.c.email == email)
+        .where(users.c.practice_id.in_(practice_ids), users.c.email == email)
         .order_by(users.c.id)
     )
     return [LoginCandidate(*r) for r in rows]
@@ -127,10 +142,12 @@ def insert_token(tx: Tx, *, user_id: str, token_hash: str, kind: str, ttl: timed
             expires_at=tx.now + ttl,
         )
     )
+    tx.conn.execute(insert(token_directory).values(token_hash=token_hash, practice_id=tx.practice_id))
     return token_id
 
 
-# Built once: every request runs it, and building a statement costs more than running it.
+# Built once: every request runs them, and building a statement costs more than running it.
+_TOKEN_PRACTICE = select(token_directory.c.practice_id).where(token_directory.c.token_hash == bindparam("digest"))
 _TOKEN_LOOKUP = (
     select(
         api_tokens.c.id,
@@ -140,13 +157,22 @@ _TOKEN_LOOKUP = (
         api_tokens.c.revoked_at,
         users.c.role,
     )
-    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-    .where(api_tokens.c.token_hash == bindparam("digest"))
+    .select_from(api_tokens.join(users, same_practice(users, api_tokens, users.c.id == api_tokens.c.user_id)))
+    .where(api_tokens.c.practice_id == bindparam("practice_id"), api_tokens.c.token_hash == bindparam("digest"))
 )
 
 
+def token_practice(conn: Connection, digest: str) -> str | None:
+    """The practice a token belongs to, from the global lookup (None: no such token)."""
+    found = conn.execute(_TOKEN_PRACTICE, {"digest": digest}).scalar()
+    return None if found is None else str(found)
+
+
 def token_by_digest(tx: Tx, digest: str) -> TokenRecord | None:
-    row = tx.conn.execute(_TOKEN_LOOKUP, {"digest": digest}).first()
+    practice_id = token_practice(tx.conn, digest)
+    if practice_id is None:
+        return None
+    row = tx.conn.execute(_TOKEN_LOOKUP, {"practice_id": practice_id, "digest": digest}).first()
     return None if row is None else TokenRecord(*row)
 
 
@@ -176,6 +202,9 @@ def set_token_kind(tx: Tx, digest: str, kind: str) -> None:
 def live_session(db: Database, digest: str, *, kind: str) -> SessionRecord | None:
     """The unrevoked token of ``kind`` with this digest, its user and practice (expired ones too)."""
     with db.engine.connect() as conn:
+        practice_id = token_practice(conn, digest)
+        if practice_id is None:
+            return None
         row = conn.execute(
             select(
                 api_tokens.c.id,
@@ -188,11 +217,12 @@ def live_session(db: Database, digest: str, *, kind: str) -> SessionRecord | Non
                 practices.c.name.label("practice_name"),
             )
             .select_from(
-                api_tokens.join(users, users.c.id == api_tokens.c.user_id).join(
+                api_tokens.join(users, same_practice(users, api_tokens, users.c.id == api_tokens.c.user_id)).join(
                     practices, practices.c.id == api_tokens.c.practice_id
                 )
             )
             .where(
+                api_tokens.c.practice_id == practice_id,
                 api_tokens.c.token_hash == digest,
                 api_tokens.c.kind == kind,
                 api_tokens.c.revoked_at.is_(None),
@@ -203,8 +233,12 @@ def live_session(db: Database, digest: str, *, kind: str) -> SessionRecord | Non
 
 def live_token_owner(db: Database, digest: str, *, kind: str) -> TokenOwner | None:
     with db.engine.connect() as conn:
+        practice_id = token_practice(conn, digest)
+        if practice_id is None:
+            return None
         row = conn.execute(
             select(api_tokens.c.id, api_tokens.c.practice_id, api_tokens.c.user_id).where(
+                api_tokens.c.practice_id == practice_id,
                 api_tokens.c.token_hash == digest,
                 api_tokens.c.kind == kind,
                 api_tokens.c.revoked_at.is_(None),

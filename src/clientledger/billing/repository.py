@@ -90,7 +90,15 @@ _INSERT_BILLS = insert(bills)
 _INSERT_BILL_ITEMS = insert(bill_items)
 _APPOINTMENTS_TO_BILL = (
     select(*APPOINTMENT_COLUMNS)
-    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
+    .select_from(
+        appointments.outerjoin(
+            bill_items,
+            and_(
+                bill_items.c.practice_id == appointments.c.practice_id,
+                bill_items.c.appointment_id == appointments.c.id,
+            ),
+        )
+    )
     .where(
         appointments.c.id.in_(bindparam("ids", expanding=True)),
         appointments.c.practice_id == bindparam("practice_id"),
@@ -379,20 +387,30 @@ def client_bill_rows(tx: Tx, client_id: str, *, limit: int, cursor: str | None) 
 
 
 def get_item_row(tx: Tx, item_id: str) -> ItemRecord:
-    return ItemRecord(*tx.conn.execute(select(*_ITEM_COLUMNS).where(bill_items.c.id == item_id)).one())
+    return ItemRecord(
+        *tx.conn.execute(
+            select(*_ITEM_COLUMNS).where(bill_items.c.practice_id == tx.practice_id, bill_items.c.id == item_id)
+        ).one()
+    )
 
 
 def set_item_fee(tx: Tx, item_id: str, *, fee: int, insurance_responsibility: int) -> None:
     tx.conn.execute(
         update(bill_items)
-        .where(bill_items.c.id == item_id)
+        .where(bill_items.c.practice_id == tx.practice_id, bill_items.c.id == item_id)
         .values(fee=fee, insurance_responsibility=insurance_responsibility)
     )
 
 
 def settle_bill_status(tx: Tx, bill_id: str) -> None:
     """Decide the bill's status again (``rules.bills``) after its sessions' fees changed."""
-    fees = tx.conn.execute(select(bill_items.c.fee).where(bill_items.c.bill_id == bill_id)).scalars().all()
+    fees = (
+        tx.conn.execute(
+            select(bill_items.c.fee).where(bill_items.c.practice_id == tx.practice_id, bill_items.c.bill_id == bill_id)
+        )
+        .scalars()
+        .all()
+    )
     bill = get_bill_row(tx, bill_id)
     status = bill_status(
         fees=fees,
@@ -400,8 +418,14 @@ def settle_bill_status(tx: Tx, bill_id: str) -> None:
         client_responsibility=bill.client_responsibility,
         insurance_due=bill.insurance_due,
     )
-    tx.conn.execute(update(bills).where(bills.c.id == bill_id).values(status=status))
+    tx.conn.execute(
+        update(bills).where(bills.c.practice_id == tx.practice_id, bills.c.id == bill_id).values(status=status)
+    )
 
 
 def mark_line_removed(tx: Tx, line_id: str) -> None:
-    tx.conn.execute(update(bill_lines).where(bill_lines.c.id == line_id).values(removed_at=tx.now))
+    tx.conn.execute(
+        update(bill_lines)
+        .where(bill_lines.c.practice_id == tx.practice_id, bill_lines.c.id == line_id)
+        .values(removed_at=tx.now)
+    )

@@ -13,7 +13,7 @@ from clientledger.accounting.repository import insert_lot as insert_lot
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.vocabulary import EntryKind
-from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings, users
+from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings, same_practice, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,11 @@ def get_lot_row(tx: Tx, client_id: str, lot_id: str) -> LotRecord:
 def lot_rows_with_provenance(tx: Tx, client_id: str, lot_ids: list[str] | None = None) -> list[ProvenancedLot]:
     stmt = (
         select(*[*LOT_COLUMNS, payments.c.captured, payments.c.credited])
-        .select_from(credit_lots.outerjoin(payments, payments.c.id == credit_lots.c.payment_id))
+        .select_from(
+            credit_lots.outerjoin(
+                payments, same_practice(payments, credit_lots, payments.c.id == credit_lots.c.payment_id)
+            )
+        )
         .where(credit_lots.c.practice_id == tx.practice_id, credit_lots.c.client_id == client_id)
     )
     if lot_ids is not None:
@@ -91,16 +95,16 @@ def credit_history_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
             (-postings.c.amount).label("amount"),
         )
         .select_from(
-            postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id).outerjoin(
-                users, users.c.id == journal_entries.c.user_id
-            )
+            postings.join(
+                journal_entries, same_practice(journal_entries, postings, journal_entries.c.id == postings.c.entry_id)
+            ).outerjoin(users, same_practice(users, journal_entries, users.c.id == journal_entries.c.user_id))
         )
         .where(
             postings.c.practice_id == tx.practice_id,
             postings.c.client_id == client_id,
             postings.c.account == CLIENT_CREDIT,
         )
-        .order_by(journal_entries.c.id.desc(), postings.c.id)
+        .order_by(journal_entries.c.id.desc(), postings.c.n)
     )
     return [CreditMovement(*r) for r in rows]
 
@@ -119,10 +123,12 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
             line_lots.c.amount.label("removed_amount"),
         )
         .select_from(
-            postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-            .join(line_lots, line_lots.c.line_id == postings.c.line_id)
-            .join(credit_lots, credit_lots.c.id == line_lots.c.lot_id)
-            .outerjoin(users, users.c.id == journal_entries.c.user_id)
+            postings.join(
+                journal_entries, same_practice(journal_entries, postings, journal_entries.c.id == postings.c.entry_id)
+            )
+            .join(line_lots, same_practice(line_lots, postings, line_lots.c.line_id == postings.c.line_id))
+            .join(credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id))
+            .outerjoin(users, same_practice(users, journal_entries, users.c.id == journal_entries.c.user_id))
         )
         .where(
             postings.c.practice_id == tx.practice_id,
@@ -141,6 +147,8 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
 def payment_lot_rows(tx: Tx, payment_id: str) -> list[LotRecord]:
     """The credit lots a payment created (overpayment, cancellation, insurance adjustment, prepayment)."""
     rows = tx.conn.execute(
-        select(*LOT_COLUMNS).where(credit_lots.c.payment_id == payment_id).order_by(credit_lots.c.id)
+        select(*LOT_COLUMNS)
+        .where(credit_lots.c.practice_id == tx.practice_id, credit_lots.c.payment_id == payment_id)
+        .order_by(credit_lots.c.id)
     )
     return [LotRecord(*r) for r in rows]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, insert, select, update
+from sqlalchemy import BindParameter, bindparam, insert, select, update
 
 from clientledger.accounting.repository import columns_of
 from clientledger.billing.repository import ItemRecord
@@ -16,7 +16,16 @@ from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
-from clientledger.models import appointments, bill_items, bills, clients, era_claims, era_imports, insurance_payments
+from clientledger.models import (
+    appointments,
+    bill_items,
+    bills,
+    clients,
+    era_claims,
+    era_imports,
+    insurance_payments,
+    same_practice,
+)
 from clientledger.rules.insurance import Adjustment, PayerDecision
 
 
@@ -69,6 +78,8 @@ _IMPORT_COLUMNS = columns_of(EraImportRecord, era_imports)
 # Statements on the import's per-claim path are built once: building one costs several times
 # more than running it (see ``journal/projections.py``).
 _p: BindParameter[str] = bindparam("practice_id")
+# An UPDATE reserves its columns' names for its SET clause: its practice goes by another name.
+_in_practice: BindParameter[str] = bindparam("in_practice")
 _k: BindParameter[str] = bindparam("k")
 
 # An item with what a decision on it needs, the payer decision in force on it (at most one: a
@@ -90,9 +101,12 @@ _ITEM = select(
     *(_ITEM_SIDE[n].label(n) if n in _ITEM_SIDE else bill_items.c[n] for n in _ITEM_FIELDS),
     *(_in_force.c[f.name].label(f"in_force_{f.name}") for f in fields(InForce)),
 ).select_from(
-    bill_items.join(bills, bills.c.id == bill_items.c.bill_id)
-    .join(appointments, appointments.c.id == bill_items.c.appointment_id)
-    .outerjoin(_in_force, and_(_in_force.c.item_id == bill_items.c.id, _in_force.c.status == "posted"))
+    bill_items.join(bills, same_practice(bills, bill_items, bills.c.id == bill_items.c.bill_id))
+    .join(appointments, same_practice(appointments, bill_items, appointments.c.id == bill_items.c.appointment_id))
+    .outerjoin(
+        _in_force,
+        same_practice(_in_force, bill_items, _in_force.c.item_id == bill_items.c.id, _in_force.c.status == "posted"),
+    )
 )
 _END = _N + len(fields(InForce))
 
@@ -128,7 +142,7 @@ _CLIENTS_OF_REFS = (
         clients.c.practice_id == _p,
         clients.c.id.in_(
             select(bills.c.client_id)
-            .join(bill_items, bill_items.c.bill_id == bills.c.id)
+            .join(bill_items, same_practice(bill_items, bills, bill_items.c.bill_id == bills.c.id))
             .where(bill_items.c.practice_id == _p, bill_items.c.claim_ref.in_(_refs))
         ),
     )
@@ -144,17 +158,17 @@ _POSTED_KEYS = select(era_claims.c.claim_key, era_claims.c.bill_id).where(
     era_claims.c.claim_key.in_(bindparam("keys", expanding=True)),
 )
 _POSTED = select(insurance_payments.c.id).where(
-    insurance_payments.c.item_id == _k, insurance_payments.c.status == "posted"
+    insurance_payments.c.practice_id == _p, insurance_payments.c.item_id == _k, insurance_payments.c.status == "posted"
 )
 _SET_INSURANCE = (
     update(bill_items)
-    .where(bill_items.c.id == _k)
+    .where(bill_items.c.practice_id == _in_practice, bill_items.c.id == _k)
     .values(insurance_responsibility=bindparam("responsibility"), insurance_paid=bindparam("paid"))
 )
 _INSERT_PAYMENT = insert(insurance_payments)
 _MARK_REVERSED = (
     update(insurance_payments)
-    .where(insurance_payments.c.id == _k)
+    .where(insurance_payments.c.practice_id == _in_practice, insurance_payments.c.id == _k)
     .values(status="reversed", reversed_at=bindparam("at"), reversal_entry_id=bindparam("reversal"))
 )
 _INSERT_ERA_CLAIM = insert(era_claims)
@@ -247,13 +261,22 @@ def claim_ref_owner(tx: Tx, claim_ref: str) -> str | None:
 
 
 def set_item_claim_ref(tx: Tx, item_id: str, claim_ref: str) -> None:
-    tx.conn.execute(update(bill_items).where(bill_items.c.id == item_id).values(claim_ref=claim_ref))
+    tx.conn.execute(
+        update(bill_items)
+        .where(bill_items.c.practice_id == tx.practice_id, bill_items.c.id == item_id)
+        .values(claim_ref=claim_ref)
+    )
 
 
 def set_item_insurance(
     tx: Tx, item_id: str, *, insurance_responsibility: int, insurance_paid: int, pending: Pending | None = None
 ) -> None:
-    row = {"k": item_id, "responsibility": insurance_responsibility, "paid": insurance_paid}
+    row = {
+        "in_practice": tx.practice_id,
+        "k": item_id,
+        "responsibility": insurance_responsibility,
+        "paid": insurance_paid,
+    }
     if pending is not None:
         pending.items.append(row)
     else:
@@ -262,7 +285,7 @@ def set_item_insurance(
 
 def has_posted_payment(tx: Tx, item_id: str) -> bool:
     """True once a payer has decided on the item (a denial included), until that is reversed."""
-    return tx.conn.execute(_POSTED, {"k": item_id}).first() is not None
+    return tx.conn.execute(_POSTED, {"practice_id": tx.practice_id, "k": item_id}).first() is not None
 
 
 def insert_payment(
@@ -308,7 +331,9 @@ def insert_payment(
 
 
 def mark_reversed(tx: Tx, payment_id: str, *, entry_id: str | None) -> None:
-    tx.conn.execute(_MARK_REVERSED, {"k": payment_id, "at": tx.now, "reversal": entry_id})
+    tx.conn.execute(
+        _MARK_REVERSED, {"in_practice": tx.practice_id, "k": payment_id, "at": tx.now, "reversal": entry_id}
+    )
 
 
 # 835 imports -------------------------------------------------------------------------------------
@@ -347,7 +372,11 @@ def insert_import(
 
 
 def save_report(tx: Tx, import_id: str, report_json: str) -> None:
-    tx.conn.execute(update(era_imports).where(era_imports.c.id == import_id).values(report=report_json))
+    tx.conn.execute(
+        update(era_imports)
+        .where(era_imports.c.practice_id == tx.practice_id, era_imports.c.id == import_id)
+        .values(report=report_json)
+    )
 
 
 def get_import_row(tx: Tx, import_id: str) -> EraImportRecord:

@@ -35,8 +35,18 @@ from clientledger.kit.vocabulary import (
     Role,
     sql_in,
 )
-from clientledger.models.base import ID, created_column, id_column, practice_column, ref_column
+from clientledger.models.base import (
+    ID,
+    created_column,
+    id_column,
+    practice_column,
+    ref_column,
+    tenant_id_column,
+    tenant_key,
+    tenant_ref,
+)
 from clientledger.models.base import metadata as metadata
+from clientledger.models.base import same_practice as same_practice
 from clientledger.models.insurance import era_claims as era_claims
 from clientledger.models.insurance import era_imports as era_imports
 from clientledger.models.insurance import insurance_payments as insurance_payments
@@ -53,7 +63,7 @@ practices = Table(
 users = Table(
     "users",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     Column("email", String(320), nullable=False),
     Column("password_hash", String(200), nullable=False),
@@ -61,27 +71,51 @@ users = Table(
     created_column(),
     UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
     CheckConstraint(f"role in ({sql_in(Role)})", name="role"),
+    tenant_key(),
 )
 Index("ix_users_email", users.c.email)
 
 api_tokens = Table(
     "api_tokens",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("user_id", "users", nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False),
     Column("kind", String(10), nullable=False, default="api"),
     created_column(),
     Column("expires_at", DateTime, nullable=False),
     Column("last_used_at", DateTime, nullable=True),
     Column("revoked_at", DateTime, nullable=True),
+    tenant_key(),
+    tenant_ref("user_id", "users"),
+    UniqueConstraint("practice_id", "token_hash", name="uq_api_tokens_practice_token_hash"),
+)
+
+# The practices an email is staff in: a login names an email before anyone knows the practice, so
+# this lookup is global (one row per staff account, written with it); each account is then read
+# within its practice.
+email_directory = Table(
+    "email_directory",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("practice_id", String(ID), ForeignKey("practices.id"), primary_key=True),
+)
+
+# Which practice a bearer token belongs to: a request shows its token before anyone knows its
+# practice, so this lookup is global (one row per token, written with it); the token row itself
+# is then read within its practice. The token hash is unique here, across practices.
+token_directory = Table(
+    "token_directory",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    practice_column(),
 )
 
 clients = Table(
     "clients",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=True),
@@ -94,13 +128,14 @@ clients = Table(
     CheckConstraint("copay is null or copay >= 0", name="copay_nonneg"),
     CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
+    tenant_key(),
 )
 Index("ix_clients_practice_created", clients.c.practice_id, clients.c.id)
 
 appointments = Table(
     "appointments",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("client_id", "clients", nullable=False),
     Column("date", Date, nullable=False),
@@ -111,13 +146,15 @@ appointments = Table(
     created_column(),
     CheckConstraint("fee >= 0", name="fee_nonneg"),
     CheckConstraint(f"status in ({sql_in(AppointmentStatus)})", name="status"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
 )
 Index("ix_appointments_client", appointments.c.client_id)
 
 bills = Table(
     "bills",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("client_id", "clients", nullable=False),
     Column("status", String(10), nullable=False),
@@ -132,15 +169,16 @@ bills = Table(
     CheckConstraint("client_paid >= 0", name="paid_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
     CheckConstraint("insurance_due >= 0", name="insurance_due_nonneg"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
 )
-Index("ix_bills_client", bills.c.client_id)
 # A client's bill list, newest first, a page at a time.
 Index("ix_bills_practice_client", bills.c.practice_id, bills.c.client_id, bills.c.id)
 
 bill_items = Table(
     "bill_items",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("bill_id", "bills", nullable=False),
     ref_column("appointment_id", "appointments", nullable=False),
@@ -152,20 +190,22 @@ bill_items = Table(
     Column("insurance_paid", BigInteger, nullable=False, default=0),
     Column("insurance_due", BigInteger, nullable=False, default=0),
     Column("claim_ref", String(20), nullable=True),
-    UniqueConstraint("appointment_id", name="uq_bill_items_appointment"),
+    UniqueConstraint("practice_id", "appointment_id", name="uq_bill_items_appointment"),
     UniqueConstraint("practice_id", "claim_ref", name="uq_bill_items_claim_ref"),
     CheckConstraint("fee >= 0", name="fee_nonneg"),
     CheckConstraint("client_responsibility >= 0", name="client_resp_nonneg"),
     CheckConstraint("insurance_responsibility >= 0", name="ins_resp_nonneg"),
     CheckConstraint("insurance_due >= 0", name="ins_due_nonneg"),
+    tenant_key(),
+    tenant_ref("bill_id", "bills"),
+    tenant_ref("appointment_id", "appointments"),
 )
-Index("ix_bill_items_bill", bill_items.c.bill_id)
 Index("ix_bill_items_practice_bill", bill_items.c.practice_id, bill_items.c.bill_id)
 
 payments = Table(
     "payments",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("client_id", "clients", nullable=False),
     ref_column("bill_id", "bills"),
@@ -184,13 +224,16 @@ payments = Table(
     CheckConstraint("captured > 0", name="captured_pos"),
     CheckConstraint("credited >= 0", name="credited_nonneg"),
     CheckConstraint("refunded >= 0 and refunded <= captured", name="refunded_range"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
+    tenant_ref("bill_id", "bills"),
 )
 Index("ix_payments_client", payments.c.client_id)
 
 bill_lines = Table(
     "bill_lines",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("bill_id", "bills", nullable=False),
     ref_column("payment_id", "payments"),
@@ -201,15 +244,17 @@ bill_lines = Table(
     created_column(),
     CheckConstraint(f"type in ({sql_in(LineType)})", name="type"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
+    tenant_key(),
+    tenant_ref("bill_id", "bills"),
+    tenant_ref("payment_id", "payments"),
 )
-Index("ix_bill_lines_bill", bill_lines.c.bill_id)
 Index("ix_bill_lines_practice_bill", bill_lines.c.practice_id, bill_lines.c.bill_id)
 Index("ix_bill_lines_payment", bill_lines.c.payment_id)
 
 credit_lots = Table(
     "credit_lots",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("client_id", "clients", nullable=False),
     Column("source", String(30), nullable=False),
@@ -226,6 +271,10 @@ credit_lots = Table(
     ),
     CheckConstraint("amount > 0", name="amount_pos"),
     CheckConstraint("remaining >= 0 and remaining <= amount", name="remaining_range"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
+    tenant_ref("payment_id", "payments"),
+    tenant_ref("bill_id", "bills"),
 )
 Index("ix_credit_lots_client", credit_lots.c.client_id, credit_lots.c.id)
 Index("ix_credit_lots_payment", credit_lots.c.payment_id)
@@ -243,20 +292,23 @@ Index(
 line_lots = Table(
     "line_lots",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("line_id", "bill_lines", nullable=False),
     ref_column("lot_id", "credit_lots", nullable=False),
     Column("amount", BigInteger, nullable=False),
-    UniqueConstraint("line_id", "lot_id", name="uq_line_lots_line_lot"),
+    UniqueConstraint("practice_id", "line_id", "lot_id", name="uq_line_lots_line_lot"),
     CheckConstraint("amount >= 0", name="amount_nonneg"),
+    tenant_key(),
+    tenant_ref("line_id", "bill_lines"),
+    tenant_ref("lot_id", "credit_lots"),
 )
 Index("ix_line_lots_practice_line", line_lots.c.practice_id, line_lots.c.line_id)
 
 refunds = Table(
     "refunds",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("payment_id", "payments", nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -272,13 +324,15 @@ refunds = Table(
     CheckConstraint("amount > 0", name="amount_pos"),
     CheckConstraint("from_credit >= 0 and from_bills >= 0 and from_credit + from_bills = amount", name="split"),
     CheckConstraint(f"status in ({sql_in(RefundStatus)})", name="status"),
+    tenant_key(),
+    tenant_ref("payment_id", "payments"),
 )
 Index("ix_refunds_payment", refunds.c.payment_id)
 
 journal_entries = Table(
     "journal_entries",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     Column("kind", String(40), nullable=False),
     ref_column("user_id", "users"),
@@ -288,6 +342,8 @@ journal_entries = Table(
     Column("memo", String(500), nullable=True),
     Column("request_id", String(64), nullable=True),
     created_column(),
+    tenant_key(),
+    tenant_ref("user_id", "users"),
 )
 Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
 Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, journal_entries.c.created_at)
@@ -295,9 +351,9 @@ Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, jour
 postings = Table(
     "postings",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     practice_column(),
     ref_column("entry_id", "journal_entries", nullable=False),
+    Column("n", Integer, nullable=False, doc="The posting's place in its entry, from 1"),
     Column("account", String(40), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("client_id", String(ID), nullable=True),
@@ -307,12 +363,12 @@ postings = Table(
     Column("payment_id", String(ID), nullable=True),
     Column("lot_id", String(ID), nullable=True),
     CheckConstraint("amount <> 0", name="amount_nonzero"),
+    tenant_key("entry_id", "n"),
+    tenant_ref("entry_id", "journal_entries"),
 )
-Index("ix_postings_entry", postings.c.entry_id)
 Index("ix_postings_practice_account", postings.c.practice_id, postings.c.account)
 # A client's credit history and verify's per-client chunks; the postings of a page of entries.
 Index("ix_postings_practice_client", postings.c.practice_id, postings.c.client_id, postings.c.account)
-Index("ix_postings_practice_entry", postings.c.practice_id, postings.c.entry_id)
 
 # A projection of the journal for "credit as of any day": each client's credit balance at the end of
 # every day its credit moved (``accounting/history.py``). The balance at the end of day D is the row
@@ -325,13 +381,14 @@ client_credit_days = Table(
     Column("day", Date, nullable=False),
     Column("credit_balance", BigInteger, nullable=False),
     PrimaryKeyConstraint("practice_id", "client_id", "day", name="pk_client_credit_days"),
+    tenant_ref("client_id", "clients"),
     CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
 )
 
 audit_events = Table(
     "audit_events",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("user_id", "users"),
     Column("action", String(60), nullable=False),
@@ -339,14 +396,18 @@ audit_events = Table(
     Column("detail", Text, nullable=True),
     Column("request_id", String(64), nullable=True),
     created_column(),
+    tenant_key(),
+    tenant_ref("user_id", "users"),
 )
 
 audit_objects = Table(
     "audit_objects",
     metadata,
-    Column("event_id", String(ID), ForeignKey("audit_events.id"), primary_key=True),
-    Column("object_id", String(ID), primary_key=True),
+    Column("event_id", String(ID), nullable=False),
+    Column("object_id", String(ID), nullable=False),
     practice_column(),
+    tenant_key("event_id", "object_id"),
+    tenant_ref("event_id", "audit_events"),
 )
 Index("ix_audit_objects_object", audit_objects.c.practice_id, audit_objects.c.object_id)
 
@@ -372,3 +433,9 @@ login_attempts = Table(
     created_column(),
 )
 Index("ix_login_attempts_email_created", login_attempts.c.email, login_attempts.c.created_at)
+
+# The tables that belong to no one practice (docs/scaling.md): the root every tenant row points
+# to, and the lookups made before the practice is known. Every other table is a tenant table:
+# ``practice_id`` leads its keys, and every statement against it is scoped by it.
+GLOBAL_TABLES = frozenset({"practices", "email_directory", "token_directory", "login_attempts"})
+TENANT_TABLES = frozenset(name for name in metadata.tables if name not in GLOBAL_TABLES)

@@ -15,7 +15,16 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from clientledger.models.base import ID, created_column, id_column, metadata, practice_column, ref_column
+from clientledger.models.base import (
+    ID,
+    created_column,
+    metadata,
+    practice_column,
+    ref_column,
+    tenant_id_column,
+    tenant_key,
+    tenant_ref,
+)
 
 # Insurance (issue 5). One row per payer decision posted on a bill item; at most one is ``posted``
 # per item (a later one from the same payer replaces it, a CLP02 22 reverses it). The amounts are
@@ -24,7 +33,7 @@ from clientledger.models.base import ID, created_column, id_column, metadata, pr
 insurance_payments = Table(
     "insurance_payments",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("client_id", "clients", nullable=False),
     ref_column("bill_id", "bills", nullable=False),
@@ -48,12 +57,18 @@ insurance_payments = Table(
     CheckConstraint("paid >= 0", name="paid_nonneg"),
     CheckConstraint("patient_responsibility >= 0", name="pr_nonneg"),
     CheckConstraint("prior_client_responsibility >= 0", name="prior_nonneg"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
+    tenant_ref("bill_id", "bills"),
+    tenant_ref("item_id", "bill_items"),
+    tenant_ref("era_import_id", "era_imports"),
 )
 Index("ix_insurance_payments_item", insurance_payments.c.item_id)
 Index("ix_insurance_payments_bill", insurance_payments.c.bill_id)
 # The database agrees that an item has at most one payer decision in force.
 Index(
     "uq_insurance_payments_posted_item",
+    insurance_payments.c.practice_id,
     insurance_payments.c.item_id,
     unique=True,
     sqlite_where=insurance_payments.c.status == "posted",
@@ -64,7 +79,7 @@ Index(
 era_imports = Table(
     "era_imports",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("user_id", "users"),
     Column("payer_id", String(80), nullable=False),
@@ -75,6 +90,8 @@ era_imports = Table(
     Column("check_date", Date, nullable=True),
     Column("report", Text, nullable=False, doc="JSON: the import report, as the API returned it"),
     created_column(),
+    tenant_key(),
+    tenant_ref("user_id", "users"),
 )
 Index("ix_era_imports_practice_trace", era_imports.c.practice_id, era_imports.c.payer_id, era_imports.c.trace)
 
@@ -83,7 +100,7 @@ Index("ix_era_imports_practice_trace", era_imports.c.practice_id, era_imports.c.
 era_claims = Table(
     "era_claims",
     metadata,
-    id_column(),
+    tenant_id_column(),
     practice_column(),
     ref_column("era_import_id", "era_imports", nullable=False),
     Column("payer_id", String(80), nullable=False),
@@ -94,4 +111,8 @@ era_claims = Table(
     ref_column("insurance_payment_id", "insurance_payments"),
     created_column(),
     UniqueConstraint("practice_id", "payer_id", "trace", "claim_key", name="uq_era_claims_key"),
+    tenant_key(),
+    tenant_ref("era_import_id", "era_imports"),
+    tenant_ref("bill_id", "bills"),
+    tenant_ref("insurance_payment_id", "insurance_payments"),
 )

@@ -63,7 +63,11 @@ def get_refund_row(tx: Tx, refund_id: str) -> RefundRecord:
 
 def refund_rows(tx: Tx, payment_id: str) -> list[RefundRecord]:
     """A payment's refunds, oldest first."""
-    rows = tx.conn.execute(select(*REFUND_COLUMNS).where(refunds.c.payment_id == payment_id).order_by(refunds.c.id))
+    rows = tx.conn.execute(
+        select(*REFUND_COLUMNS)
+        .where(refunds.c.practice_id == tx.practice_id, refunds.c.payment_id == payment_id)
+        .order_by(refunds.c.id)
+    )
     return [RefundRecord(*r) for r in rows]
 
 
@@ -79,7 +83,7 @@ def pending_refund_ids(tx: Tx) -> list[str]:
 def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> None:
     tx.conn.execute(
         update(refunds)
-        .where(refunds.c.id == refund_id, refunds.c.status == "pending")
+        .where(refunds.c.practice_id == tx.practice_id, refunds.c.id == refund_id, refunds.c.status == "pending")
         .values(status="settled", processor_refund_id=processor_refund_id, settled_at=tx.now)
     )
 
@@ -87,15 +91,21 @@ def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> 
 def mark_refund_failed(tx: Tx, refund_id: str, *, reason: str) -> None:
     tx.conn.execute(
         update(refunds)
-        .where(refunds.c.id == refund_id)
+        .where(refunds.c.practice_id == tx.practice_id, refunds.c.id == refund_id)
         .values(status="failed", failure_reason=reason[:500], settled_at=tx.now)
     )
 
 
 def mark_payment_voided(tx: Tx, payment_id: str) -> None:
-    tx.conn.execute(update(payments).where(payments.c.id == payment_id).values(voided_at=tx.now))
+    tx.conn.execute(
+        update(payments)
+        .where(payments.c.practice_id == tx.practice_id, payments.c.id == payment_id)
+        .values(voided_at=tx.now)
+    )
 
 
 def find_payment_by_charge(tx: Tx, charge_id: str) -> str | None:
-    found = tx.conn.execute(select(payments.c.id).where(payments.c.charge_id == charge_id)).scalar()
+    found = tx.conn.execute(
+        select(payments.c.id).where(payments.c.practice_id == tx.practice_id, payments.c.charge_id == charge_id)
+    ).scalar()
     return str(found) if found is not None else None

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from clientledger.db import Database, Tx
-from clientledger.models import practices, users
+from clientledger.models import email_directory, practices, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,8 @@ def insert_user(tx: Tx, *, user_id: str, email: str, password_hash: str, role: s
             created_at=tx.now,
         )
     )
+    # The global lookup a login starts from (auth.repository.login_candidates).
+    tx.conn.execute(insert(email_directory).values(email=email, practice_id=tx.practice_id))
 
 
 def get_user_record(tx: Tx, user_id: str) -> UserRecord:

@@ -7,7 +7,7 @@ balance at the end of every day its credit moved, so the credit-balances report 
 one index seek per client; existing journals fill it here.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -27,7 +27,6 @@ _INDEXES = (
     ("line_lots", "ix_line_lots_practice_line", ["practice_id", "line_id"]),
     ("journal_entries", "ix_journal_entries_practice_created", ["practice_id", "created_at"]),
     ("postings", "ix_postings_practice_client", ["practice_id", "client_id", "account"]),
-    ("postings", "ix_postings_practice_entry", ["practice_id", "entry_id"]),
 )
 
 # Per client and day, minus the running sum of its client_credit postings (credit is a liability).
@@ -44,9 +43,20 @@ FROM (
 """
 
 
+# Indexes the ones above (or 0006's primary keys) make redundant: each costs every write.
+_REDUNDANT = (
+    ("bills", "ix_bills_client", ["client_id"]),
+    ("bill_items", "ix_bill_items_bill", ["bill_id"]),
+    ("bill_lines", "ix_bill_lines_bill", ["bill_id"]),
+    ("postings", "ix_postings_entry", ["entry_id"]),
+)
+
+
 def upgrade() -> None:
     for table, name, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
+    for table, name, _ in _REDUNDANT:
+        op.drop_index(name, table_name=table)
     op.create_index(
         "ix_credit_lots_open",
         "credit_lots",
@@ -62,7 +72,11 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("credit_balance", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("credit_balance >= 0", name=op.f("ck_client_credit_days_credit_nonneg")),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_client_credit_days_client_id_clients")),
+        sa.ForeignKeyConstraint(
+            ["practice_id", "client_id"],
+            ["clients.practice_id", "clients.id"],
+            name=op.f("fk_client_credit_days_practice_id_clients"),
+        ),
         sa.ForeignKeyConstraint(
             ["practice_id"], ["practices.id"], name=op.f("fk_client_credit_days_practice_id_practices")
         ),
@@ -74,5 +88,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("client_credit_days")
     op.drop_index("ix_credit_lots_open", table_name="credit_lots")
+    for table, name, columns in _REDUNDANT:
+        op.create_index(name, table, columns, unique=False)
     for table, name, _ in reversed(_INDEXES):
         op.drop_index(name, table_name=table)
