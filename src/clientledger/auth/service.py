@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from clientledger.audit.service import record_event
 from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest, verify_password
+from clientledger.auth.token_reader import TokenReader
 from clientledger.db import Ctx, Database, utcnow
 from clientledger.kit.errors import RateLimited, Unauthorized
 from clientledger.practices.service import issue_token
@@ -96,9 +97,20 @@ def authenticate(db: Database, token: str) -> Principal:
     """The user a bearer token belongs to; 401 when it is unknown, expired or revoked.
 
     Checked against the database on every request, so a revocation holds at once in every worker.
+    (The API's edge reads through ``token_reader`` instead: the same check, without a transaction.)
     """
     with db.transaction(_NO_PRACTICE, write=False) as tx:
         row = repo.token_by_digest(tx, token_digest(token))
+    return principal_of(row)
+
+
+async def authenticate_with(reader: TokenReader, token: str) -> Principal:
+    """``authenticate`` through one autocommit read (``auth.token_reader``): no transaction, no thread."""
+    return principal_of(await reader.find(token_digest(token)))
+
+
+def principal_of(row: repo.TokenRecord | None) -> Principal:
+    """Who a token found by its digest speaks for, now; ``Unauthorized`` if unknown, revoked or expired."""
     if row is None:
         raise Unauthorized("The bearer token is not valid.")
     if row.revoked_at is not None:
