@@ -158,20 +158,21 @@ def _schedule(tx: Tx, client_ids: list[str]) -> list[str]:
 
 
 @contextmanager
-def _server(url: str, workers: int) -> Iterator[str]:
+def _server(url: str, workers: int, log: Path) -> Iterator[str]:
     """``clientledger serve`` on a free port; yields the API's base URL; stops the process group after."""
     port = _free_port()
     env = {**os.environ, "CLIENTLEDGER_DATABASE_URL": url}
-    proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(CLI), "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -179,7 +180,9 @@ def _server(url: str, workers: int) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("clientledger serve did not answer /healthz within 30 s")
+                raise RuntimeError(
+                    f"clientledger serve did not answer /healthz within 60 s:\n{log.read_text()[-2000:]}"
+                )
             time.sleep(0.1)
         yield base
     finally:
@@ -217,7 +220,7 @@ def _measure(label: str, url: str, workers: int, tmp: Path) -> Summary:
     (tmp / "bills.lua").write_text(LUA_BILLS + LUA_DONE)
     healths: list[Result] = []
     bills: list[Result] = []
-    with _server(url, workers) as base:
+    with _server(url, workers, tmp / "server.log") as base:
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as http:
             for client_id, appt_id in warm:  # every worker: compiled statements, connection pools, page cache
                 http.post(f"{base}/bills", json={"client_id": client_id, "appointment_ids": [appt_id]})

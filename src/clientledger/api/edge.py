@@ -206,7 +206,7 @@ def _bearer_token(scope: Scope) -> str | None:
 PRINCIPAL_STATE = "principal"
 
 
-class _RouteIndex:
+class RouteIndex:
     """Which API requests a route would serve (``Match.FULL``), worked out once from the routes.
 
     The same answer as asking every route's ``matches`` per request: an address without
@@ -260,7 +260,7 @@ class BearerFirstMiddleware:
 
     ``authenticate(token)`` is ``auth.service.authenticate_with`` on the app's token reader (one
     autocommit read on the event loop: no transaction, no thread); ``router`` is the app's, whose
-    routes are indexed at the first request (``_RouteIndex``); ``open_routes`` are the
+    routes are indexed at the first request (``RouteIndex``); ``open_routes`` are the
     ``(method, path)`` pairs that need no token (``GET /healthz``, ``POST /auth/tokens``).
     """
 
@@ -278,7 +278,7 @@ class BearerFirstMiddleware:
         self.router = router
         self.prefix = prefix.rstrip("/")
         self.open_routes = frozenset(open_routes)
-        self._index: _RouteIndex | None = None
+        self._index: RouteIndex | None = None
 
     def _needs_token(self, scope: Scope) -> bool:
         """An API route (an unknown path or method stays 404/405: no route reads its body) that is not open."""
@@ -289,7 +289,7 @@ class BearerFirstMiddleware:
         if ("GET" if method == "HEAD" else method, path[len(self.prefix) :].rstrip("/") or "/") in self.open_routes:
             return False
         if self._index is None:  # the routes are all in place once requests arrive
-            self._index = _RouteIndex(self.router.routes, self.prefix)
+            self._index = RouteIndex(self.router.routes, self.prefix)
         return self._index.serves(scope, get_route_path(scope), method)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,7 +1,8 @@
 """Login, token and session queries.
 
-Login attempts and the token lookup belong to no practice (one email may be staff in several,
-and a bearer token is what tells the practice); every other statement is scoped by it.
+Login attempts and the session lookups belong to no practice (one email may be staff in several,
+and a token is what tells the practice); every other statement is scoped by it. The bearer-token
+lookup every API request makes is ``auth.token_reader``'s (one autocommit read, no transaction).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from clientledger.db import Database, Tx
 from clientledger.kit.ids import new_id
@@ -29,7 +30,7 @@ class LoginCandidate:
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
-    """A bearer token as every request checks it, with its user's role."""
+    """A bearer token as every request checks it, with its user's role (read by ``auth.token_reader``)."""
 
     id: str
     user_id: str
@@ -128,26 +129,6 @@ def insert_token(tx: Tx, *, user_id: str, token_hash: str, kind: str, ttl: timed
         )
     )
     return token_id
-
-
-# Built once: every request runs it, and building a statement costs more than running it.
-_TOKEN_LOOKUP = (
-    select(
-        api_tokens.c.id,
-        api_tokens.c.user_id,
-        api_tokens.c.practice_id,
-        api_tokens.c.expires_at,
-        api_tokens.c.revoked_at,
-        users.c.role,
-    )
-    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-    .where(api_tokens.c.token_hash == bindparam("digest"))
-)
-
-
-def token_by_digest(tx: Tx, digest: str) -> TokenRecord | None:
-    row = tx.conn.execute(_TOKEN_LOOKUP, {"digest": digest}).first()
-    return None if row is None else TokenRecord(*row)
 
 
 def revoke_token(tx: Tx, token_id: str) -> None:

@@ -93,19 +93,12 @@ def _admit_attempt(db: Database, email: str) -> list[repo.LoginCandidate]:
     raise RateLimited(f"Too many failed logins for this email; try again in {minutes} minutes.")
 
 
-def authenticate(db: Database, token: str) -> Principal:
+async def authenticate_with(reader: TokenReader, token: str) -> Principal:
     """The user a bearer token belongs to; 401 when it is unknown, expired or revoked.
 
-    Checked against the database on every request, so a revocation holds at once in every worker.
-    (The API's edge reads through ``token_reader`` instead: the same check, without a transaction.)
+    One autocommit read of the committed row (``auth.token_reader``: no transaction, no thread) on
+    every request, so a revocation holds at once in every worker.
     """
-    with db.transaction(_NO_PRACTICE, write=False) as tx:
-        row = repo.token_by_digest(tx, token_digest(token))
-    return principal_of(row)
-
-
-async def authenticate_with(reader: TokenReader, token: str) -> Principal:
-    """``authenticate`` through one autocommit read (``auth.token_reader``): no transaction, no thread."""
     return principal_of(await reader.find(token_digest(token)))
 
 
