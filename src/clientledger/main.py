@@ -15,9 +15,9 @@ from clientledger.api.edge import BearerFirstMiddleware, BodyLimitMiddleware, Se
 from clientledger.api.errors import install_error_handlers
 from clientledger.appointments.router import router as appointments_router
 from clientledger.audit.router import router as audit_router
+from clientledger.auth.repository import token_reader
 from clientledger.auth.router import router as auth_router
 from clientledger.auth.service import Principal, authenticate_with
-from clientledger.auth.token_reader import token_reader
 from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router

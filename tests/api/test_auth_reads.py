@@ -1,6 +1,6 @@
 """An API request opens only the transactions of its use case: the bearer token costs none.
 
-The token is one autocommit read outside the engine (``auth.token_reader``); before, every request
+The token is one autocommit read outside the engine (``auth.repository.token_reader``); before, every request
 paid a transaction of its own (BEGIN, the lookup, COMMIT) before its use case ran.
 """
 

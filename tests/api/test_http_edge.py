@@ -206,8 +206,7 @@ def test_the_edge_route_index_answers_as_every_route_would(app: FastAPI) -> None
     routes = app.router.routes
     index = RouteIndex(routes, API)
     paths = {"/api/v1", "/api/v1/", "/api/v1/nowhere", "/api/v1/bills/", "/api/v1/bills\n", "/api/v1/bills/b1/x/y"}
-    for route in routes:
-        path = getattr(route, "path", "")
+    for path in app.openapi()["paths"]:
         if path.startswith(API):
             filled = re.sub(r"\{[^}]+\}", "x1", path)
             paths |= {filled, filled + "/", filled + "/extra", filled.replace("x1", "x1/x2", 1)}

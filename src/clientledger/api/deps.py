@@ -19,8 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.edge import PRINCIPAL_STATE
+from clientledger.auth.repository import TokenReader
 from clientledger.auth.service import Principal, authenticate_with
-from clientledger.auth.token_reader import TokenReader
 from clientledger.db import Ctx, Database
 from clientledger.kit.errors import Unauthorized
 from clientledger.service_layer import Actor, Replay, Runner

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from clientledger.audit.service import record_event
 from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest, verify_password
-from clientledger.auth.token_reader import TokenReader
+from clientledger.auth.repository import TokenReader
 from clientledger.db import Ctx, Database, utcnow
 from clientledger.kit.errors import RateLimited, Unauthorized
 from clientledger.practices.service import issue_token
@@ -96,7 +96,7 @@ def _admit_attempt(db: Database, email: str) -> list[repo.LoginCandidate]:
 async def authenticate_with(reader: TokenReader, token: str) -> Principal:
     """The user a bearer token belongs to; 401 when it is unknown, expired or revoked.
 
-    One autocommit read of the committed row (``auth.token_reader``: no transaction, no thread) on
+    One autocommit read of the committed row (``auth.repository.token_reader``: no transaction, no thread) on
     every request, so a revocation holds at once in every worker.
     """
     return principal_of(await reader.find(token_digest(token)))
