@@ -104,15 +104,33 @@ def serve(
     os.environ["CLIENTLEDGER_DATABASE_URL"] = url
     typer.echo(f"clientledger serving at http://{host}:{port}/ (API docs: http://{host}:{port}/docs)", err=True)
     app_path = "clientledger.main:create_app"
+    # uvloop and httptools (uvicorn[standard]) named, not left to "auto": a missing one fails at start.
     if workers == 1:
-        uvicorn.run(app_path, factory=True, host=host, port=port, access_log=access_log, log_level="info")
+        uvicorn.run(
+            app_path,
+            factory=True,
+            host=host,
+            port=port,
+            access_log=access_log,
+            log_level="info",
+            loop="uvloop",
+            http="httptools",
+        )
         return
     # uvicorn.run would bind the shared socket with proto 0, and asyncio turns Nagle off (TCP_NODELAY)
     # only on sockets whose proto is IPPROTO_TCP: every answer's body then waited for the client's
     # delayed ACK, ~40 ms per request. So the workers share the same socket declared as TCP, with
     # TCP_NODELAY on the listener too (accepted connections inherit it, whatever the event loop).
     config = uvicorn.Config(
-        app_path, factory=True, host=host, port=port, workers=workers, access_log=access_log, log_level="info"
+        app_path,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+        loop="uvloop",
+        http="httptools",
     )
     bound = config.bind_socket()
     sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())

@@ -15,8 +15,9 @@ from clientledger.api.edge import BearerFirstMiddleware, BodyLimitMiddleware, Se
 from clientledger.api.errors import install_error_handlers
 from clientledger.appointments.router import router as appointments_router
 from clientledger.audit.router import router as audit_router
+from clientledger.auth.repository import token_reader
 from clientledger.auth.router import router as auth_router
-from clientledger.auth.service import Principal, authenticate
+from clientledger.auth.service import Principal, authenticate_with
 from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
@@ -78,20 +79,23 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     settings = Settings.from_env(database_url)
     db = Database(settings.database_url)
     runner = Runner(db, processor if processor is not None else get_processor())
+    tokens = token_reader(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await tokens.aclose()
         db.dispose()
 
     app = ClientLedgerApp(title="clientledger", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.runner = runner
+    app.state.token_reader = tokens
     app.state.settings = settings
     install_error_handlers(app, not_found_page=not_found_page)
     # Outermost first: the request id, then the size of the body, then the token, before any route.
 
-    def authenticate_token(token: str) -> Principal:
-        return authenticate(db, token)
+    async def authenticate_token(token: str) -> Principal:
+        return await authenticate_with(tokens, token)
 
     app.add_middleware(
         BearerFirstMiddleware,

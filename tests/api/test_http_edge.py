@@ -4,12 +4,15 @@ every response refuses framing and sniffing, and an 835 upload that posts nothin
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Match
 from starlette.types import Message
 
+from clientledger.api.edge import RouteIndex
 from clientledger.db import Database
 from tests.api.conftest import API, Api, ledger_problems
 from tests.factories import Ledger, an_insured_bill
@@ -196,3 +199,20 @@ def test_an_835_upload_that_posts_nothing_is_on_the_audit_trail(owner: Api, ledg
     assert refused["action"] == "era_import.refused" and "ISA header is damaged" in refused["detail"]["reason"]
     assert refused["user_id"] == received["user_id"] is not None  # the uploader
     assert ledger_problems(db) == []
+
+
+def test_the_edge_route_index_answers_as_every_route_would(app: FastAPI) -> None:
+    """Which requests need a token is worked out once from the routes: the same answer as asking each route."""
+    routes = app.router.routes
+    index = RouteIndex(routes, API)
+    paths = {"/api/v1", "/api/v1/", "/api/v1/nowhere", "/api/v1/bills/", "/api/v1/bills\n", "/api/v1/bills/b1/x/y"}
+    for path in app.openapi()["paths"]:
+        if path.startswith(API):
+            filled = re.sub(r"\{[^}]+\}", "x1", path)
+            paths |= {filled, filled + "/", filled + "/extra", filled.replace("x1", "x1/x2", 1)}
+    assert len(paths) > 50
+    for path in sorted(paths):
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+            scope: dict[str, Any] = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+            expected = any(route.matches(scope)[0] is Match.FULL for route in routes)
+            assert index.serves(scope, path, method) is expected, (method, path)

@@ -16,11 +16,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.edge import PRINCIPAL_STATE
-from clientledger.auth.service import Principal, authenticate
+from clientledger.auth.repository import TokenReader
+from clientledger.auth.service import Principal, authenticate_with
 from clientledger.db import Ctx, Database
 from clientledger.kit.errors import Unauthorized
 from clientledger.service_layer import Actor, Replay, Runner
@@ -163,14 +163,15 @@ async def current_principal(
 ) -> Principal:
     """The token's user: found by ``BearerFirstMiddleware`` before the body was read, so not looked up again.
 
-    (Async: the usual case does no I/O; the database is read in the thread pool only without the middleware.)
+    (Async: the usual case does no I/O; without the middleware the token is read as it would have read it.)
     """
     found = request.scope.get("state", {}).get(PRINCIPAL_STATE)
     if isinstance(found, Principal):
         return found
     if credentials is None or not credentials.credentials:
         raise Unauthorized("A bearer token is required: Authorization: Bearer <token>.")
-    return await run_in_threadpool(authenticate, get_db(request), credentials.credentials)
+    reader: TokenReader = request.app.state.token_reader
+    return await authenticate_with(reader, credentials.credentials)
 
 
 async def request_context(
@@ -199,10 +200,11 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")] = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
 ) -> PageParams:
+    """Async because it does no I/O (a sync dependency costs a thread-pool round trip)."""
     return PageParams(limit=limit, cursor=cursor or None)
 
 

@@ -14,14 +14,15 @@ Plain ASGI (not ``BaseHTTPMiddleware``), so that nothing here buffers a body:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.errors import error_response
@@ -205,20 +206,69 @@ def _bearer_token(scope: Scope) -> str | None:
 PRINCIPAL_STATE = "principal"
 
 
+class RouteIndex:
+    """Which API requests a route would serve (``Match.FULL``), worked out once from the routes.
+
+    The same answer as asking every route's ``matches`` per request: an address without
+    parameters is one dictionary lookup, one with parameters tries only the routes under the same
+    first segment (``/bills/...``). A route that could match an API address without starting with
+    the prefix (a leading parameter) or that is not a plain route (a mount) is still asked.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute], prefix: str) -> None:
+        self.prefix = prefix
+        self.exact: dict[str, list[Collection[str] | None]] = {}
+        self.by_segment: dict[str, list[tuple[re.Pattern[str], Collection[str] | None]]] = {}
+        self.others: list[BaseRoute] = []
+        for route in routes:
+            path = getattr(route, "path", None)
+            regex = getattr(route, "path_regex", None)
+            if not isinstance(route, Route) or not isinstance(path, str) or regex is None:
+                self.others.append(route)
+                continue
+            methods: Collection[str] | None = route.methods
+            if path == prefix or path.startswith(prefix + "/"):
+                if "{" not in path:
+                    self.exact.setdefault(path, []).append(methods)
+                    continue
+                segment = _first_segment(path, prefix)
+                if "{" not in segment:
+                    self.by_segment.setdefault(segment, []).append((regex, methods))
+                    continue
+                self.by_segment.setdefault("", []).append((regex, methods))
+            elif prefix.startswith(path.split("{", 1)[0]) and "{" in path:
+                self.by_segment.setdefault("", []).append((regex, methods))
+
+    def serves(self, scope: Scope, path: str, method: str) -> bool:
+        # A compiled route regex ends in "$", which also matches before one final newline.
+        exact = self.exact.get(path[:-1] if path.endswith("\n") else path)
+        if exact is not None and any(m is None or method in m for m in exact):
+            return True
+        for group in (self.by_segment.get(_first_segment(path, self.prefix)), self.by_segment.get("")):
+            for regex, methods in group or ():
+                if (methods is None or method in methods) and regex.match(path):
+                    return True
+        return any(route.matches(scope)[0] is Match.FULL for route in self.others)
+
+
+def _first_segment(path: str, prefix: str) -> str:
+    return path[len(prefix) + 1 :].split("/", 1)[0]
+
+
 class BearerFirstMiddleware:
     """Check the bearer token of every API request that needs one before the route reads its body.
 
-    ``authenticate(token)`` is ``auth.service.authenticate`` on the app's database (run in the
-    thread pool: it reads the database); ``router`` is the app's, whose routes are matched;
-    ``open_routes`` are the ``(method, path)`` pairs that need
-    no token (``GET /healthz``, ``POST /auth/tokens``).
+    ``authenticate(token)`` is ``auth.service.authenticate_with`` on the app's token reader (one
+    autocommit read on the event loop: no transaction, no thread); ``router`` is the app's, whose
+    routes are indexed at the first request (``RouteIndex``); ``open_routes`` are the
+    ``(method, path)`` pairs that need no token (``GET /healthz``, ``POST /auth/tokens``).
     """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        authenticate: Callable[[str], Principal],
+        authenticate: Callable[[str], Awaitable[Principal]],
         router: Router,
         prefix: str,
         open_routes: Collection[tuple[str, str]],
@@ -228,16 +278,19 @@ class BearerFirstMiddleware:
         self.router = router
         self.prefix = prefix.rstrip("/")
         self.open_routes = frozenset(open_routes)
+        self._index: RouteIndex | None = None
 
     def _needs_token(self, scope: Scope) -> bool:
         """An API route (an unknown path or method stays 404/405: no route reads its body) that is not open."""
         path: str = scope.get("path", "")
         if not (path == self.prefix or path.startswith(self.prefix + "/")):
             return False
-        method = "GET" if scope.get("method") == "HEAD" else scope.get("method", "")
-        if (method, path[len(self.prefix) :].rstrip("/") or "/") in self.open_routes:
+        method: str = scope.get("method", "")
+        if ("GET" if method == "HEAD" else method, path[len(self.prefix) :].rstrip("/") or "/") in self.open_routes:
             return False
-        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
+        if self._index is None:  # the routes are all in place once requests arrive
+            self._index = RouteIndex(self.router.routes, self.prefix)
+        return self._index.serves(scope, get_route_path(scope), method)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._needs_token(scope):
@@ -247,7 +300,7 @@ class BearerFirstMiddleware:
         try:
             if token is None:
                 raise Unauthorized("A bearer token is required: Authorization: Bearer <token>.")
-            principal = await run_in_threadpool(self.authenticate, token)
+            principal = await self.authenticate(token)
         except Unauthorized as exc:
             await error_response(401, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"})(
                 scope, receive, send

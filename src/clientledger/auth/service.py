@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from clientledger.audit.service import record_event
 from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest, verify_password
+from clientledger.auth.repository import TokenReader
 from clientledger.db import Ctx, Database, utcnow
 from clientledger.kit.errors import RateLimited, Unauthorized
 from clientledger.practices.service import issue_token
@@ -92,13 +93,17 @@ def _admit_attempt(db: Database, email: str) -> list[repo.LoginCandidate]:
     raise RateLimited(f"Too many failed logins for this email; try again in {minutes} minutes.")
 
 
-def authenticate(db: Database, token: str) -> Principal:
+async def authenticate_with(reader: TokenReader, token: str) -> Principal:
     """The user a bearer token belongs to; 401 when it is unknown, expired or revoked.
 
-    Checked against the database on every request, so a revocation holds at once in every worker.
+    One autocommit read of the committed row (``auth.repository.token_reader``: no transaction, no thread) on
+    every request, so a revocation holds at once in every worker.
     """
-    with db.transaction(_NO_PRACTICE, write=False) as tx:
-        row = repo.token_by_digest(tx, token_digest(token))
+    return principal_of(await reader.find(token_digest(token)))
+
+
+def principal_of(row: repo.TokenRecord | None) -> Principal:
+    """Who a token found by its digest speaks for, now; ``Unauthorized`` if unknown, revoked or expired."""
     if row is None:
         raise Unauthorized("The bearer token is not valid.")
     if row.revoked_at is not None:

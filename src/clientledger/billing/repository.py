@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, insert, select, update
+from sqlalchemy import String, and_, any_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of
