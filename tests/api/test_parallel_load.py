@@ -43,7 +43,7 @@ def _setup(db: Database) -> tuple[str, Ledger, str]:
 
 
 def test_concurrent_money_requests_never_spend_credit_twice(server: str, db: Database) -> None:
-    token, ledger, _ = _setup(db)
+    token, ledger, pid = _setup(db)
     client = ledger.client("Contended Client")
     cash = ledger.prepay(client.id, "cash", 40000)
     card = ledger.prepay(client.id, "card", 20000)
@@ -83,23 +83,27 @@ def test_concurrent_money_requests_never_spend_credit_twice(server: str, db: Dat
 
     with db.engine.connect() as conn:
         funded = conn.execute(
-            select(func.sum(credit_lots.c.amount)).where(credit_lots.c.client_id == client.id)
+            select(func.sum(credit_lots.c.amount)).where(
+                credit_lots.c.practice_id == pid, credit_lots.c.client_id == client.id
+            )
         ).scalar()
         left = conn.execute(
-            select(func.sum(credit_lots.c.remaining)).where(credit_lots.c.client_id == client.id)
+            select(func.sum(credit_lots.c.remaining)).where(
+                credit_lots.c.practice_id == pid, credit_lots.c.client_id == client.id
+            )
         ).scalar()
         applied = conn.execute(
             select(func.coalesce(func.sum(line_lots.c.amount), 0))
             .select_from(
-                line_lots.join(bill_lines, bill_lines.c.id == line_lots.c.line_id).join(
-                    bills, bills.c.id == bill_lines.c.bill_id
-                )
+                line_lots.join(
+                    bill_lines, (bill_lines.c.practice_id == pid) & (bill_lines.c.id == line_lots.c.line_id)
+                ).join(bills, (bills.c.practice_id == pid) & (bills.c.id == bill_lines.c.bill_id))
             )
-            .where(bills.c.client_id == client.id, bill_lines.c.removed_at.is_(None))
+            .where(line_lots.c.practice_id == pid, bills.c.client_id == client.id, bill_lines.c.removed_at.is_(None))
         ).scalar()
         refunded = conn.execute(
             select(func.coalesce(func.sum(refunds.c.from_credit), 0)).where(
-                refunds.c.payment_id.in_([cash.id, card.id]), refunds.c.status != "failed"
+                refunds.c.practice_id == pid, refunds.c.payment_id.in_([cash.id, card.id]), refunds.c.status != "failed"
             )
         ).scalar()
     assert funded == 60000 and left is not None and applied is not None and refunded is not None

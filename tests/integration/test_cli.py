@@ -29,8 +29,13 @@ def test_init_creates_the_practice_and_prints_a_token_last(database_url: str) ->
     assert code == 0
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(practices)).scalar() == 2
-        assert conn.execute(select(func.count()).select_from(users)).scalar() == 2
+        practice_ids = list(conn.execute(select(practices.c.id)).scalars())
+        assert len(practice_ids) == 2
+        staff = [
+            conn.execute(select(func.count()).select_from(users).where(users.c.practice_id == p)).scalar()
+            for p in practice_ids
+        ]
+        assert staff == [1, 1]
     engine.dispose()
     assert _cli(database_url, "verify")[0] == 0
 
@@ -43,7 +48,8 @@ def test_demo_holds_every_case_and_verifies(database_url: str) -> None:
     assert code == 0, out
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        names = set(conn.execute(select(clients.c.name)).scalars())
+        demo = conn.execute(select(practices.c.id)).scalar_one()
+        names = set(conn.execute(select(clients.c.name).where(clients.c.practice_id == demo)).scalars())
     engine.dispose()
     assert {"Priya Patel", "Marcus Lee", "Sofia Alvarez", "Jordan Kim", "Elena Rossi", "Sam Okafor"} <= names
 
@@ -52,7 +58,12 @@ def test_verify_lists_a_balance_changed_without_a_journal_entry(database_url: st
     assert _cli(database_url, "demo")[0] == 0
     engine = create_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(update(clients).where(clients.c.name == "Jordan Kim").values(credit_balance=999))
+        demo = conn.execute(select(practices.c.id)).scalar_one()
+        conn.execute(
+            update(clients)
+            .where(clients.c.practice_id == demo, clients.c.name == "Jordan Kim")
+            .values(credit_balance=999)
+        )
     engine.dispose()
     code, out = _cli(database_url, "verify")
     assert code == 1

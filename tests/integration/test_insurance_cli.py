@@ -99,15 +99,16 @@ def test_import_era_needs_the_practice_named_when_there_are_several(ledger: Ledg
 def test_the_demo_holds_an_insurance_overpayment_turned_credit(database_url: str) -> None:
     from sqlalchemy import create_engine, select
 
-    from clientledger.models import clients, credit_lots
+    from clientledger.models import clients, credit_lots, practices
 
     assert _cli(database_url, "demo")[0] == 0
     engine = create_engine(database_url)
     with engine.connect() as conn:
+        demo = conn.execute(select(practices.c.id)).scalar_one()
         lots = conn.execute(
             select(credit_lots.c.source, credit_lots.c.amount, credit_lots.c.payment_id)
-            .join(clients, clients.c.id == credit_lots.c.client_id)
-            .where(clients.c.name == "Ana Rivera")
+            .join(clients, (clients.c.practice_id == demo) & (clients.c.id == credit_lots.c.client_id))
+            .where(credit_lots.c.practice_id == demo, clients.c.name == "Ana Rivera")
         ).all()
     engine.dispose()
     assert [(lot.source, lot.amount) for lot in lots] == [("insurance_adjustment", 1000)]

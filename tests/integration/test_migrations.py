@@ -130,7 +130,6 @@ def test_0006_keys_every_row_by_its_practice_and_keeps_every_balance(database_ur
         with db.engine.connect() as conn:
             practice_ids = list(conn.execute(text("SELECT id FROM practices ORDER BY id")).scalars())
             before = _seen(conn, practice_ids, "id")
-            assert verify(conn) == []
         upgrade(db)
         with db.engine.connect() as conn:
             after = _seen(conn, practice_ids, "n")

@@ -261,11 +261,12 @@ def test_verify_finds_a_wrong_or_missing_day_of_credit(ledger: Ledger, monkeypat
     def tamper(stmt: Any) -> None:
         ledger.run(lambda tx: tx.conn.execute(stmt))
 
-    tamper(update(client_credit_days).where(days.day == TODAY).values(credit_balance=15001))
+    mine = days.practice_id == ledger.ctx.practice_id
+    tamper(update(client_credit_days).where(mine, days.day == TODAY).values(credit_balance=15001))
     assert ledger.verify() == [
         f"client {ada.id} on {TODAY}: credit balance at the end of the day is 15001, journal says 15000"
     ]
-    tamper(delete(client_credit_days).where(days.day == TODAY))
+    tamper(delete(client_credit_days).where(mine, days.day == TODAY))
     assert ledger.verify() == [f"client {ada.id} on {TODAY}: no credit balance for the day, journal says 15000"]
 
 
@@ -308,7 +309,9 @@ def test_credit_days_are_filled_from_an_existing_journal(database_url: str) -> N
         upgrade(db)
         with db.engine.connect() as conn:
             rows = conn.execute(
-                select(client_credit_days.c.day, client_credit_days.c.credit_balance).order_by(client_credit_days.c.day)
+                select(client_credit_days.c.day, client_credit_days.c.credit_balance)
+                .where(client_credit_days.c.practice_id == "p1")
+                .order_by(client_credit_days.c.day)
             ).all()
     finally:
         db.dispose()
@@ -331,9 +334,18 @@ def test_verify_in_small_chunks_finds_a_broken_projection_in_any_chunk(
     with ledger.db.engine.connect() as conn:
         assert len(list(verify_module._client_ranges(conn, ledger.ctx.practice_id))) >= 3
     middle = sorted(people)[3]
-    ledger.run(lambda tx: tx.conn.execute(update(clients).where(clients.c.id == middle).values(credit_balance=6001)))
+    pid = ledger.ctx.practice_id
     ledger.run(
-        lambda tx: tx.conn.execute(update(credit_lots).where(credit_lots.c.client_id == middle).values(remaining=6001))
+        lambda tx: tx.conn.execute(
+            update(clients).where(clients.c.practice_id == pid, clients.c.id == middle).values(credit_balance=6001)
+        )
+    )
+    ledger.run(
+        lambda tx: tx.conn.execute(
+            update(credit_lots)
+            .where(credit_lots.c.practice_id == pid, credit_lots.c.client_id == middle)
+            .values(remaining=6001)
+        )
     )
     problems = ledger.verify()
     assert f"client {middle}: credit_balance is 6001, journal says 6000" in problems

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from clientledger.billing.schemas import PaymentLineCreate
 from clientledger.credits.schemas import ManualCreditCreate
@@ -26,7 +27,11 @@ def test_amounts_must_be_positive_integer_cents(amount: Any) -> None:
 def _state(ledger: Ledger) -> tuple[Any, ...]:
     return (
         ledger.entries(),
-        ledger.read(lambda tx: tx.conn.exec_driver_sql("select count(*) from audit_events").scalar()),
+        ledger.read(
+            lambda tx: tx.conn.execute(
+                text("select count(*) from audit_events where practice_id = :p"), {"p": tx.practice_id}
+            ).scalar()
+        ),
     )
 
 

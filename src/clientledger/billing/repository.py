@@ -269,12 +269,12 @@ def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:
 
 
 _ITEMS = (
-    select(*_ITEM_COLUMNS)
-    .where(
+    select(*_ITEM_COLUMNS).where(
         bill_items.c.bill_id.in_(bindparam("bill_ids", expanding=True)),
         bill_items.c.practice_id == bindparam("practice_id"),
     )
-    .order_by(bill_items.c.id)
+    # No ORDER BY: sorting in SQL would tempt SQLite to walk the practice's key; each bill's few
+    # items are put in order here.
 )
 
 
@@ -285,6 +285,8 @@ def items_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[ItemRecord]]:
         for r in tx.conn.execute(_ITEMS, {"bill_ids": bill_ids, "practice_id": tx.practice_id}):
             item = ItemRecord(*r)
             out[item.bill_id].append(item)
+        for items in out.values():
+            items.sort(key=lambda item: item.id)
     return out
 
 
@@ -323,7 +325,7 @@ _LINES = (
         bill_lines.c.bill_id.in_(bindparam("bill_ids", expanding=True)),
         bill_lines.c.practice_id == bindparam("practice_id"),
     )
-    .order_by(bill_lines.c.id)
+    # In order per bill in Python, as the items are.
 )
 
 
@@ -335,6 +337,8 @@ def lines_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[BillLineRecord]
         for r in tx.conn.execute(_LINES, {"bill_ids": bill_ids, "practice_id": tx.practice_id}):
             line = BillLineRecord(*r)
             out[line.bill_id].append(line)
+        for lines in out.values():
+            lines.sort(key=lambda line: line.id)
     return out
 
 

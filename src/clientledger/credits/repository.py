@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 
 from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
 from clientledger.accounting.repository import LOT_COLUMNS, LotRecord
@@ -115,33 +115,49 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     The lots' balance fell when the credit was applied, so the removal moves no credit posting: the
     amount it took for good is the line's draw on each lot, which a removed line keeps.
     """
-    rows = tx.conn.execute(
-        select(
-            *_ENTRY_COLUMNS,
-            line_lots.c.lot_id,
-            literal(0).label("amount"),
-            line_lots.c.amount.label("removed_amount"),
-        )
+    pid = tx.practice_id
+    # Two seeks rather than one join: the client's removal postings (its postings index), then the
+    # draws of those lines (``(practice_id, line_id)``), so neither walks the practice's history.
+    removals = tx.conn.execute(
+        select(*_ENTRY_COLUMNS, postings.c.line_id)
         .select_from(
             postings.join(
                 journal_entries, same_practice(journal_entries, postings, journal_entries.c.id == postings.c.entry_id)
-            )
-            .join(line_lots, same_practice(line_lots, postings, line_lots.c.line_id == postings.c.line_id))
-            .join(credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id))
-            .outerjoin(users, same_practice(users, journal_entries, users.c.id == journal_entries.c.user_id))
+            ).outerjoin(users, same_practice(users, journal_entries, users.c.id == journal_entries.c.user_id))
         )
         .where(
-            postings.c.practice_id == tx.practice_id,
+            postings.c.practice_id == pid,
             # The removal's ar:client posting is on the client's own bill (lines draw on its own lots).
             postings.c.client_id == client_id,
             postings.c.account == AR_CLIENT,
             journal_entries.c.kind == EntryKind.CREDIT_LINE_REMOVED,
-            credit_lots.c.client_id == client_id,
-            line_lots.c.amount > 0,
         )
-        .order_by(journal_entries.c.id.desc(), line_lots.c.lot_id)
-    )
-    return [CreditMovement(*r) for r in rows]
+        .order_by(journal_entries.c.id.desc())
+    ).all()
+    line_ids = sorted({r.line_id for r in removals if r.line_id is not None})
+    draws: dict[str, list[tuple[str, int]]] = {}
+    if line_ids:
+        for line_id, lot_id, amount in tx.conn.execute(
+            select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount)
+            .select_from(
+                line_lots.join(
+                    credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id)
+                )
+            )
+            .where(
+                line_lots.c.practice_id == pid,
+                line_lots.c.line_id.in_(line_ids),
+                credit_lots.c.client_id == client_id,
+                line_lots.c.amount > 0,
+            )
+            .order_by(line_lots.c.lot_id)
+        ):
+            draws.setdefault(line_id, []).append((lot_id, amount))
+    return [
+        CreditMovement(*r[:-1], lot_id=lot_id, amount=0, removed_amount=removed)
+        for r in removals
+        for lot_id, removed in draws.get(r.line_id, [])
+    ]
 
 
 def payment_lot_rows(tx: Tx, payment_id: str) -> list[LotRecord]:

