@@ -130,7 +130,6 @@ clients = Table(
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
     tenant_key(),
 )
-Index("ix_clients_practice_created", clients.c.practice_id, clients.c.id)
 
 appointments = Table(
     "appointments",
@@ -303,7 +302,6 @@ line_lots = Table(
     tenant_ref("line_id", "bill_lines"),
     tenant_ref("lot_id", "credit_lots"),
 )
-Index("ix_line_lots_practice_line", line_lots.c.practice_id, line_lots.c.line_id)
 
 refunds = Table(
     "refunds",
@@ -345,7 +343,6 @@ journal_entries = Table(
     tenant_key(),
     tenant_ref("user_id", "users"),
 )
-Index("ix_journal_entries_practice", journal_entries.c.practice_id, journal_entries.c.id)
 Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, journal_entries.c.created_at)
 
 postings = Table(

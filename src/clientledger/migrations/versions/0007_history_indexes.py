@@ -24,7 +24,6 @@ _INDEXES = (
     ("bills", "ix_bills_practice_client", ["practice_id", "client_id", "id"]),
     ("bill_items", "ix_bill_items_practice_bill", ["practice_id", "bill_id"]),
     ("bill_lines", "ix_bill_lines_practice_bill", ["practice_id", "bill_id"]),
-    ("line_lots", "ix_line_lots_practice_line", ["practice_id", "line_id"]),
     ("journal_entries", "ix_journal_entries_practice_created", ["practice_id", "created_at"]),
     ("postings", "ix_postings_practice_client", ["practice_id", "client_id", "account"]),
 )
@@ -43,12 +42,15 @@ FROM (
 """
 
 
-# Indexes the ones above (or 0006's primary keys) make redundant: each costs every write.
+# Indexes the ones above or 0006's keys make redundant (a line's draws are found by
+# uq_line_lots_line_lot, practice_id first): each costs every write.
 _REDUNDANT = (
     ("bills", "ix_bills_client", ["client_id"]),
     ("bill_items", "ix_bill_items_bill", ["bill_id"]),
     ("bill_lines", "ix_bill_lines_bill", ["bill_id"]),
     ("postings", "ix_postings_entry", ["entry_id"]),
+    ("journal_entries", "ix_journal_entries_practice", ["practice_id", "id"]),
+    ("clients", "ix_clients_practice_created", ["practice_id", "id"]),
 )
 
 
