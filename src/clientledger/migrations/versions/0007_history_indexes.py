@@ -54,11 +54,18 @@ _REDUNDANT = (
 )
 
 
+_CUSTOM_PLAN = "ALTER FUNCTION clientledger_check_entry_balanced() SET plan_cache_mode = force_custom_plan"
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # Rows an earlier migration of this run rewrote have deferred balance checks pending, and
         # PostgreSQL alters no table with pending trigger events: run those checks now.
         op.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
+        # The deferred balance check sums its entry's postings. A plan cached while the table was
+        # small may read the practice's postings through another index and keep doing so as the
+        # journal grows (a bill got slower with every bill): plan it for the entry each time.
+        op.execute(sa.text(_CUSTOM_PLAN))
     for table, name, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
     for table, name, _ in _REDUNDANT:
@@ -92,6 +99,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.text("ALTER FUNCTION clientledger_check_entry_balanced() RESET plan_cache_mode"))
     op.drop_table("client_credit_days")
     op.drop_index("ix_credit_lots_open", table_name="credit_lots")
     for table, name, columns in _REDUNDANT:
