@@ -25,7 +25,7 @@ from clientledger.accounting.repository import (
     get_payment_row,
     insert_line,
     insert_lot,
-    insert_refund,
+    insert_refund_row,
     line_draws,
     new_line_row,
     new_lot_row,
@@ -173,21 +173,7 @@ def record_refund(
         "source": source,
     }
     pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None
-    if new is not None and writes is not None:
-        row = new_refund_row(
-            tx,
-            payment_id=payment.id,
-            amount=plan.amount,
-            from_credit=plan.from_credit,
-            from_bills=plan.from_bill,
-            status="pending" if pending else "settled",
-            reason=reason,
-            allocation=json.dumps(allocation),
-        )
-        new.refunds[row["id"]] = row
-        queue_refunded(writes, payment.id, plan.amount)
-        return RecordedRefund(row["id"], lines, pending)
-    refund_id = insert_refund(
+    row = new_refund_row(
         tx,
         payment_id=payment.id,
         amount=plan.amount,
@@ -197,8 +183,13 @@ def record_refund(
         reason=reason,
         allocation=json.dumps(allocation),
     )
-    add_refunded(tx, payment.id, plan.amount)
-    return RecordedRefund(refund_id, lines, pending)
+    if new is not None and writes is not None:
+        new.refunds[row["id"]] = row
+        queue_refunded(writes, payment.id, plan.amount)
+    else:
+        insert_refund_row(tx, row)
+        add_refunded(tx, payment.id, plan.amount)
+    return RecordedRefund(row["id"], lines, pending)
 
 
 def undo_refund(tx: Tx, *, payment: PaymentRecord, refund: RefundRecord) -> list[Posting]:

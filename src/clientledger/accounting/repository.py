@@ -351,26 +351,6 @@ def new_refund_row(
     )
 
 
-def insert_refund(
-    tx: Tx,
-    *,
-    payment_id: str,
-    amount: int,
-    from_credit: int,
-    from_bills: int,
-    status: str,
-    reason: str | None,
-    allocation: str,
-) -> str:
-    row = new_refund_row(
-        tx,
-        payment_id=payment_id,
-        amount=amount,
-        from_credit=from_credit,
-        from_bills=from_bills,
-        status=status,
-        reason=reason,
-        allocation=allocation,
-    )
+def insert_refund_row(tx: Tx, row: dict[str, Any]) -> None:
+    """A refund row built by ``new_refund_row``, written now."""
     tx.conn.execute(_INSERT_REFUNDS, [row])
-    return str(row["id"])
