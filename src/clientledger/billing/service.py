@@ -187,36 +187,30 @@ def _written_bill(new: NewRows, bill_id: str) -> BillRead:
 
 
 def _written_line(new: NewRows, line_id: str) -> LineRead:
-    """A line just written, as ``get_bill`` would read it back."""
+    """A line just written, through the same mapping ``get_bill`` reads it back with."""
     line = new.lines[line_id]
-    if LineType(line["type"]).is_credit:
-        draws = sorted((d for d in new.draws if d["line_id"] == line_id), key=lambda d: d["lot_id"])
-        return LineRead(
-            id=line_id,
-            bill_id=line["bill_id"],
-            type=line["type"],
-            amount=line["amount"],
-            deduct_from_credit_balance=line["deduct_from_credit_balance"],
-            lots=[
-                LotDraw(lot_id=d["lot_id"], amount=d["amount"], source=new.lot_sources.get(d["lot_id"])) for d in draws
-            ],
-            created_at=line["created_at"],
-        )
-    payment = new.payments[line["payment_id"]]
-    return LineRead(
+    payment = new.payments[line["payment_id"]] if line["payment_id"] else None
+    record = BillLineRecord(
         id=line_id,
         bill_id=line["bill_id"],
+        payment_id=line["payment_id"],
         type=line["type"],
         amount=line["amount"],
-        payment_id=payment["id"],
-        captured=payment["captured"],
-        credited=payment["credited"],
-        refunded=payment["refunded"],
-        card_brand=payment["card_brand"],
-        card_last4=payment["card_last4"],
-        processor_ref=payment["charge_id"],
+        deduct_from_credit_balance=line["deduct_from_credit_balance"],
+        removed_at=None,
         created_at=line["created_at"],
+        captured=payment["captured"] if payment else None,
+        credited=payment["credited"] if payment else None,
+        refunded=payment["refunded"] if payment else None,
+        card_last4=payment["card_last4"] if payment else None,
+        card_brand=payment["card_brand"] if payment else None,
+        charge_id=payment["charge_id"] if payment else None,
     )
+    draws = [
+        LotDrawRecord(line_id, d["lot_id"], d["amount"], new.lot_sources[d["lot_id"]])
+        for d in sorted((d for d in new.draws if d["line_id"] == line_id), key=lambda d: d["lot_id"])
+    ]
+    return _line_read(line["bill_id"], record, draws)
 
 
 @use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=precheck_payment)
