@@ -161,6 +161,17 @@ def _check_scope(conn: Any, cursor: Any, statement: str, parameters: Any, contex
             _unscoped.append(f"{reasons}\n    {' '.join(statement.split())}")
 
 
+@pytest.fixture
+def unwatched() -> Iterator[None]:
+    """No suite-wide statement check for this test: with nobody listening, the lean path sends its
+    statements straight to the driver (and pipelines PostgreSQL's reads), as it does in production."""
+    event.remove(Engine, "before_cursor_execute", _check_scope)
+    try:
+        yield
+    finally:
+        event.listen(Engine, "before_cursor_execute", _check_scope)
+
+
 @pytest.fixture(autouse=True)
 def every_statement_scoped_by_practice() -> Iterator[None]:
     with _unscoped_lock:

@@ -17,12 +17,24 @@ from sqlalchemy.exc import IntegrityError
 from clientledger.accounting import projections
 from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
+from clientledger.accounting.writes import _observed
 from clientledger.billing import service as billing
 from clientledger.credits import service as credits
 from clientledger.db import Database, Tx
 from clientledger.payments import service as payments
 from clientledger.payments.processors import SimulatedProcessor
 from tests.factories import Ledger, a_ledger, a_prepaid_client, a_self_pay_bill, an_insured_bill
+
+
+@pytest.fixture(autouse=True, params=["through SQLAlchemy", "straight to the driver"])
+def path(request: pytest.FixtureRequest, db: Database) -> str:
+    """Each test both ways the lean path sends statements: through SQLAlchemy while anyone listens
+    (the suite's scope check does), else straight to the driver, pipelined on PostgreSQL."""
+    if request.param == "straight to the driver":
+        request.getfixturevalue("unwatched")
+        with db.engine.connect() as conn:
+            assert not _observed(conn)
+    return str(request.param)
 
 
 @contextmanager

@@ -34,6 +34,14 @@ class _Compiled:
     positional: bool
     defaults: dict[str, Any]  # literals of the statement and scalar column defaults
     processors: dict[str, Callable[[Any], Any]]  # the column types' bind processing (SQLite dates)
+    results: tuple[Callable[[Any], Any] | None, ...] | None  # a SELECT's result processing, if any
+
+    def rows(self, fetched: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Fetched rows as SQLAlchemy would give them (SQLite's dates and booleans as Python's)."""
+        if self.results is None:
+            return [tuple(r) for r in fetched]
+        procs = self.results
+        return [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)) for r in fetched]
 
     def params(self, row: Row) -> tuple[Any, ...] | dict[str, Any]:
         values = {**self.defaults, **row} if self.defaults else row
@@ -89,7 +97,18 @@ class Statement:
         for name, process in compiled._bind_processors.items():
             if isinstance(name, str) and callable(process):
                 processors[name] = process
-        return _Compiled(compiled.string, names, bool(compiled.positional), defaults, processors)
+        results = tuple(
+            col.type._cached_result_processor(dialect, None)  # what Connection.execute applies
+            for col in compiled._result_columns
+        )
+        return _Compiled(
+            compiled.string,
+            names,
+            bool(compiled.positional),
+            defaults,
+            processors,
+            results if any(results) else None,
+        )
 
 
 @dataclass
@@ -157,29 +176,35 @@ def _through_driver(conn: Connection) -> Callable[[str, Any, bool], object]:
     return send
 
 
-def read_together(tx: Tx, reads: Sequence[tuple[Statement, Row]]) -> list[list[tuple[Any, ...]]] | None:
-    """On PostgreSQL, several SELECTs in one pipeline (one round trip), each one's rows in order.
+def read_together(tx: Tx, reads: Sequence[tuple[Statement, Row]]) -> list[list[tuple[Any, ...]]]:
+    """Several SELECTs, one after the other in the transaction, each one's rows in order; on
+    PostgreSQL in one pipeline (one round trip).
 
-    They run one after the other in the session, each with a fresh snapshot, so a SELECT after a
-    locking one sees what the lock protects. ``None`` where this does not apply (SQLite, or when
-    statements are observed): the caller runs its queries the ordinary way.
+    Each runs with a fresh snapshot, so a SELECT after a locking one sees what the lock protects.
+    Straight to the driver like ``Writes``; through SQLAlchemy (and without a pipeline) while
+    anyone listens to statements.
     """
     conn = tx.conn
     dialect = conn.dialect
-    if dialect.name != "postgresql" or _observed(conn):
-        return None
-    driver: Any = conn.connection.dbapi_connection
     dbapi_error = dialect.loaded_dbapi.Error
-    sql = ""
+    sql, params = "", cast(Any, None)
     try:
-        with driver.pipeline():
-            cursors = []
-            for statement, params in reads:
+        if _observed(conn):
+            out = []
+            for statement, row in reads:
                 compiled = statement.compiled(dialect)
-                sql = compiled.sql
+                sql, params = compiled.sql, compiled.params(row)
+                out.append(compiled.rows(conn.exec_driver_sql(sql, params).all()))
+            return out
+        driver: Any = conn.connection.dbapi_connection
+        with driver.pipeline() if dialect.name == "postgresql" else nullcontext():
+            sent = []
+            for statement, row in reads:
+                compiled = statement.compiled(dialect)
+                sql, params = compiled.sql, compiled.params(row)
                 cursor = driver.cursor()
-                cursor.execute(sql, compiled.params(params))
-                cursors.append(cursor)
-            return [list(c.fetchall()) for c in cursors]
+                cursor.execute(sql, params)
+                sent.append((compiled, cursor))
+            return [compiled.rows(cursor.fetchall()) for compiled, cursor in sent]
     except dbapi_error as error:
-        raise exc.DBAPIError.instance(sql, None, error, dbapi_error, dialect=dialect) from error
+        raise exc.DBAPIError.instance(sql, params, error, dbapi_error, dialect=dialect) from error

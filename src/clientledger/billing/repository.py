@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, insert, select, update
+from sqlalchemy import JSON, String, and_, any_, bindparam, column, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.accounting.writes import Statement, read_together
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
-from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord, lock_client
+from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.models import (
@@ -88,28 +88,6 @@ _BILL_COLUMNS = columns_of(BillRecord, bills)
 _ITEM_COLUMNS = columns_of(ItemRecord, bill_items)
 _INSERT_BILLS = insert(bills)
 _INSERT_BILL_ITEMS = insert(bill_items)
-_APPOINTMENTS_TO_BILL = (
-    select(*APPOINTMENT_COLUMNS)
-    .select_from(
-        appointments.outerjoin(
-            bill_items,
-            and_(
-                bill_items.c.practice_id == appointments.c.practice_id,
-                bill_items.c.appointment_id == appointments.c.id,
-            ),
-        )
-    )
-    .where(
-        appointments.c.id.in_(bindparam("ids", expanding=True)),
-        appointments.c.practice_id == bindparam("practice_id"),
-    )
-)
-
-
-def appointments_to_bill(tx: Tx, appointment_ids: list[str]) -> list[AppointmentRecord]:
-    """These appointments of the acting practice, each with the item already billing it (if any)."""
-    rows = tx.conn.execute(_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": tx.practice_id})
-    return [AppointmentRecord(*r) for r in rows]
 
 
 def insert_bill(tx: Tx, *, bill_id: str, client_id: str, status: str, apply_available_credit: bool) -> None:
@@ -137,23 +115,6 @@ def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
     tx.conn.execute(_INSERT_BILL_ITEMS, items)
 
 
-_LOCK_CLIENT_FOR_BILL = (
-    select(*CLIENT_COLUMNS, practices.c.auto_apply_credit)
-    .select_from(clients.join(practices, practices.c.id == clients.c.practice_id))
-    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
-)
-# FOR NO KEY UPDATE OF clients: only the client's row is locked (see ``clients.repository``).
-_LOCK_CLIENT_FOR_BILL_PG = _LOCK_CLIENT_FOR_BILL.with_for_update(key_share=True, of=clients)
-
-
-def lock_client_for_bill(tx: Tx, client_id: str) -> tuple[ClientRecord, bool]:
-    """The client, locked as ``lock_client`` does, and whether the practice pays new bills from credit
-    (one statement: it starts every bill)."""
-    stmt = _LOCK_CLIENT_FOR_BILL_PG if tx.dialect == "postgresql" else _LOCK_CLIENT_FOR_BILL
-    row = tx.conn.execute(stmt, {"client_id": client_id, "practice_id": tx.practice_id}).first()
-    return _client_for_bill(client_id, row)
-
-
 def _client_for_bill(client_id: str, row: Sequence[Any] | None) -> tuple[ClientRecord, bool]:
     if row is None:
         raise NotFound(f"No client {client_id!r} in this practice.")
@@ -163,43 +124,58 @@ def _client_for_bill(client_id: str, row: Sequence[Any] | None) -> tuple[ClientR
 @dataclass(frozen=True)
 class BillInputs:
     """What creating a bill reads: the locked client, the practice's auto-apply setting, the
-    appointments asked for, and (read with them on PostgreSQL, else ``None``: read when credit is
-    applied) the client's open lots, oldest first, with their sources."""
+    appointments asked for, and the client's open lots, oldest first, with their sources."""
 
     client: ClientRecord
     auto_apply: bool
     appointments: list[AppointmentRecord]
-    lots: list[LotBalance] | None
+    lots: list[LotBalance]
     lot_sources: dict[str, str]
 
 
-_LOCK_FOR_BILL = Statement(_LOCK_CLIENT_FOR_BILL_PG)
-_APPOINTMENTS_TO_BILL_PG = Statement(
-    select(*APPOINTMENT_COLUMNS)
-    .select_from(appointments.outerjoin(bill_items, bill_items.c.appointment_id == appointments.c.id))
-    .where(
-        appointments.c.id == any_(bindparam("ids", type_=ARRAY(String))),
-        appointments.c.practice_id == bindparam("practice_id"),
-    )
+# The client with the practice's auto-apply setting, locked FOR NO KEY UPDATE OF clients on
+# PostgreSQL: only the client's row (see ``clients.repository``); SQLite's writer lock covers it.
+_LOCK_FOR_BILL = Statement(
+    select(*CLIENT_COLUMNS, practices.c.auto_apply_credit)
+    .select_from(clients.join(practices, practices.c.id == clients.c.practice_id))
+    .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
+    .with_for_update(key_share=True, of=clients)
 )
-_OPEN_LOTS_PG = Statement(OPEN_LOTS)
+_BILLING_ITEM = and_(
+    bill_items.c.practice_id == appointments.c.practice_id, bill_items.c.appointment_id == appointments.c.id
+)
+# The appointments asked for, each with the item billing it: an array on PostgreSQL, a JSON list on
+# SQLite, so one compiled statement takes any number of ids.
+_APPOINTMENTS_TO_BILL = Statement(
+    {
+        "postgresql": select(*APPOINTMENT_COLUMNS)
+        .select_from(appointments.outerjoin(bill_items, _BILLING_ITEM))
+        .where(
+            appointments.c.id == any_(bindparam("ids", type_=ARRAY(String))),
+            appointments.c.practice_id == bindparam("practice_id"),
+        ),
+        "sqlite": select(*APPOINTMENT_COLUMNS)
+        .select_from(appointments.outerjoin(bill_items, _BILLING_ITEM))
+        .where(
+            appointments.c.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids", type_=JSON)))),
+            appointments.c.practice_id == bindparam("practice_id"),
+        ),
+    }
+)
+_OPEN_LOTS = Statement(OPEN_LOTS)
 
 
 def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInputs:
-    """The three reads that start a bill; on PostgreSQL in one round trip (the lock comes first)."""
+    """The three reads that start a bill (the lock comes first); one round trip on PostgreSQL."""
     p = tx.practice_id
-    together = read_together(
+    client_rows, appt_rows, lot_rows = read_together(
         tx,
         [
             (_LOCK_FOR_BILL, {"client_id": client_id, "practice_id": p}),
-            (_APPOINTMENTS_TO_BILL_PG, {"ids": appointment_ids, "practice_id": p}),
-            (_OPEN_LOTS_PG, {"client_id": client_id, "practice_id": p}),
+            (_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": p}),
+            (_OPEN_LOTS, {"client_id": client_id, "practice_id": p}),
         ],
     )
-    if together is None:
-        client, auto_apply = lock_client_for_bill(tx, client_id)
-        return BillInputs(client, auto_apply, appointments_to_bill(tx, appointment_ids), None, {})
-    client_rows, appt_rows, lot_rows = together
     client, auto_apply = _client_for_bill(client_id, client_rows[0] if client_rows else None)
     return BillInputs(
         client,
@@ -213,15 +189,15 @@ def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInput
 @dataclass(frozen=True)
 class PaymentInputs:
     """What a payment on a bill reads once the client is locked: the client, the bill as it is now,
-    and (on PostgreSQL, read in the same round trip; else ``None``) the client's open lots."""
+    and the client's open lots (one round trip on PostgreSQL)."""
 
     client: ClientRecord
     bill: BillRecord
-    lots: list[LotBalance] | None
+    lots: list[LotBalance]
     lot_sources: dict[str, str]
 
 
-_LOCK_CLIENT_PG = Statement(
+_LOCK_CLIENT = Statement(
     select(*CLIENT_COLUMNS)
     .where(clients.c.id == bindparam("client_id"), clients.c.practice_id == bindparam("practice_id"))
     .with_for_update(key_share=True)
@@ -231,18 +207,14 @@ _LOCK_CLIENT_PG = Statement(
 def payment_inputs(tx: Tx, bill: BillRecord) -> PaymentInputs:
     """Lock the bill's client, then read the bill again and the client's open lots under that lock."""
     p = tx.practice_id
-    together = read_together(
+    client_rows, bill_rows, lot_rows = read_together(
         tx,
         [
-            (_LOCK_CLIENT_PG, {"client_id": bill.client_id, "practice_id": p}),
-            (_BILL_PG, {"bill_id": bill.id, "practice_id": p}),
-            (_OPEN_LOTS_PG, {"client_id": bill.client_id, "practice_id": p}),
+            (_LOCK_CLIENT, {"client_id": bill.client_id, "practice_id": p}),
+            (_BILL_AGAIN, {"bill_id": bill.id, "practice_id": p}),
+            (_OPEN_LOTS, {"client_id": bill.client_id, "practice_id": p}),
         ],
     )
-    if together is None:
-        client = lock_client(tx, bill.client_id)
-        return PaymentInputs(client, get_bill_row(tx, bill.id), None, {})
-    client_rows, bill_rows, lot_rows = together
     if not client_rows or not bill_rows:
         raise NotFound(f"No bill {bill.id!r} in this practice.")
     return PaymentInputs(
@@ -258,7 +230,7 @@ _BILL = select(*_BILL_COLUMNS).where(
 )
 
 
-_BILL_PG = Statement(_BILL)
+_BILL_AGAIN = Statement(_BILL)
 
 
 def get_bill_row(tx: Tx, bill_id: str) -> BillRecord:

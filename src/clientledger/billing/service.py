@@ -159,7 +159,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         ]
     credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
     if credit:
-        available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+        available = (inputs.lots, inputs.lot_sources)
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=available)[1]
     writes = Writes(tx)
     record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines, new=new, writes=writes)
@@ -233,7 +233,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
             amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
         )
         if deduct:
-            available = (inputs.lots, inputs.lot_sources) if inputs.lots is not None else None
+            available = (inputs.lots, inputs.lot_sources)
             line_id, lines = apply_credit(
                 tx, client_id=client.id, bill_id=bill.id, amount=data.amount, new=new, available=available
             )
