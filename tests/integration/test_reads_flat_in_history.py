@@ -220,6 +220,50 @@ def test_a_clients_credit_history_and_bills_read_through_their_client_indexes(le
     assert _uses(ledger.db, _reads(sent), "FROM client_credit_days", key)
 
 
+def test_journal_pages_run_oldest_first_by_time_and_seek_their_range(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Entries dated five days ago are written after today's, so their ids are the newer ones.
+    today_client, _ = a_prepaid_client(ledger, "Today", amount=3000)
+    a_session_bill(ledger, today_client.id, fee=1000)
+    five_ago = TODAY - dt.timedelta(days=5)
+    with on_day(monkeypatch, five_ago):
+        back, _ = a_prepaid_client(ledger, "Back then", amount=2000)
+        a_session_bill(ledger, back.id, fee=500)
+    pages, cursor = [], None
+    while True:
+        page = ledger.look(reports.journal, start=None, end=None, limit=2, cursor=cursor)
+        pages += page
+        if len(page) < 2:
+            break
+        cursor = page[-1].id
+    assert [(e.created_at.date(), e.kind) for e in pages] == [
+        (five_ago, "prepayment"),
+        (five_ago, "bill_created"),
+        (TODAY, "prepayment"),
+        (TODAY, "bill_created"),
+    ]
+    assert [e.id for e in ledger.look(reports.journal, start=TODAY, end=TODAY, limit=51, cursor=None)] == [
+        e.id for e in pages[2:]
+    ]
+    assert ledger.look(reports.journal, start=None, end=None, limit=5, cursor="je_not_an_entry") == []
+    with statements(ledger.db) as sent:
+        ledger.look(reports.journal, start=TODAY, end=TODAY, limit=51, cursor=pages[2].id)
+    if ledger.db.dialect == "sqlite":  # see _uses
+        assert _uses(
+            ledger.db, _reads(sent), "journal_entries.created_at >= ", "ix_journal_entries_practice_created_id"
+        )
+
+
+def test_a_clients_removed_credit_lines_are_found_through_their_partial_index(ledger: Ledger) -> None:
+    client_id, _ = _history(ledger)  # one credit line removed
+    with statements(ledger.db) as sent:
+        history = ledger.look(credits.get_credits, client_id=client_id)
+    assert any(m.removed_amount for m in history.history)
+    if ledger.db.dialect == "sqlite":  # see _uses
+        assert _uses(ledger.db, _reads(sent), "credit_line_removed", "ix_journal_entries_removals")
+
+
 # --- the credit report as of any day -----------------------------------------------------------
 
 

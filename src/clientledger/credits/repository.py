@@ -12,8 +12,16 @@ from clientledger.accounting.repository import LOT_COLUMNS, LotRecord
 from clientledger.accounting.repository import insert_lot as insert_lot
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
-from clientledger.kit.vocabulary import EntryKind
-from clientledger.models import credit_lots, journal_entries, line_lots, payments, postings, same_practice, users
+from clientledger.models import (
+    REMOVED_LINE_ENTRY,
+    credit_lots,
+    journal_entries,
+    line_lots,
+    payments,
+    postings,
+    same_practice,
+    users,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +124,23 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
     amount it took for good is the line's draw on each lot, which a removed line keeps.
     """
     pid = tx.practice_id
-    # Two seeks rather than one join: the client's removal postings (its postings index), then the
-    # draws of those lines (``(practice_id, line_id)``), so neither walks the practice's history.
+    # Two seeks rather than one join: the client's removals (a partial index of that rare kind),
+    # their postings by key, then the draws of those lines (``(practice_id, line_id)``), so none
+    # walks the practice's history.
     removals = tx.conn.execute(
         select(*_ENTRY_COLUMNS, postings.c.line_id)
         .select_from(
-            postings.join(
-                journal_entries, same_practice(journal_entries, postings, journal_entries.c.id == postings.c.entry_id)
+            journal_entries.join(
+                postings, same_practice(postings, journal_entries, postings.c.entry_id == journal_entries.c.id)
             ).outerjoin(users, same_practice(users, journal_entries, users.c.id == journal_entries.c.user_id))
         )
         .where(
-            postings.c.practice_id == pid,
+            journal_entries.c.practice_id == pid,
+            journal_entries.c.client_id == client_id,
+            REMOVED_LINE_ENTRY,
             # The removal's ar:client posting is on the client's own bill (lines draw on its own lots).
             postings.c.client_id == client_id,
             postings.c.account == AR_CLIENT,
-            journal_entries.c.kind == EntryKind.CREDIT_LINE_REMOVED,
         )
         .order_by(journal_entries.c.id.desc())
     ).all()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 
 from clientledger.kit.vocabulary import (
@@ -343,7 +344,23 @@ journal_entries = Table(
     tenant_key(),
     tenant_ref("user_id", "users"),
 )
-Index("ix_journal_entries_practice_created", journal_entries.c.practice_id, journal_entries.c.created_at)
+# Journal pages and the CSV, oldest first by (created_at, id); a client's removed credit lines.
+Index(
+    "ix_journal_entries_practice_created_id",
+    journal_entries.c.practice_id,
+    journal_entries.c.created_at,
+    journal_entries.c.id,
+)
+# The kind inline (not a parameter), so a query saying the same is known to be within the index.
+REMOVED_LINE_ENTRY = journal_entries.c.kind == literal_column("'credit_line_removed'")
+Index(
+    "ix_journal_entries_removals",
+    journal_entries.c.practice_id,
+    journal_entries.c.client_id,
+    journal_entries.c.id,
+    sqlite_where=REMOVED_LINE_ENTRY,
+    postgresql_where=REMOVED_LINE_ENTRY,
+)
 
 postings = Table(
     "postings",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_
 
 from clientledger.accounting import history
 from clientledger.db import Tx
@@ -85,11 +85,20 @@ def _entries(tx: Tx, start: dt.datetime | None, end: dt.datetime | None) -> Sele
 def entry_records(
     tx: Tx, *, start: dt.datetime | None, end: dt.datetime | None, limit: int, cursor: str | None
 ) -> list[EntryRecord]:
-    """Entries made in ``[start, end)``, oldest first, after the entry id ``cursor``."""
+    """Entries made in ``[start, end)``, oldest first by ``(created_at, id)``, after the entry
+    ``cursor`` (an entry id): one range of ``ix_journal_entries_practice_created_id``."""
     stmt = _entries(tx, start, end)
     if cursor:
-        stmt = stmt.where(journal_entries.c.id > cursor)
-    return [EntryRecord(*r) for r in tx.conn.execute(stmt.order_by(journal_entries.c.id).limit(limit))]
+        at = tx.conn.execute(
+            select(journal_entries.c.created_at).where(
+                journal_entries.c.practice_id == tx.practice_id, journal_entries.c.id == cursor
+            )
+        ).scalar()
+        if at is None:
+            return []  # not an entry of this practice: nothing comes after it
+        stmt = stmt.where(tuple_(journal_entries.c.created_at, journal_entries.c.id) > tuple_(at, cursor))
+    order = stmt.order_by(journal_entries.c.created_at, journal_entries.c.id).limit(limit)
+    return [EntryRecord(*r) for r in tx.conn.execute(order)]
 
 
 def posting_records(tx: Tx, entry_ids: list[str]) -> list[PostingRecord]:
