@@ -1,12 +1,14 @@
 """Reads with a long history beside the same reads without it, and ``verify`` at both sizes.
 
-One practice: a benchmark client (a prepayment and a few bills), a billing client (whose new bills
-measure bill creation), and ``BENCH_HISTORY_CLIENTS`` history clients, each with one cycle made
-through the real use cases (a prepayment, a bill paid from it, a bill paid in cash). The reads are
-measured on that ("empty"); then each history client's cycle is cloned in bulk SQL with fresh ids
-on past days until the journal holds ``BENCH_HISTORY_POSTINGS`` postings (every clone nets to
-zero, so every projection stays right and ``verify`` stays clean), and the reads are measured
-again. Each figure is the median of 3 runs. ``verify`` runs in a subprocess (time, peak RSS).
+Two databases, each with one practice built the same way through the real use cases: a benchmark
+client (a prepayment and a few bills), a billing client (whose new bills measure bill creation),
+and ``BENCH_HISTORY_CLIENTS`` history clients, each with one cycle (a prepayment, a bill paid from
+it, a bill paid in cash). In the second ("history"), each history client's cycle is then cloned in
+bulk SQL with fresh ids on past days until the journal holds ``BENCH_HISTORY_POSTINGS`` postings
+(every clone nets to zero, so every projection stays right and ``verify`` stays clean). Both get
+table statistics (PostgreSQL's ANALYZE, as autovacuum would). Each read then runs on the empty
+database and on the one with history in turn, so both see the same machine; each figure is the
+median of 3 runs. ``verify`` runs in a subprocess (time, peak RSS).
 
 Env knobs: BENCH_HISTORY_POSTINGS (1000000), BENCH_HISTORY_CLIENTS (200), BENCH_HISTORY_BILLS
 (100 bills per run), BENCH_HISTORY_READS (20 calls per run), BENCH_HISTORY_VERIFY_RUNS (3),
@@ -83,7 +85,7 @@ class Practice:
             led.bill(self.client, [led.appointment(self.client, fee=FEE).id])
         self.payer = led.client("Billing Client").id
         led.prepay(self.payer, "cash", FEE * (2 * RUNS * BILLS + 10))
-        self.waiting = [led.appointment(self.payer, fee=FEE).id for _ in range(2 * RUNS * BILLS + 5)]
+        self.waiting = [led.appointment(self.payer, fee=FEE).id for _ in range(RUNS * BILLS + 5)]
         for n in range(HISTORY_CLIENTS):
             c = led.client(f"History {n:05d}").id
             led.prepay(c, "cash", FEE)
@@ -164,9 +166,6 @@ def grow(db: Database, practice: Practice) -> int:
         ).scalar_one()
         copies = max(0, (POSTINGS - have) // max(per_copy, 1))
         _clone(conn, practice.practice_id, copies)
-    if db.dialect == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
     with db.engine.connect() as conn:
         return _postings(conn, practice.practice_id)
 
@@ -182,19 +181,17 @@ def _postings(conn: Connection, practice_id: str) -> int:
 # --- measuring ----------------------------------------------------------------------------------
 
 
-def _median_rate(calls: int, run: Callable[[int], object]) -> float:
-    rates = []
-    for r in range(RUNS):
-        start = time.perf_counter()
-        for i in range(calls):
-            run(r * calls + i)
-        rates.append(calls / (time.perf_counter() - start))
-    return statistics.median(rates)
+def _rate(calls: int, run: Callable[[int], object], first: int) -> float:
+    start = time.perf_counter()
+    for i in range(calls):
+        run(first + i)
+    return calls / (time.perf_counter() - start)
 
 
-def measure(practice: Practice, phase: int) -> dict[str, float]:
+def _reads(practice: Practice) -> dict[str, Callable[[int], object]]:
     led, c = practice.ledger, practice.client
-    reads: dict[str, Callable[[int], object]] = {
+    waiting = practice.waiting
+    return {
         "client credits (lots, history)": lambda _: led.look(credits.get_credits, client_id=c),
         "client page (appointments, bills)": lambda _: led.look(client_page_data, client_id=c),
         "client bills list (50)": lambda _: led.look(billing.list_client_bills, client_id=c, limit=50),
@@ -203,13 +200,23 @@ def measure(practice: Practice, phase: int) -> dict[str, float]:
         "journal page (51, oldest)": lambda _: led.look(reports.journal, start=None, end=None, limit=51, cursor=None),
         "journal page (51, today)": lambda _: led.look(reports.journal, start=TODAY, end=TODAY, limit=51, cursor=None),
         "journal CSV, today": lambda _: led.look(reports.journal_csv, start=TODAY, end=TODAY),
+        "bill creation (credit applied)": lambda i: led.bill(practice.payer, [waiting[i]]),
     }
+
+
+def measure(empty: Practice, full: Practice) -> dict[str, tuple[float, float]]:
+    """Each read's rate on the empty database and on the one with history, median of ``RUNS``,
+    the two taken in turn so that both see the same machine."""
     out = {}
-    for name, read in reads.items():
-        read(0)  # warm caches
-        out[name] = _median_rate(READS, read)
-    waiting = practice.waiting[phase * RUNS * BILLS :]
-    out["bill creation (credit applied)"] = _median_rate(BILLS, lambda i: led.bill(practice.payer, [waiting[i]]))
+    for (name, on_empty), on_full in zip(_reads(empty).items(), _reads(full).values(), strict=True):
+        calls = BILLS if name.startswith("bill creation") else READS
+        if not name.startswith("bill creation"):
+            on_empty(0), on_full(0)  # warm caches
+        rates: tuple[list[float], list[float]] = ([], [])
+        for r in range(RUNS):
+            rates[0].append(_rate(calls, on_empty, r * calls))
+            rates[1].append(_rate(calls, on_full, r * calls))
+        out[name] = (statistics.median(rates[0]), statistics.median(rates[1]))
     return out
 
 
@@ -236,25 +243,35 @@ def _verify_child(url: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "problems": len(problems), "first": problems[:3]}))
 
 
-def run(label: str, url: str) -> None:
-    db = Database(url)
-    upgrade(db)
-    practice = Practice(db)
-    with db.engine.connect() as conn:
-        small = _postings(conn, practice.practice_id)
-    empty = measure(practice, 0)
-    v_empty = [verify_in_subprocess(url) for _ in range(VERIFY_RUNS)]
+def _analyze(db: Database) -> None:
+    """What autovacuum does after a bulk load (and soon after a schema is made): table statistics."""
+    if db.dialect == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def run(label: str, empty_url: str, full_url: str) -> None:
+    dbs = [Database(empty_url), Database(full_url)]
+    practices = []
+    for db in dbs:
+        upgrade(db)
+        practices.append(Practice(db))
+    with dbs[0].engine.connect() as conn:
+        small = _postings(conn, practices[0].practice_id)
     start = time.perf_counter()
-    big = grow(db, practice)
+    big = grow(dbs[1], practices[1])
     built = time.perf_counter() - start
-    full = measure(practice, 1)
-    v_full = [verify_in_subprocess(url) for _ in range(VERIFY_RUNS)]
-    db.dispose()
+    for db in dbs:
+        _analyze(db)
+    figures = measure(*practices)
+    verified = [[verify_in_subprocess(url) for _ in range(VERIFY_RUNS)] for url in (empty_url, full_url)]
+    for db in dbs:
+        db.dispose()
     print(f"\n{label}: {small} postings vs {big} postings (history cloned in {built:.0f} s); ops/s, median of {RUNS}")
     print(f"  {'':38s} {'empty':>9s} {'history':>9s}  ratio")
-    for name in empty:
-        print(f"  {name:38s} {empty[name]:9.0f} {full[name]:9.0f}  {full[name] / empty[name]:.2f}")
-    for name, v in (("verify, empty", v_empty), ("verify, history", v_full)):
+    for name, (on_empty, on_full) in figures.items():
+        print(f"  {name:38s} {on_empty:9.0f} {on_full:9.0f}  {on_full / on_empty:.2f}")
+    for name, v in zip(("verify, empty", "verify, history"), verified, strict=True):
         secs = statistics.median(x["seconds"] for x in v)
         peak = statistics.median(x["peak_mb"] for x in v)
         found = max(x["problems"] for x in v)
@@ -265,15 +282,15 @@ def run(label: str, url: str) -> None:
 def main() -> None:
     print(f"\n== reads flat in history: ~{POSTINGS} postings vs empty ==")
     with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/history.db")
+        run("SQLite", f"sqlite:///{tmp}/empty.db", f"sqlite:///{tmp}/history.db")
     try:
         with create_engine(PG_URL).connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # PostgreSQL is optional for a laptop run
         print(f"PostgreSQL: skipped ({exc.__class__.__name__}: {exc})")
         return
-    with postgres_schema(PG_URL) as url:
-        run("PostgreSQL", url)
+    with postgres_schema(PG_URL) as empty, postgres_schema(PG_URL) as full:
+        run("PostgreSQL", empty, full)
 
 
 if __name__ == "__main__":
