@@ -7,6 +7,7 @@ the same query twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -170,8 +171,13 @@ def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[
 
 def open_lots_with_source(tx: Tx, client_id: str) -> tuple[list[LotBalance], dict[str, str]]:
     """Lots with credit left, oldest first, and each one's source (what a credit line shows of them)."""
-    rows = tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}).all()
-    return [LotBalance(r.id, r.remaining) for r in rows], {r.id: r.source for r in rows}
+    return lots_with_source(tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}))
+
+
+def lots_with_source(rows: Iterable[Sequence[Any]]) -> tuple[list[LotBalance], dict[str, str]]:
+    """``OPEN_LOTS`` rows as the lots to draw from and each one's source."""
+    rows = list(rows)
+    return [LotBalance(r[0], r[1]) for r in rows], {r[0]: r[2] for r in rows}
 
 
 def new_lot_row(

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, any_, bindparam, column, func, insert, select, update
+from sqlalchemy import JSON, String, and_, any_, bindparam, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of
+from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of, lots_with_source
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.accounting.writes import Statement, read_together
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
@@ -86,33 +86,6 @@ class LotDrawRecord:
 
 _BILL_COLUMNS = columns_of(BillRecord, bills)
 _ITEM_COLUMNS = columns_of(ItemRecord, bill_items)
-_INSERT_BILLS = insert(bills)
-_INSERT_BILL_ITEMS = insert(bill_items)
-
-
-def insert_bill(tx: Tx, *, bill_id: str, client_id: str, status: str, apply_available_credit: bool) -> None:
-    """A new bill at zero: its journal entry's postings raise what it bills and what is paid."""
-    tx.conn.execute(
-        _INSERT_BILLS,
-        [
-            dict(
-                id=bill_id,
-                practice_id=tx.practice_id,
-                client_id=client_id,
-                status=status,
-                apply_available_credit=apply_available_credit,
-                client_responsibility=0,
-                client_paid=0,
-                balance_due=0,
-                created_at=tx.now,
-            )
-        ],
-    )
-
-
-def insert_items(tx: Tx, items: list[dict[str, Any]]) -> None:
-    """The bill's items in one executemany (each dict holds every column, ``practice_id`` included)."""
-    tx.conn.execute(_INSERT_BILL_ITEMS, items)
 
 
 def _client_for_bill(client_id: str, row: Sequence[Any] | None) -> tuple[ClientRecord, bool]:
@@ -177,13 +150,7 @@ def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInput
         ],
     )
     client, auto_apply = _client_for_bill(client_id, client_rows[0] if client_rows else None)
-    return BillInputs(
-        client,
-        auto_apply,
-        [AppointmentRecord(*r) for r in appt_rows],
-        [LotBalance(r[0], r[1]) for r in lot_rows],
-        {r[0]: r[2] for r in lot_rows},
-    )
+    return BillInputs(client, auto_apply, [AppointmentRecord(*r) for r in appt_rows], *lots_with_source(lot_rows))
 
 
 @dataclass(frozen=True)
@@ -217,12 +184,7 @@ def payment_inputs(tx: Tx, bill: BillRecord) -> PaymentInputs:
     )
     if not client_rows or not bill_rows:
         raise NotFound(f"No bill {bill.id!r} in this practice.")
-    return PaymentInputs(
-        ClientRecord(*client_rows[0]),
-        BillRecord(*bill_rows[0]),
-        [LotBalance(r[0], r[1]) for r in lot_rows],
-        {r[0]: r[2] for r in lot_rows},
-    )
+    return PaymentInputs(ClientRecord(*client_rows[0]), BillRecord(*bill_rows[0]), *lots_with_source(lot_rows))
 
 
 _BILL = select(*_BILL_COLUMNS).where(

@@ -40,6 +40,7 @@ from clientledger.models.base import (
     ID,
     created_column,
     id_column,
+    partial_index,
     practice_column,
     ref_column,
     tenant_id_column,
@@ -280,14 +281,7 @@ Index("ix_credit_lots_client", credit_lots.c.client_id, credit_lots.c.id)
 Index("ix_credit_lots_payment", credit_lots.c.payment_id)
 # Only lots with credit left: spending credit reads what can be spent, however many lots are spent.
 _OPEN = credit_lots.c.remaining > 0
-Index(
-    "ix_credit_lots_open",
-    credit_lots.c.practice_id,
-    credit_lots.c.client_id,
-    credit_lots.c.id,
-    sqlite_where=_OPEN,
-    postgresql_where=_OPEN,
-)
+partial_index("ix_credit_lots_open", credit_lots.c.practice_id, credit_lots.c.client_id, credit_lots.c.id, where=_OPEN)
 
 line_lots = Table(
     "line_lots",
@@ -344,22 +338,22 @@ journal_entries = Table(
     tenant_key(),
     tenant_ref("user_id", "users"),
 )
-# Journal pages and the CSV, oldest first by (created_at, id); a client's removed credit lines.
+# Journal pages and the CSV, oldest first by (created_at, id).
 Index(
     "ix_journal_entries_practice_created_id",
     journal_entries.c.practice_id,
     journal_entries.c.created_at,
     journal_entries.c.id,
 )
-# The kind inline (not a parameter), so a query saying the same is known to be within the index.
+# A client's removed credit lines. The kind inline (not a parameter), so a query saying the same is
+# known to be within the index.
 REMOVED_LINE_ENTRY = journal_entries.c.kind == literal_column("'credit_line_removed'")
-Index(
+partial_index(
     "ix_journal_entries_removals",
     journal_entries.c.practice_id,
     journal_entries.c.client_id,
     journal_entries.c.id,
-    sqlite_where=REMOVED_LINE_ENTRY,
-    postgresql_where=REMOVED_LINE_ENTRY,
+    where=REMOVED_LINE_ENTRY,
 )
 
 postings = Table(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -69,6 +70,11 @@ def tenant_ref(name: str, table: str) -> ForeignKeyConstraint:
 
 def created_column() -> Column[object]:
     return Column("created_at", DateTime, nullable=False)
+
+
+def partial_index(name: str, *columns: Column[Any], where: ColumnElement[bool]) -> Index:
+    """An index of only the rows ``where`` holds, on both databases."""
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 def same_practice(a: FromClause, b: FromClause, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
