@@ -7,21 +7,20 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, select, text, update
 
-import clientledger.db as db_module
 from clientledger.accounting import verify as verify_module
 from clientledger.billing import service as billing
 from clientledger.credits import service as credits
-from clientledger.db import Database, Tx
+from clientledger.db import Database
 from clientledger.migrate import upgrade
 from clientledger.models import client_credit_days, clients, credit_lots
 from clientledger.reports import service as reports
 from tests.factories import Ledger, a_prepaid_client, a_session_bill
+from tests.support.clock import on_day
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -43,20 +42,6 @@ def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
 
 def _reads(sent: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [(s, p) for s, p in sent if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-
-
-@contextmanager
-def on_day(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> Iterator[None]:
-    """Transactions opened meanwhile happen at 15:00 UTC on ``day``."""
-    moment = dt.datetime.combine(day, dt.time(15))
-
-    @dataclass
-    class TxOnDay(Tx):
-        now: dt.datetime = field(default_factory=lambda: moment)
-
-    with monkeypatch.context() as m:
-        m.setattr(db_module, "Tx", TxOnDay)
-        yield
 
 
 # --- a client's bills: a constant number of statements however many bills ----------------------

@@ -69,6 +69,7 @@ class SessionRecord:
     email: str
     role: str
     practice_name: str
+    time_zone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ def live_session(db: Database, digest: str, *, kind: str) -> SessionRecord | Non
                 users.c.email,
                 users.c.role,
                 practices.c.name.label("practice_name"),
+                practices.c.time_zone,
             )
             .select_from(
                 api_tokens.join(users, same_practice(users, api_tokens, users.c.id == api_tokens.c.user_id)).join(

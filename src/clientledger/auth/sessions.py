@@ -17,6 +17,7 @@ from clientledger.auth import repository as repo
 from clientledger.auth.passwords import token_digest
 from clientledger.auth.service import login
 from clientledger.db import Ctx, Database, utcnow
+from clientledger.kit.days import DEFAULT_TIME_ZONE
 
 SESSION_KIND = "session"
 _TOUCH_EVERY = timedelta(seconds=30)
@@ -30,6 +31,7 @@ class Session:
     user_id: str
     email: str
     role: str
+    time_zone: str = DEFAULT_TIME_ZONE  # the practice's: every day a page shows is a day there
 
 
 def csrf_token_for(token: str) -> str:
@@ -73,6 +75,7 @@ def resume_session(db: Database, *, token: str, idle: timedelta) -> Session | No
         user_id=row.user_id,
         email=row.email,
         role=row.role,
+        time_zone=row.time_zone,
     )
 
 

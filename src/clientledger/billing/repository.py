@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import JSON, String, and_, any_, bindparam, column, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of, lots_with_source
 from clientledger.accounting.repository import insert_line as insert_line
@@ -21,6 +23,7 @@ from clientledger.models import (
     appointments,
     bill_items,
     bill_lines,
+    bill_numbers,
     bills,
     clients,
     credit_lots,
@@ -43,6 +46,7 @@ class BillRecord:
     balance_due: int
     insurance_due: int
     created_at: dt.datetime
+    number: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,7 @@ class BillInputs:
     client: ClientRecord
     auto_apply: bool
     appointments: list[AppointmentRecord]
+    number: int
     lots: list[LotBalance]
     lot_sources: dict[str, str]
 
@@ -138,19 +143,34 @@ _APPOINTMENTS_TO_BILL = Statement(
 _OPEN_LOTS = Statement(OPEN_LOTS)
 
 
+def _next_number(insert_fn: Any) -> Any:
+    stmt = insert_fn(bill_numbers).values(practice_id=bindparam("practice_id"), last_number=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[bill_numbers.c.practice_id], set_={"last_number": bill_numbers.c.last_number + 1}
+    ).returning(bill_numbers.c.last_number)
+
+
+# The practice's next bill number, its counter row locked until the bill commits (taken last, after
+# the client's lock, so bills of different clients wait for each other only from here to commit).
+_NEXT_NUMBER = Statement({"postgresql": _next_number(pg_insert), "sqlite": _next_number(sqlite_insert)})
+
+
 def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInputs:
-    """The three reads that start a bill (the lock comes first); one round trip on PostgreSQL."""
+    """The reads that start a bill (the client's lock first, the bill number last); one round trip
+    on PostgreSQL."""
     p = tx.practice_id
-    client_rows, appt_rows, lot_rows = read_together(
+    client_rows, appt_rows, lot_rows, number_rows = read_together(
         tx,
         [
             (_LOCK_FOR_BILL, {"client_id": client_id, "practice_id": p}),
             (_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": p}),
             (_OPEN_LOTS, {"client_id": client_id, "practice_id": p}),
+            (_NEXT_NUMBER, {"practice_id": p}),
         ],
     )
     client, auto_apply = _client_for_bill(client_id, client_rows[0] if client_rows else None)
-    return BillInputs(client, auto_apply, [AppointmentRecord(*r) for r in appt_rows], *lots_with_source(lot_rows))
+    appts = [AppointmentRecord(*r) for r in appt_rows]
+    return BillInputs(client, auto_apply, appts, int(number_rows[0][0]), *lots_with_source(lot_rows))
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class BillItemRead(ReadModel):
 
 class BillRead(ReadModel):
     id: str
+    number: int = Field(description='1, 2, 3... per practice in creation order: "Bill #N"')
     client_id: str
     status: BillStatus
     apply_available_credit: bool

@@ -126,6 +126,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         "balance_due": 0,
         "insurance_due": 0,
         "created_at": tx.now,
+        "number": inputs.number,
     }
     lines: list[Posting] = []
     owed = 0
@@ -173,6 +174,7 @@ def _written_bill(new: NewRows, bill_id: str) -> BillRead:
     bill = new.bills[bill_id]
     return BillRead(
         id=bill_id,
+        number=bill["number"],
         client_id=bill["client_id"],
         status=bill["status"],
         apply_available_credit=bill["apply_available_credit"],
@@ -411,6 +413,7 @@ def _bill_reads(tx: Tx, records: list[BillRecord]) -> list[BillRead]:
     return [
         BillRead(
             id=bill.id,
+            number=bill.number,
             client_id=bill.client_id,
             status=bill.status,
             apply_available_credit=bill.apply_available_credit,

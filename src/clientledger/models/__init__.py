@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
 )
 
+from clientledger.kit.days import DEFAULT_TIME_ZONE
 from clientledger.kit.vocabulary import (
     AppointmentStatus,
     Billing,
@@ -60,6 +61,11 @@ practices = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("auto_apply_credit", Boolean, nullable=False, default=True),
     created_column(),
+    # The IANA zone whose days the practice's people see and send (``kit.days``).
+    Column("time_zone", String(64), nullable=False, default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE),
+    # What a superbill names the practice by for the payer.
+    Column("npi", String(10), nullable=True),
+    Column("tax_id", String(10), nullable=True),
 )
 
 users = Table(
@@ -132,6 +138,8 @@ clients = Table(
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
     tenant_key(),
 )
+# The client list and its search, by name (then id, for a stable cursor).
+Index("ix_clients_practice_name", clients.c.practice_id, clients.c.name, clients.c.id)
 
 appointments = Table(
     "appointments",
@@ -165,6 +173,9 @@ bills = Table(
     Column("balance_due", BigInteger, nullable=False, default=0),
     Column("insurance_due", BigInteger, nullable=False, default=0),
     created_column(),
+    # "Bill #N": 1, 2, 3... per practice in creation order, drawn from ``bill_numbers``.
+    Column("number", BigInteger, nullable=False),
+    UniqueConstraint("practice_id", "number", name="uq_bills_practice_number"),
     CheckConstraint(f"status in ({sql_in(BillStatus)})", name="status"),
     CheckConstraint("client_responsibility >= 0", name="resp_nonneg"),
     CheckConstraint("client_paid >= 0", name="paid_nonneg"),
@@ -175,6 +186,19 @@ bills = Table(
 )
 # A client's bill list, newest first, a page at a time.
 Index("ix_bills_practice_client", bills.c.practice_id, bills.c.client_id, bills.c.id)
+# The practice's open bills (aging): bills leave it once paid or void.
+OPEN_BILL = bills.c.status == literal_column("'open'")
+partial_index("ix_bills_open", bills.c.practice_id, bills.c.created_at, bills.c.id, where=OPEN_BILL)
+
+# The last bill number each practice gave out: a new bill takes the next one under this row's lock,
+# held only from the bill's reads to its commit, so numbers have no gaps and no repeats.
+bill_numbers = Table(
+    "bill_numbers",
+    metadata,
+    practice_column(),
+    Column("last_number", BigInteger, nullable=False),
+    PrimaryKeyConstraint("practice_id"),
+)
 
 bill_items = Table(
     "bill_items",

@@ -18,6 +18,9 @@ class PracticeRecord:
     name: str
     auto_apply_credit: bool
     created_at: datetime
+    time_zone: str
+    npi: str | None
+    tax_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,15 @@ class UserRecord:
     created_at: datetime
 
 
-_PRACTICE_COLUMNS = (practices.c.id, practices.c.name, practices.c.auto_apply_credit, practices.c.created_at)
+_PRACTICE_COLUMNS = (
+    practices.c.id,
+    practices.c.name,
+    practices.c.auto_apply_credit,
+    practices.c.created_at,
+    practices.c.time_zone,
+    practices.c.npi,
+    practices.c.tax_id,
+)
 _USER_COLUMNS = (users.c.id, users.c.practice_id, users.c.email, users.c.role, users.c.created_at)
 
 
@@ -131,6 +142,14 @@ def set_password_hash(tx: Tx, user_id: str, password_hash: str) -> None:
         .where(users.c.id == user_id, users.c.practice_id == tx.practice_id)
         .values(password_hash=password_hash)
     )
+
+
+_TIME_ZONE = select(practices.c.time_zone).where(practices.c.id == bindparam("practice_id"))
+
+
+def practice_time_zone(tx: Tx) -> str:
+    """The acting practice's IANA time zone (``kit.days``)."""
+    return str(tx.conn.execute(_TIME_ZONE, {"practice_id": tx.practice_id}).scalar_one())
 
 
 _AUTO_APPLY = select(practices.c.auto_apply_credit).where(practices.c.id == bindparam("practice_id"))

@@ -8,6 +8,7 @@ from clientledger.audit.service import record_event
 from clientledger.auth.passwords import hash_password, new_token, token_digest
 from clientledger.auth.repository import insert_token
 from clientledger.db import Ctx, Database, Tx, utcnow
+from clientledger.kit.days import PracticeDay
 from clientledger.kit.errors import Conflict, NotFound
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
@@ -19,11 +20,17 @@ from clientledger.practices.repository import (
     insert_user,
     name_taken_by_another,
     practice_by_name,
+    practice_time_zone,
     set_password_hash,
     update_practice_row,
     user_id_by_email,
 )
 from clientledger.practices.schemas import PracticeRead, PracticeUpdate, UserCreate, UserRead
+
+
+def practice_day(tx: Tx) -> PracticeDay:
+    """The acting practice's days (its time zone): for use cases that take or show days."""
+    return PracticeDay(practice_time_zone(tx))
 
 
 @use_case(Permission.READ)

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 
 from clientledger.accounting import history
+from clientledger.accounting.accounts import CLIENT_CREDIT
 from clientledger.db import Tx
-from clientledger.models import clients, journal_entries, postings
+from clientledger.models import clients, journal_entries, postings, same_practice
 
 POSTING_COLUMNS = ("account", "amount", "client_id", "bill_id", "item_id", "line_id", "payment_id", "lot_id")
 ENTRY_CSV_COLUMNS = ("id", "created_at", "kind", "user_id", "memo", "request_id")
@@ -56,19 +57,46 @@ class ClientCredit:
     credit_balance: int
 
 
-def credit_balances_at(tx: Tx, day: dt.date, end: dt.datetime) -> list[ClientCredit]:
-    """Every client made before ``end``, by name, with its credit balance at the end of ``day``.
+def credit_balances_at(tx: Tx, end: dt.datetime) -> list[ClientCredit]:
+    """Every client made before ``end``, by name, with its credit balance just before ``end``.
 
-    From the per-day projection of the journal (``accounting.history``, checked by ``verify``): one
-    index seek per client, whatever the length of the journal.
+    The per-day projection of the journal (``accounting.history``, checked by ``verify``) holds
+    each client's balance at the end of every UTC day: one index seek per client, whatever the
+    length of the journal. A practice's day ends off UTC's midnight, so what moved between that
+    midnight and ``end`` (less than a day of entries) is added from the journal.
     """
-    balance = history.balance_at(day, clients.c.id, tx.practice_id)
+    midnight = dt.datetime.combine(end.date(), dt.time.min)
+    balance = history.balance_at(midnight.date() - dt.timedelta(days=1), clients.c.id, tx.practice_id)
     rows = tx.conn.execute(
         select(clients.c.id, clients.c.name, balance)
         .where(clients.c.practice_id == tx.practice_id, clients.c.created_at < end)
         .order_by(clients.c.name, clients.c.id)
+    ).all()
+    since = _credit_moved(tx, midnight, end) if end > midnight else {}
+    return [ClientCredit(r[0], r[1], int(r[2]) + since.get(r[0], 0)) for r in rows]
+
+
+def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    """Per client, the credit its entries in ``[start, end)`` added (negative: used or removed)."""
+    p = tx.practice_id
+    moved = tx.conn.execute(
+        select(postings.c.client_id, func.sum(postings.c.amount))
+        .select_from(
+            journal_entries.join(
+                postings, same_practice(postings, journal_entries, postings.c.entry_id == journal_entries.c.id)
+            )
+        )
+        .where(
+            journal_entries.c.practice_id == p,
+            journal_entries.c.created_at >= start,
+            journal_entries.c.created_at < end,
+            postings.c.practice_id == p,
+            postings.c.account == CLIENT_CREDIT,
+            postings.c.client_id.is_not(None),
+        )
+        .group_by(postings.c.client_id)
     )
-    return [ClientCredit(r[0], r[1], int(r[2])) for r in rows]
+    return {str(client_id): -int(total) for client_id, total in moved}
 
 
 def _entries(tx: Tx, start: dt.datetime | None, end: dt.datetime | None) -> Select[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -28,12 +27,13 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.get("/reports/credit-balances", response_model=CreditBalancesRead, responses=declare())
 def credit_balances(
     rc: Staff,
-    as_of: Annotated[Day | None, Query(description="End of this day, UTC (default: today); YYYY-MM-DD")] = None,
+    as_of: Annotated[
+        Day | None, Query(description="The end of this day in the practice's time zone (default: today); YYYY-MM-DD")
+    ] = None,
 ) -> CreditBalancesRead:
     """Each client's credit balance at the end of `as_of`, and the total: the practice's credit
     liability, computed from the journal."""
-    day = as_of or dt.datetime.now(dt.UTC).date()
-    return rc.read(reports.credit_balances, as_of=day)
+    return rc.read(reports.credit_balances, as_of=as_of)
 
 
 @router.get(
@@ -45,8 +45,12 @@ def journal(
     request: Request,
     rc: Staff,
     paging: Paging,
-    start: Annotated[Day | None, Query(alias="from", description="First day (UTC), inclusive; YYYY-MM-DD")] = None,
-    end: Annotated[Day | None, Query(alias="to", description="Last day (UTC), inclusive; YYYY-MM-DD")] = None,
+    start: Annotated[
+        Day | None, Query(alias="from", description="First day (the practice's), inclusive; YYYY-MM-DD")
+    ] = None,
+    end: Annotated[
+        Day | None, Query(alias="to", description="Last day (the practice's), inclusive; YYYY-MM-DD")
+    ] = None,
 ) -> Page[JournalEntryRead] | Response:
     """Balanced journal entries, oldest first. With `Accept: text/csv`: the whole range as CSV,
     one row per posting (no paging)."""

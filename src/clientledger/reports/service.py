@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from clientledger.db import Tx
 from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.practices.service import practice_day
 from clientledger.reports.repository import (
     POSTING_COLUMNS,
     credit_balances_at,
@@ -36,30 +37,26 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def _day_end(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
-
-
 @use_case(Permission.READ)
-def credit_balances(tx: Tx, *, as_of: dt.date) -> CreditBalancesRead:
-    """Each client's credit at the end of ``as_of`` (UTC): minus the sum of its ``client_credit``
-    postings until then, as the per-day projection of the journal keeps it (``verify`` checks it).
+def credit_balances(tx: Tx, *, as_of: dt.date | None = None) -> CreditBalancesRead:
+    """Each client's credit at the end of ``as_of`` (the practice's day; default today there):
+    minus the sum of its ``client_credit`` postings until then, from the per-day projection of the
+    journal (``verify`` checks it) and the journal itself for the hours the day's end is off UTC's.
 
     Every client that existed by then is listed, those without credit at 0.
     """
-    rows = credit_balances_at(tx, as_of, _day_end(as_of))
+    days = practice_day(tx)
+    day = as_of if as_of is not None else days.today(tx.now)
+    rows = credit_balances_at(tx, days.end(day))
     out = [ClientCreditBalance(client_id=r.id, name=r.name, credit_balance=r.credit_balance) for r in rows]
-    return CreditBalancesRead(as_of=as_of, clients=out, total=sum(c.credit_balance for c in out))
+    return CreditBalancesRead(as_of=day, clients=out, total=sum(c.credit_balance for c in out))
 
 
-def _range(start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``[from, to]`` in days as ``[start, end)`` in UTC datetimes."""
+def _range(tx: Tx, start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[from, to]``, the practice's days, as the instants ``[start, end)`` they cover."""
     if start is not None and end is not None and start > end:
         raise ValidationFailed("`from` must not be after `to`.")
-    return (
-        dt.datetime.combine(start, dt.time.min) if start is not None else None,
-        _day_end(end) if end is not None else None,
-    )
+    return practice_day(tx).span(start, end)
 
 
 @use_case(Permission.READ)
@@ -67,7 +64,7 @@ def journal(
     tx: Tx, *, start: dt.date | None, end: dt.date | None, limit: int, cursor: str | None
 ) -> list[JournalEntryRead]:
     """Entries oldest first, each with its postings (which sum to zero); ``cursor``: last entry id seen."""
-    since, before = _range(start, end)
+    since, before = _range(tx, start, end)
     entries = entry_records(tx, start=since, end=before, limit=limit, cursor=cursor)
     by_entry: dict[str, list[PostingRead]] = {e.id: [] for e in entries}
     if entries:
@@ -98,7 +95,7 @@ def journal_csv(tx: Tx, *, start: dt.date | None, end: dt.date | None) -> str:
 
 def _journal_csv_chunks(tx: Tx, start: dt.date | None, end: dt.date | None) -> Iterator[str]:
     """The whole journal in the range as CSV, one row per posting (entry columns repeated)."""
-    since, before = _range(start, end)
+    since, before = _range(tx, start, end)
     rows = journal_rows(tx, start=since, end=before)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

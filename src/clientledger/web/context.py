@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
+from clientledger.kit.days import PracticeDay
 from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents, parse_dollars
 from clientledger.kit.use_cases import Permission, may
@@ -104,6 +105,11 @@ class Web:
     def htmx(self) -> bool:
         return is_htmx(self.request)
 
+    @property
+    def days(self) -> PracticeDay:
+        """The practice's days: what "today" and every shown date mean on its pages."""
+        return PracticeDay(self.session.time_zone)
+
     def can(self, permission: Permission | str) -> bool:
         """Whether this staff member's role may do it: pages leave out the controls they may not use."""
         return may(self.session.role, Permission(permission))
@@ -157,6 +163,7 @@ class Web:
     def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "session": self.session,
+            "days": self.days,
             "can": self.can,
             "test_cards": SIMULATOR_TEST_CARDS if self.runner.processor.name == "simulated" else (),
             "csrf_token": self.csrf,

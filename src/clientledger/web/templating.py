@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from clientledger.kit.days import DAY_FORMAT, PracticeDay
 from clientledger.kit.money import format_cents
 from clientledger.web import labels
 
@@ -28,18 +32,33 @@ def _dollars_input(cents: int | None) -> str:
     return f"{whole}.{frac:02d}"
 
 
-def _date(value: dt.date | dt.datetime | None) -> str:
+def practice_day(ctx: Context | dict[str, Any]) -> PracticeDay:
+    """The days of the practice whose page this is (its time zone rides on the session)."""
+    days = ctx.get("days")
+    if isinstance(days, PracticeDay):
+        return days
+    session = ctx.get("session")
+    zone = getattr(session, "time_zone", None)
+    return PracticeDay(zone) if isinstance(zone, str) else PracticeDay()
+
+
+@pass_context
+def _date(ctx: Context, value: dt.date | dt.datetime | None) -> str:
+    """A day as ``YYYY-MM-DD``; an instant (UTC) as the practice's day and time, ``YYYY-MM-DD HH:MM``."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        local = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+        return local.astimezone(practice_day(ctx).zone).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 
-def _day(value: dt.date | dt.datetime | None) -> str:
+@pass_context
+def _day(ctx: Context, value: dt.date | dt.datetime | None) -> str:
+    """The practice's day of an instant (UTC), or a day, as ``YYYY-MM-DD``."""
     if value is None:
         return ""
-    return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    return practice_day(ctx).day_of(value).isoformat() if isinstance(value, dt.datetime) else value.isoformat()
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -49,6 +68,7 @@ templates.env.filters["date"] = _date
 templates.env.filters["day"] = _day
 templates.env.globals.update(
     HTMX_VERSION=HTMX_VERSION,
+    DAY_FORMAT=DAY_FORMAT,
     PAYMENT_TYPES=labels.PAYMENT_TYPES,
     CLIENT_METHODS=labels.CLIENT_METHODS,
     LOT_SOURCES=labels.LOT_SOURCES,

@@ -36,7 +36,7 @@ def _client(web: Web, client_id: str) -> ClientRead:
 @router.get("/clients/{client_id}/appointments/new")
 def appointment_form(client_id: str, web: Web = Depends(page)) -> Response:
     client = _client(web, client_id)
-    return web.render_form(APPOINTMENT_FORM, title="Add appointment", client=client, form=None, today=dt.date.today())
+    return web.render_form(APPOINTMENT_FORM, title="Add appointment", client=client, form=None, today=web.days.today())
 
 
 @router.post("/clients/{client_id}/appointments/new")
@@ -53,7 +53,7 @@ def add_appointment(client_id: str, web: Web = Depends(action)) -> Response:
         )
         appt = web.submit(appointments.schedule_appointment, data=data)
     except ClientLedgerError as err:
-        return web.refused(APPOINTMENT_FORM, err, title="Add appointment", client=client, today=dt.date.today())
+        return web.refused(APPOINTMENT_FORM, err, title="Add appointment", client=client, today=web.days.today())
     return web.done(f"/clients/{client.id}", f"Added the {appt.date.isoformat()} session.")
 
 

@@ -1,0 +1,82 @@
+"""The billing desk: the practice's time zone and payer ids, bill numbers, the client list by name.
+
+- ``practices.time_zone`` (IANA name, existing practices get ``America/New_York``), ``npi`` and
+  ``tax_id`` (what a superbill names the practice by).
+- ``bills.number``: 1, 2, 3... per practice in creation order (existing bills are numbered by
+  ``(created_at, id)``), unique in the practice; ``bill_numbers`` holds each practice's last one.
+- ``ix_clients_practice_name``: the client list and its search run by name.
+- ``ix_bills_open``: the practice's open bills (aging), oldest first.
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+_NUMBER_BILLS = """
+UPDATE bills SET number = numbered.n
+FROM (
+    SELECT practice_id, id, ROW_NUMBER() OVER (PARTITION BY practice_id ORDER BY created_at, id) AS n
+    FROM bills
+) AS numbered
+WHERE numbered.practice_id = bills.practice_id AND numbered.id = bills.id
+"""
+_LAST_NUMBERS = """
+INSERT INTO bill_numbers (practice_id, last_number)
+SELECT practice_id, MAX(number) FROM bills GROUP BY practice_id
+"""
+_OPEN = sa.text("status = 'open'")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))  # see 0007
+    with op.batch_alter_table("practices") as batch:
+        batch.add_column(
+            sa.Column("time_zone", sa.String(length=64), nullable=False, server_default="America/New_York")
+        )
+        batch.add_column(sa.Column("npi", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("tax_id", sa.String(length=10), nullable=True))
+    op.add_column("bills", sa.Column("number", sa.BigInteger(), nullable=True))
+    op.execute(sa.text(_NUMBER_BILLS))
+    with op.batch_alter_table("bills") as batch:
+        batch.alter_column("number", existing_type=sa.BigInteger(), nullable=False)
+        batch.create_unique_constraint("uq_bills_practice_number", ["practice_id", "number"])
+    op.create_table(
+        "bill_numbers",
+        sa.Column("practice_id", sa.String(length=32), nullable=False),
+        sa.Column("last_number", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["practice_id"], ["practices.id"], name=op.f("fk_bill_numbers_practice_id_practices")),
+        sa.PrimaryKeyConstraint("practice_id", name=op.f("pk_bill_numbers")),
+    )
+    op.execute(sa.text(_LAST_NUMBERS))
+    op.create_index("ix_clients_practice_name", "clients", ["practice_id", "name", "id"], unique=False)
+    op.create_index(
+        "ix_bills_open",
+        "bills",
+        ["practice_id", "created_at", "id"],
+        unique=False,
+        sqlite_where=_OPEN,
+        postgresql_where=_OPEN,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_bills_open", table_name="bills")
+    op.drop_index("ix_clients_practice_name", table_name="clients")
+    op.drop_table("bill_numbers")
+    with op.batch_alter_table("bills") as batch:
+        batch.drop_constraint("uq_bills_practice_number", type_="unique")
+        batch.drop_column("number")
+    with op.batch_alter_table("practices") as batch:
+        batch.drop_column("tax_id")
+        batch.drop_column("npi")
+        batch.drop_column("time_zone")
