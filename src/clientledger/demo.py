@@ -95,7 +95,10 @@ def load_demo(db: Database, processor: PaymentProcessor) -> bool:
     owner = find_staff(db, practice.id, email=DEMO_EMAIL)
     assert owner is not None
     story = _Story(Runner(db, processor), Actor(practice.id, owner.id, owner.role, request_id="demo"))
-    story(practices.create_user, data=UserCreate(email=BILLER_EMAIL, password=DEMO_PASSWORD, role="biller"))
+    story(
+        practices.create_user,
+        data=UserCreate(email=BILLER_EMAIL, name="Bea Biller", password=DEMO_PASSWORD, role="biller"),
+    )
     seed_cases(story)
     return True
 

@@ -74,6 +74,7 @@ users = Table(
     tenant_id_column(),
     practice_column(),
     Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=True),  # how pages name the person (History); else the email
     Column("password_hash", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     created_column(),

@@ -32,6 +32,7 @@ class UserRecord:
     email: str
     role: str
     created_at: datetime
+    name: str | None
 
 
 _PRACTICE_COLUMNS = (
@@ -43,7 +44,7 @@ _PRACTICE_COLUMNS = (
     practices.c.npi,
     practices.c.tax_id,
 )
-_USER_COLUMNS = (users.c.id, users.c.practice_id, users.c.email, users.c.role, users.c.created_at)
+_USER_COLUMNS = (users.c.id, users.c.practice_id, users.c.email, users.c.role, users.c.created_at, users.c.name)
 
 
 def practice_ids(db: Database) -> list[str]:
@@ -114,12 +115,13 @@ def user_id_by_email(tx: Tx, email: str) -> str | None:
     return None if found is None else str(found)
 
 
-def insert_user(tx: Tx, *, user_id: str, email: str, password_hash: str, role: str) -> None:
+def insert_user(tx: Tx, *, user_id: str, email: str, password_hash: str, role: str, name: str | None = None) -> None:
     tx.conn.execute(
         insert(users).values(
             id=user_id,
             practice_id=tx.practice_id,
             email=email,
+            name=name,
             password_hash=password_hash,
             role=role,
             created_at=tx.now,

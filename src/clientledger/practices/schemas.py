@@ -44,6 +44,7 @@ class PracticeUpdate(Model):
 
 class UserCreate(Model):
     email: Line = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: Line | None = Field(default=None, min_length=1, max_length=200, description="How pages name the person")
     password: Secret = Field(min_length=8, max_length=200)
     role: Role
 
@@ -52,5 +53,6 @@ class UserRead(ReadModel):
     id: str
     practice_id: str
     email: str
+    name: str | None
     role: Role
     created_at: UtcDateTime

@@ -58,7 +58,8 @@ def create_user(tx: Tx, *, data: UserCreate) -> UserRead:
     if user_id_by_email(tx, email) is not None:
         raise Conflict(f"A user with email {email!r} already exists in this practice.")
     user_id = new_id("usr")
-    insert_user(tx, user_id=user_id, email=email, password_hash=hash_password(data.password), role=data.role)
+    name = data.name.strip() if data.name else None
+    insert_user(tx, user_id=user_id, email=email, password_hash=hash_password(data.password), role=data.role, name=name)
     record_event(tx, action="user.created", object_ids=[user_id], detail={"email": email, "role": data.role})
     return UserRead.model_validate(get_user_record(tx, user_id))
 

@@ -1,5 +1,6 @@
 """The billing desk: the practice's time zone and payer ids, bill numbers, the client list by name.
 
+- ``users.name``: how the pages name a staff member (an object's History); the email if none.
 - ``practices.time_zone`` (IANA name, existing practices get ``America/New_York``), ``npi`` and
   ``tax_id`` (what a superbill names the practice by).
 - ``bills.number``: 1, 2, 3... per practice in creation order (existing bills are numbered by
@@ -45,6 +46,7 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("npi", sa.String(length=10), nullable=True))
         batch.add_column(sa.Column("tax_id", sa.String(length=10), nullable=True))
+    op.add_column("users", sa.Column("name", sa.String(length=200), nullable=True))
     op.add_column("bills", sa.Column("number", sa.BigInteger(), nullable=True))
     op.execute(sa.text(_NUMBER_BILLS))
     with op.batch_alter_table("bills") as batch:
@@ -76,6 +78,8 @@ def downgrade() -> None:
     with op.batch_alter_table("bills") as batch:
         batch.drop_constraint("uq_bills_practice_number", type_="unique")
         batch.drop_column("number")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("name")
     with op.batch_alter_table("practices") as batch:
         batch.drop_column("tax_id")
         batch.drop_column("npi")
