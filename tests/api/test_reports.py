@@ -7,12 +7,13 @@ import datetime as dt
 import io
 from collections import defaultdict
 
+from clientledger.kit.days import PracticeDay
 from tests.api.conftest import API, Api
 from tests.factories import Ledger, an_insured_bill
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return PracticeDay().today()  # the practice's (New York's) day, which the reports' days are
 
 
 def test_credit_balances_per_client_and_total_from_the_journal(owner: Api) -> None:

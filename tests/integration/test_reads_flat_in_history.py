@@ -16,13 +16,14 @@ from clientledger.accounting import verify as verify_module
 from clientledger.billing import service as billing
 from clientledger.credits import service as credits
 from clientledger.db import Database
+from clientledger.kit.days import PracticeDay
 from clientledger.migrate import upgrade
 from clientledger.models import client_credit_days, clients, credit_lots
 from clientledger.reports import service as reports
 from tests.factories import Ledger, a_prepaid_client, a_session_bill
 from tests.support.clock import on_day
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = PracticeDay().today()  # the practice's (New York's) day, which the reports' days are
 
 
 @contextmanager
