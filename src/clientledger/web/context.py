@@ -14,19 +14,21 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+import datetime as dt
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
 from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents, parse_dollars
+from clientledger.kit.schemas import Day
 from clientledger.kit.use_cases import Permission, may
 from clientledger.service_layer import Actor, Replay, Runner
 from clientledger.web.labels import SIMULATOR_TEST_CARDS, said
@@ -43,6 +45,7 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_DAY: TypeAdapter[dt.date] = TypeAdapter(Day)
 
 
 class LoginRequired(Exception):
@@ -136,6 +139,19 @@ class Web:
         if cents <= 0 and required:
             raise ValidationFailed(f"{label} must be more than $0.00.")
         return cents
+
+    def day(self, name: str = "date", *, label: str = "Date", required: bool = True) -> dt.date | None:
+        """A day typed as ``YYYY-MM-DD`` (the only way the pages write one), by the API's rules for a day."""
+        text = self.field(name)
+        if not text and not required:
+            return None
+        try:
+            return _DAY.validate_python(text)
+        except ValidationError:
+            shown = f"{text!r} is not a day" if text else "enter a day"
+            raise ValidationFailed(
+                f"{label}: {shown}; write it as YYYY-MM-DD, like 2026-03-09 (from 1900-01-01 to 9999-12-30)."
+            ) from None
 
     # -- writing ---------------------------------------------------------------------------
     def submit(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
