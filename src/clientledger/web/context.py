@@ -8,13 +8,13 @@ the same form gets the first answer and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-import datetime as dt
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
