@@ -144,6 +144,30 @@ def test_billing_settings_fit_a_phone_with_the_add_credit_dialog(phone: Page, le
     assert_fits(phone, "the Add credit page")
 
 
+def test_a_dialog_link_opens_with_space_or_enter_like_a_button(staff: Page, ledger: Ledger) -> None:
+    client = ledger.client("Keyboard Kim")
+    staff.goto(f"/clients/{client.id}/billing")
+    add = staff.get_by_role("button", name="Add credit")
+    assert add.evaluate("a => a.tagName") == "A"
+
+    add.focus()
+    staff.keyboard.press(" ")
+    dialog = staff.get_by_role("dialog", name="Add credit")
+    expect(dialog).to_be_visible()
+    expect(staff).to_have_url(re.compile(f"/clients/{client.id}/billing$"))
+    assert staff.evaluate("window.scrollY") == 0
+    staff.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(add).to_be_focused()
+
+    staff.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Amount").fill("12")
+    dialog.get_by_role("button", name="Save").click()
+    expect(flash(staff)).to_have_text("Added $12.00 of credit.")
+    assert ledger.credits(client.id).balance == 1200
+
+
 def test_a_printed_bill_shows_the_bill_and_none_of_the_controls(staff: Page, ledger: Ledger) -> None:
     _, bill = a_self_pay_bill(ledger, "Printed Priya", date=SESSION_DAY)
     ledger.pay(bill.id, "card", 5000)
@@ -171,6 +195,15 @@ def test_a_printed_bill_shows_the_bill_and_none_of_the_controls(staff: Page, led
 
     staff.emulate_media(media="screen")
     expect(staff.get_by_role("button", name="Add payment")).to_be_visible()
+
+    staff.goto(f"/clients/{bill.client_id}")
+    staff.emulate_media(media="print")
+    expect(staff.get_by_role("heading", name="Printed Priya")).to_be_visible()
+    expect(staff.get_by_role("region", name="Bills").get_by_role("table")).to_be_visible()
+    for name in ("New bill", "Billing Settings"):
+        expect(staff.get_by_role("link", name=name)).to_be_hidden()
+    for name in ("Add appointment", "Record payment", "Log out"):
+        expect(staff.get_by_role("button", name=name)).to_be_hidden()
 
 
 def test_a_payment_and_a_refund_without_javascript(no_js: Page, ledger: Ledger) -> None:

@@ -141,17 +141,11 @@ class Web:
         return cents
 
     def day(self, name: str = "date", *, label: str = "Date", required: bool = True) -> dt.date | None:
-        """A day typed as ``YYYY-MM-DD`` (the only way the pages write one), by the API's rules for a day."""
+        """A day typed as ``YYYY-MM-DD`` in the form (see ``typed_day``); blank is None unless required."""
         text = self.field(name)
         if not text and not required:
             return None
-        try:
-            return _DAY.validate_python(text)
-        except ValidationError:
-            shown = f"{text!r} is not a day" if text else "enter a day"
-            raise ValidationFailed(
-                f"{label}: {shown}; write it as YYYY-MM-DD, like 2026-03-09 (from 1900-01-01 to 9999-12-30)."
-            ) from None
+        return typed_day(text, label=label)
 
     # -- writing ---------------------------------------------------------------------------
     def submit(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
@@ -247,6 +241,18 @@ def _dollar_bound(model: type[BaseModel], error: Any) -> str | None:
         return None
     limit = next(iter(error.get("ctx", {}).values()), None)
     return f"{words} {format_cents(limit)}" if isinstance(limit, int) else None
+
+
+def typed_day(text: str, *, label: str = "Date") -> dt.date:
+    """A day a person typed (a form field or a page's query), by the API's rules for a day: ``YYYY-MM-DD``
+    only, so ``03/09/2026`` cannot mean March in one browser and September in another."""
+    try:
+        return _DAY.validate_python(text.strip())
+    except ValidationError:
+        shown = f"{text!r} is not a day" if text else "enter a day"
+        raise ValidationFailed(
+            f"{label}: {shown}; write it as YYYY-MM-DD, like 2026-03-09 (from 1900-01-01 to 9999-12-30)."
+        ) from None
 
 
 def no_store(response: Response) -> Response:
