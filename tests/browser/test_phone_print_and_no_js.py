@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from clientledger.appointments import service as appointments
 from clientledger.clients.schemas import ClientRead
 from tests.browser.conftest import log_in
 from tests.browser.helpers import SESSION_DAY, LiveServer, figure, flash, payment_row, save_screenshot
@@ -106,12 +107,21 @@ def test_a_bill_fits_a_phone_with_its_dialog_tooltip_and_menu(phone: Page, ledge
     dialog.get_by_role("button", name="Save").click()
     expect(flash(phone)).to_contain_text("Added a Cash payment of $10.00")
 
+    bill = ledger.get_bill(bill_id)
+    unbilled = [a for a in ledger.look(appointments.list_client_appointments, client_id=client.id) if not a.bill_id]
+    lot = ledger.credits(client.id).lots[0]
     for path in (
         f"/clients/{client.id}",
         "/clients",
         f"/clients/{client.id}/bills/new",
         f"/bills/{bill_id}/payments/new",
-        f"/bills/{bill_id}/insurance-payments/new?item_id={ledger.get_bill(bill_id).items[2].id}",
+        f"/bills/{bill_id}/insurance-payments/new?item_id={bill.items[2].id}",
+        f"/bills/{bill_id}/lines/{bill.lines[0].id}/refund",
+        f"/bills/{bill_id}/lines/{bill.lines[0].id}/remove",
+        f"/clients/{client.id}/appointments/new",
+        f"/clients/{client.id}/payments/new",
+        f"/appointments/{unbilled[0].id}/status",
+        f"/clients/{client.id}/billing/credits/{lot.id}/remove",
     ):
         phone.goto(path)
         expect(phone.get_by_role("main")).to_be_visible()
