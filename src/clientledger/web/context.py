@@ -8,6 +8,7 @@ the same form gets the first answer and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import re
 import secrets
@@ -20,7 +21,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -28,6 +29,7 @@ from clientledger.auth.sessions import Session, csrf_token_for, resume_session
 from clientledger.kit.days import PracticeDay
 from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents, parse_dollars
+from clientledger.kit.schemas import Day
 from clientledger.kit.use_cases import Permission, may
 from clientledger.service_layer import Actor, Replay, Runner
 from clientledger.web.labels import SIMULATOR_TEST_CARDS, said
@@ -44,6 +46,7 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_DAY: TypeAdapter[dt.date] = TypeAdapter(Day)
 
 
 class LoginRequired(Exception):
@@ -143,6 +146,13 @@ class Web:
             raise ValidationFailed(f"{label} must be more than $0.00.")
         return cents
 
+    def day(self, name: str = "date", *, label: str = "Date", required: bool = True) -> dt.date | None:
+        """A day typed as ``YYYY-MM-DD`` in the form (see ``typed_day``); blank is None unless required."""
+        text = self.field(name)
+        if not text and not required:
+            return None
+        return typed_day(text, label=label)
+
     # -- writing ---------------------------------------------------------------------------
     def submit(self, use_case: Callable[..., T], /, **arguments: Any) -> T:
         """Run one use case under this form's one-time code: the same form sent twice is one action,
@@ -238,6 +248,18 @@ def _dollar_bound(model: type[BaseModel], error: Any) -> str | None:
         return None
     limit = next(iter(error.get("ctx", {}).values()), None)
     return f"{words} {format_cents(limit)}" if isinstance(limit, int) else None
+
+
+def typed_day(text: str, *, label: str = "Date") -> dt.date:
+    """A day a person typed (a form field or a page's query), by the API's rules for a day: ``YYYY-MM-DD``
+    only, so ``03/09/2026`` cannot mean March in one browser and September in another."""
+    try:
+        return _DAY.validate_python(text.strip())
+    except ValidationError:
+        shown = f"{text!r} is not a day" if text else "enter a day"
+        raise ValidationFailed(
+            f"{label}: {shown}; write it as YYYY-MM-DD, like 2026-03-09 (from 1900-01-01 to 9999-12-30)."
+        ) from None
 
 
 def no_store(response: Response) -> Response:

@@ -43,10 +43,7 @@ def appointment_form(client_id: str, web: Web = Depends(page)) -> Response:
 def add_appointment(client_id: str, web: Web = Depends(action)) -> Response:
     client = _client(web, client_id)
     try:
-        try:
-            day = dt.date.fromisoformat(web.field("date"))
-        except ValueError:
-            raise ValidationFailed("Date: enter the session's date as YYYY-MM-DD.") from None
+        day = web.day("date", label="Date")
         fee = web.amount("fee", label="Fee", required=False) or 0
         data = web.build(
             AppointmentCreate, client_id=client.id, date=day, service_code=web.field("service_code"), fee=fee

@@ -64,24 +64,33 @@
         opener = null;
       });
     }
+    document.querySelectorAll(".menu-wrap [role=menu]").forEach(function (m) { setOpen(m, false); });
     wireForms(document);
   });
 
   // ---- "..." menus (WAI-ARIA menu button) -------------------------------------------------
+  // The menu is a <details>: without JavaScript its <summary> opens it and its items are plain
+  // links to the full-page forms. With JavaScript the script keeps the details, the menu's hidden
+  // attribute and aria-expanded in step, and the items open the dialog.
   function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
+  function setOpen(menu, open) {
+    menu.hidden = !open;
+    var wrap = menu.closest("details");
+    if (wrap) { wrap.open = open; }
+  }
   function items(menu) { return Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]")); }
 
   function openMenu(button, which) {
     document.querySelectorAll("[role=menu]:not([hidden])").forEach(function (m) { closeMenu(m, false); });
     var menu = menuOf(button);
-    menu.hidden = false;
+    setOpen(menu, true);
     button.setAttribute("aria-expanded", "true");
     var list = items(menu);
     if (list.length) { (which === "last" ? list[list.length - 1] : list[0]).focus(); }
   }
 
   function closeMenu(menu, refocus) {
-    menu.hidden = true;
+    setOpen(menu, false);
     var button = document.getElementById(menu.getAttribute("aria-labelledby"));
     if (button) {
       button.setAttribute("aria-expanded", "false");
@@ -92,6 +101,7 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[aria-haspopup=menu]");
     if (button) {
+      event.preventDefault();  // a <summary> would toggle its <details> on its own
       if (button.getAttribute("aria-expanded") === "true") { closeMenu(menuOf(button), true); }
       else { openMenu(button, "first"); }
       return;
@@ -102,6 +112,12 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    // A link that looks and is named like a button (it opens a dialog) takes Space as a button does.
+    if (event.key === " " && event.target.matches && event.target.matches("a[role=button]")) {
+      event.preventDefault();
+      event.target.click();
+      return;
+    }
     var button = event.target.closest && event.target.closest("[aria-haspopup=menu]");
     if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
       event.preventDefault();
