@@ -42,13 +42,17 @@ def client_page_data(tx: Tx, *, client_id: str) -> ClientPage:
 
 
 @router.get("/clients")
-def client_list(after: str | None = None, web: Web = Depends(page)) -> Response:
-    rows = web.read(clients.list_clients, limit=PAGE_SIZE + 1, cursor=after)
+def client_list(q: str = "", cursor: str | None = None, web: Web = Depends(page)) -> Response:
+    """The clients by name, a page at a time; ``q`` keeps those whose name or email holds it. The
+    search box asks as one types (htmx) and gets only the results table back."""
+    q = q.strip()[:200]
+    rows = web.read(clients.list_clients, q=q or None, limit=PAGE_SIZE + 1, cursor=cursor or None)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return web.render(
-        "clients.html", nav="clients", clients=rows, next_cursor=rows[-1].id if more and rows else None, after=after
-    )
+    values = dict(clients=rows, q=q, cursor=cursor, next_cursor=rows[-1].id if more and rows else None)
+    if web.htmx:
+        return web.fragment("partials/client_results.html", **values)
+    return web.render("clients.html", nav="clients", **values)
 
 
 @router.get("/clients/new")
