@@ -20,6 +20,7 @@ router = web_router()
 PAYMENT_FORM = "dialogs/add_payment.html"
 REFUND_FORM = "dialogs/refund.html"
 REMOVE_FORM = "dialogs/remove_line.html"
+APPLY_CREDIT_FORM = "dialogs/apply_credit.html"
 LINE_TYPES = tuple(LineType)
 
 
@@ -68,6 +69,25 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         if line.credited:
             flash += f" {format_cents(line.credited)} of it went to the client's credit."
     return web.done(f"/bills/{data.bill.id}", flash)
+
+
+@router.get("/bills/{bill_id}/apply-credit")
+def apply_credit_form(bill_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(bill_page_data, bill_id=bill_id)
+    return web.render_form(
+        APPLY_CREDIT_FORM, title="Apply credit", data=data, bill=data.bill, client=data.client, form=None
+    )
+
+
+@router.post("/bills/{bill_id}/apply-credit")
+def apply_credit(bill_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(bill_page_data, bill_id=bill_id)
+    try:
+        amount = web.amount("amount")
+        line = web.submit(billing.apply_credit_to_bill, bill_id=data.bill.id, amount=amount)
+    except ClientLedgerError as err:
+        return web.refused(APPLY_CREDIT_FORM, err, title="Apply credit", data=data, bill=data.bill, client=data.client)
+    return web.done(f"/bills/{data.bill.id}", f"Applied {format_cents(line.amount)} of the client's credit.")
 
 
 @router.get("/bills/{bill_id}/lines/{line_id}/refund")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends
 from fastapi.responses import Response
@@ -49,7 +50,7 @@ def client_list(q: str = "", cursor: str | None = None, web: Web = Depends(page)
     rows = web.read(clients.list_clients, q=q or None, limit=PAGE_SIZE + 1, cursor=cursor or None)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    values = dict(clients=rows, q=q, cursor=cursor, next_cursor=rows[-1].id if more and rows else None)
+    values: dict[str, Any] = dict(clients=rows, q=q, cursor=cursor, next_cursor=rows[-1].id if more and rows else None)
     if web.htmx:
         return web.fragment("partials/client_results.html", **values)
     return web.render("clients.html", nav="clients", **values)
