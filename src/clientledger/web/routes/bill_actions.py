@@ -6,7 +6,7 @@ from fastapi import Depends
 from fastapi.responses import Response
 
 from clientledger.billing import service as billing
-from clientledger.billing.schemas import LineRead, PaymentLineCreate
+from clientledger.billing.schemas import LineRead, LineRefund, PaymentLineCreate
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.vocabulary import LineType
@@ -115,8 +115,13 @@ def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Respo
     line = _line(data, line_id)
     try:
         custom = web.field("how") == "custom"
-        amount = web.amount("amount") if custom else None
-        after = web.submit(billing.refund_line, bill_id=data.bill.id, line_id=line.id, amount=amount)
+        request = web.build(
+            LineRefund, amount=web.amount("amount") if custom else None, reason=web.field("reason") or None
+        )
+        amount = request.amount
+        after = web.submit(
+            billing.refund_line, bill_id=data.bill.id, line_id=line.id, amount=amount, reason=request.reason
+        )
     except ClientLedgerError as err:
         return web.refused(REFUND_FORM, err, title="Refund", data=data, bill=data.bill, line=line)
     shown = format_cents(amount if amount is not None else data.refundable(line))
