@@ -49,6 +49,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/bills/{bill}/payments", {"type": "check", "amount": 100}, WRITE, 201),
     ("POST", "/bills/{bill}/lines/{line}/refund", {"amount": 1}, WRITE, 200),
     ("DELETE", "/bills/{bill}/lines/{line2}", None, WRITE, 204),
+    ("POST", "/bills/{bill}/apply-credit", {"amount": 1}, WRITE, 201),
     ("POST", "/clients/{client}/payments", {"type": "cash", "amount": 100}, WRITE, 201),
     ("GET", "/payments/{payment}", None, READ, 200),
     ("POST", "/payments/{payment}/refunds", {"amount": 1}, WRITE, 201),
@@ -139,7 +140,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 17
+    assert checked == 18
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -66,6 +66,12 @@ def _line_refund(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", f"/bills/{bill.id}/lines/{line.id}/refund", {"amount": 500})
 
 
+def _credit_applied(owner: Api, ledger: Ledger) -> Call:
+    client, _ = a_prepaid_client(ledger, "Applied", amount=5000)
+    bill = ledger.bill(client.id, [ledger.appointment(client.id).id], apply_credit=False)
+    return Call("POST", f"/bills/{bill.id}/apply-credit", {}, expect=201)
+
+
 def _line_removed(owner: Api, ledger: Ledger) -> Call:
     bill = a_self_pay_bill(ledger, "Remover")[1]
     line = ledger.pay(bill.id, "cash", 1000)
@@ -129,6 +135,7 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/appointments/{appointment_id}/status"): _appointment_status,
     ("POST", "/bills"): _bill,
     ("POST", "/bills/{bill_id}/payments"): _bill_payment,
+    ("POST", "/bills/{bill_id}/apply-credit"): _credit_applied,
     ("POST", "/bills/{bill_id}/lines/{line_id}/refund"): _line_refund,
     ("DELETE", "/bills/{bill_id}/lines/{line_id}"): _line_removed,
     ("POST", "/clients/{client_id}/payments"): _prepayment,

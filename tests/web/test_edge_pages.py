@@ -85,6 +85,13 @@ def _bill_payment(desk: Desk, owner: Api) -> Form:
     return Form(f"/bills/{bill.id}/payments/new", {"type": "cash", "amount": "10"})
 
 
+def _apply_credit(desk: Desk, owner: Api) -> Form:
+    client = desk.ledger.client("Credit Applier")
+    desk.ledger.prepay(client.id, "cash", 5000)
+    bill = desk.ledger.bill(client.id, [desk.ledger.appointment(client.id).id], apply_credit=False)
+    return Form(f"/bills/{bill.id}/apply-credit", {"amount": "50"})
+
+
 def _refund(desk: Desk, owner: Api) -> Form:
     bill, line = a_card_payment(desk.ledger)
     return Form(f"/bills/{bill.id}/lines/{line.id}/refund", {"how": "full"})
@@ -132,6 +139,7 @@ FORMS: dict[str, FormSetup] = {
     "/appointments/{appointment_id}/status": _status,
     "/clients/{client_id}/bills/new": _bill,
     "/bills/{bill_id}/payments/new": _bill_payment,
+    "/bills/{bill_id}/apply-credit": _apply_credit,
     "/bills/{bill_id}/lines/{line_id}/refund": _refund,
     "/bills/{bill_id}/lines/{line_id}/remove": _remove_line,
     "/bills/{bill_id}/insurance-payments/new": _insurance_payment,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from clientledger.db import Tx
-from clientledger.kit.errors import NotFound
+from clientledger.kit.errors import NotFound, ValidationFailed
 from clientledger.models import appointments, bill_items
 
 
@@ -59,12 +59,24 @@ def get_appointment_row(tx: Tx, appointment_id: str) -> AppointmentRecord:
     return AppointmentRecord(*row)
 
 
-def client_appointment_rows(tx: Tx, client_id: str) -> list[AppointmentRecord]:
-    rows = tx.conn.execute(
-        _APPOINTMENTS.where(
-            appointments.c.client_id == client_id, appointments.c.practice_id == tx.practice_id
-        ).order_by(appointments.c.date.desc(), appointments.c.id.desc())
-    )
+def client_appointment_rows(
+    tx: Tx, client_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> list[AppointmentRecord]:
+    """One client's appointments, latest date first (then newest id); ``cursor`` is the id of the
+    last appointment of the previous page."""
+    mine = and_(appointments.c.client_id == client_id, appointments.c.practice_id == tx.practice_id)
+    stmt = _APPOINTMENTS.where(mine)
+    if cursor:
+        last = tx.conn.execute(
+            select(appointments.c.date, appointments.c.id).where(mine, appointments.c.id == cursor)
+        ).first()
+        if last is None:
+            raise ValidationFailed(f"Unknown cursor {cursor!r}.")
+        stmt = stmt.where(
+            or_(appointments.c.date < last[0], and_(appointments.c.date == last[0], appointments.c.id < last[1]))
+        )
+    stmt = stmt.order_by(appointments.c.date.desc(), appointments.c.id.desc())
+    rows = tx.conn.execute(stmt if limit is None else stmt.limit(limit))
     return [AppointmentRecord(*r) for r in rows]
 
 

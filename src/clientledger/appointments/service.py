@@ -48,9 +48,13 @@ def get_appointment(tx: Tx, *, appointment_id: str) -> AppointmentRead:
 
 
 @use_case(Permission.READ)
-def list_client_appointments(tx: Tx, *, client_id: str) -> list[AppointmentRead]:
+def list_client_appointments(
+    tx: Tx, *, client_id: str, limit: int | None = None, cursor: str | None = None
+) -> list[AppointmentRead]:
+    """A client's appointments, latest first; all of them, or ``limit`` after ``cursor`` (an appointment id)."""
     get_client_row(tx, client_id)
-    return [AppointmentRead.model_validate(r) for r in client_appointment_rows(tx, client_id)]
+    rows = client_appointment_rows(tx, client_id, limit=limit, cursor=cursor)
+    return [AppointmentRead.model_validate(r) for r in rows]
 
 
 def present_status_change(tx: Tx, result: AppointmentStatusResult) -> AppointmentStatusResult:

@@ -9,7 +9,7 @@ from clientledger.api.deps import Idem, Paging, Staff
 from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.billing import service as billing
-from clientledger.billing.schemas import BillCreate, BillRead, LineRead, LineRefund, PaymentLineCreate
+from clientledger.billing.schemas import BillCreate, BillRead, CreditApply, LineRead, LineRefund, PaymentLineCreate
 
 router = APIRouter(tags=["bills"])
 
@@ -38,13 +38,27 @@ def add_payment(bill_id: str, data: PaymentLineCreate, rc: Staff, idem: Idem) ->
     return rc.answer(billing.add_payment, idem, status_code=201, bill_id=bill_id, data=data)
 
 
+@router.post(
+    "/bills/{bill_id}/apply-credit", status_code=201, response_model=LineRead, responses=declare(403, 404, 409)
+)
+def apply_credit(bill_id: str, rc: Staff, idem: Idem, data: CreditApply | None = None) -> Response:
+    """Pay the bill from the client's credit, oldest lot first: `amount`, by default
+    `min(credit_balance, balance_due)`; answers the `client_credit` line it added. More than the
+    balance due is `exceeds_balance_due`, more than the credit (or none) `insufficient_credit`; a
+    void bill is 409 `bill_void`."""
+    amount = data.amount if data is not None else None
+    return rc.answer(billing.apply_credit_to_bill, idem, status_code=201, bill_id=bill_id, amount=amount)
+
+
 @router.post("/bills/{bill_id}/lines/{line_id}/refund", response_model=LineRead, responses=declare(400, 403, 404, 409))
 def refund_line(bill_id: str, line_id: str, rc: Staff, idem: Idem, data: LineRefund | None = None) -> Response:
-    """Refund on a payment row (default amount: all refundable). A `client_credit` line returns the
-    credit to the lots it came from; a discount only shrinks; a card/cash/check line pays back to
-    the original method (its remaining credit first, then the bill)."""
-    amount = data.amount if data is not None else None
-    return rc.answer(billing.refund_line, idem, status_code=200, bill_id=bill_id, line_id=line_id, amount=amount)
+    """Refund on a payment row (default amount: all refundable; `reason` is kept with it). A
+    `client_credit` line returns the credit to the lots it came from; a discount only shrinks; a
+    card/cash/check line pays back to the original method (its remaining credit first, then the bill)."""
+    amount, reason = (data.amount, data.reason) if data is not None else (None, None)
+    return rc.answer(
+        billing.refund_line, idem, status_code=200, bill_id=bill_id, line_id=line_id, amount=amount, reason=reason
+    )
 
 
 @router.delete(

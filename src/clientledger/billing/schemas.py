@@ -12,6 +12,7 @@ from clientledger.kit.schemas import (
     ReadModel,
     StrictBool,
     TestCardNumber,
+    Text,
     UtcDateTime,
 )
 from clientledger.kit.vocabulary import BillStatus, LineType, RefundStatus
@@ -33,6 +34,11 @@ class PaymentLineCreate(Model):
 
 class LineRefund(Model):
     amount: PositiveCents | None = None
+    reason: Text | None = Field(default=None, max_length=500)
+
+
+class CreditApply(Model):
+    amount: PositiveCents | None = Field(default=None, description="Default: min(credit_balance, balance_due)")
 
 
 class LotDraw(ReadModel):

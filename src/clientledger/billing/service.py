@@ -24,6 +24,7 @@ from clientledger.billing.repository import (
     BillLineRecord,
     BillRecord,
     LotDrawRecord,
+    PaymentInputs,
     bill_inputs,
     bill_rows,
     client_bill_rows,
@@ -61,7 +62,7 @@ from clientledger.payments.repository import (
     refund_rows,
 )
 from clientledger.rules.bills import check_payable
-from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply
+from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply, credit_to_spend
 from clientledger.rules.insurance import claim_ref_for
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund, refundable
@@ -234,34 +235,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         check_credit_payment(
             amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
         )
-        if deduct:
-            available = (inputs.lots, inputs.lot_sources)
-            line_id, lines = apply_credit(
-                tx, client_id=client.id, bill_id=bill.id, amount=data.amount, new=new, available=available
-            )
-            assert line_id is not None
-        else:
-            row = new_line_row(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
-            line_id = new.lines.setdefault(row["id"], row)["id"]
-            lines = [dr(ADJUST_DISCOUNT, data.amount), cr(AR_CLIENT, data.amount, bill_id=bill.id, line_id=line_id)]
-        record(
-            tx,
-            kind=EntryKind.CREDIT_PAYMENT if deduct else EntryKind.DISCOUNT,
-            client_id=client.id,
-            bill_id=bill.id,
-            lines=lines,
-            new=new,
-            writes=writes,
-        )
-        record_event(
-            tx,
-            action="bill.payment_added",
-            object_ids=[bill.id, line_id, client.id],
-            detail=data.model_dump(),
-            writes=writes,
-        )
-        writes.flush()
-        return _written_line(new, line_id)
+        return _credit_line(tx, inputs, amount=data.amount, deduct=deduct, action="bill.payment_added")
     split = split_payment(amount=data.amount, balance_due=bill.balance_due)
     payment = new_payment_row(
         tx,
@@ -318,21 +292,58 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     return _written_line(new, line_id)
 
 
+def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, action: str) -> LineRead:
+    """A client_credit line of ``amount``, already checked against rule 3: drawn from the lots
+    (oldest first), or a discount that leaves the credit balance as it is."""
+    client, bill = inputs.client, inputs.bill
+    new = NewRows()
+    writes = Writes(tx)
+    if deduct:
+        available = (inputs.lots, inputs.lot_sources)
+        line_id, lines = apply_credit(
+            tx, client_id=client.id, bill_id=bill.id, amount=amount, new=new, available=available
+        )
+        assert line_id is not None
+    else:
+        row = new_line_row(tx, bill_id=bill.id, type=LineType.CLIENT_CREDIT, deduct=False)
+        line_id = new.lines.setdefault(row["id"], row)["id"]
+        lines = [dr(ADJUST_DISCOUNT, amount), cr(AR_CLIENT, amount, bill_id=bill.id, line_id=line_id)]
+    kind = EntryKind.CREDIT_PAYMENT if deduct else EntryKind.DISCOUNT
+    record(tx, kind=kind, client_id=client.id, bill_id=bill.id, lines=lines, new=new, writes=writes)
+    detail = {"type": LineType.CLIENT_CREDIT.value, "amount": amount, "deduct_from_credit_balance": deduct}
+    record_event(tx, action=action, object_ids=[bill.id, line_id, client.id], detail=detail, writes=writes)
+    writes.flush()
+    return _written_line(new, line_id)
+
+
+@use_case(Permission.TAKE_PAYMENT)
+def apply_credit_to_bill(tx: Tx, *, bill_id: str, amount: int | None = None) -> LineRead:
+    """Pay an open bill from the client's credit, oldest lot first: ``amount``, by default all it can
+    (``min(credit_balance, balance_due)``). The same client_credit line as a credit payment."""
+    inputs = payment_inputs(tx, get_bill_row(tx, bill_id))
+    check_payable(inputs.bill.status)
+    spend = credit_to_spend(
+        amount=amount, balance_due=inputs.bill.balance_due, credit_balance=inputs.client.credit_balance
+    )
+    return _credit_line(tx, inputs, amount=spend, deduct=True, action="bill.credit_applied")
+
+
 @use_case(Permission.REFUND, present=present_line)
-def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None) -> LineRead:
+def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None, reason: str | None = None) -> LineRead:
     """Refund on a payment row: a credit line returns to the account; a card/cash/check line pays back."""
     bill = get_bill_row(tx, bill_id)
     client = lock_client(tx, bill.client_id)
     line = get_line_row(tx, bill_id, line_id)
     if not LineType(line.type).is_credit:
         assert line.payment_id is not None
-        refund = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason="refund on bill line")
+        refund = begin_refund(tx, payment_id=line.payment_id, amount=amount, reason=reason)
         return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund.id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
     kind = EntryKind.CREDIT_LINE_REFUNDED if line.deduct_from_credit_balance else EntryKind.DISCOUNT_REDUCED
-    record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines)
-    record_event(tx, action="bill.line_refunded", object_ids=[bill_id, line_id, client.id], detail={"amount": take})
+    record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines, memo=reason)
+    detail = {"amount": take, "reason": reason}
+    record_event(tx, action="bill.line_refunded", object_ids=[bill_id, line_id, client.id], detail=detail)
     return get_line(tx, bill_id=bill_id, line_id=line_id)
 
 

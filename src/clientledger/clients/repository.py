@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select
 
 from clientledger.db import Tx
-from clientledger.kit.errors import NotFound
+from clientledger.kit.errors import NotFound, ValidationFailed
 from clientledger.models import clients
 
 
@@ -49,11 +49,39 @@ def lock_client(tx: Tx, client_id: str) -> ClientRecord:
     return get_client_row(tx, client_id, lock=True)
 
 
-def list_client_rows(tx: Tx, *, limit: int, cursor: str | None) -> list[ClientRecord]:
+def _name_key(tx: Tx) -> ColumnElement[str]:
+    """The order clients are listed in: name, case aside, compared byte by byte on both databases."""
+    key = func.lower(clients.c.name)
+    return key.collate("C") if tx.dialect == "postgresql" else key
+
+
+def like_anywhere(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_client_rows(tx: Tx, *, q: str | None, limit: int, cursor: str | None) -> list[ClientRecord]:
+    """The practice's clients by name (then id), those whose name or email holds ``q`` (case aside);
+    ``cursor`` is the id of the last client of the previous page."""
+    key = _name_key(tx)
     stmt = select(*CLIENT_COLUMNS).where(clients.c.practice_id == tx.practice_id)
+    if q:
+        pattern = func.lower(bindparam("pattern", like_anywhere(q)))
+        stmt = stmt.where(
+            or_(
+                func.lower(clients.c.name).like(pattern, escape="\\"),
+                func.lower(clients.c.email).like(pattern, escape="\\"),
+            )
+        )
     if cursor:
-        stmt = stmt.where(clients.c.id > cursor)
-    return [ClientRecord(*r) for r in tx.conn.execute(stmt.order_by(clients.c.id).limit(limit))]
+        last = tx.conn.execute(
+            select(key, clients.c.id).where(clients.c.practice_id == tx.practice_id, clients.c.id == cursor)
+        ).first()
+        if last is None:
+            raise ValidationFailed(f"Unknown cursor {cursor!r}.")
+        stmt = stmt.where(or_(key > last[0], and_(key == last[0], clients.c.id > last[1])))
+    return [ClientRecord(*r) for r in tx.conn.execute(stmt.order_by(key, clients.c.id).limit(limit))]
 
 
 def insert_client(tx: Tx, *, name: str, email: str | None, billing: str, copay: int | None, client_id: str) -> None:

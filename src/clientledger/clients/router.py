@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from clientledger.api.deps import Idem, Paging, Staff
@@ -21,8 +23,13 @@ def create_client(data: ClientCreate, rc: Staff, idem: Idem) -> Response:
 
 
 @router.get("/clients", response_model=Page[ClientRead], responses=declare())
-def list_clients(rc: Staff, paging: Paging) -> Page[ClientRead]:
-    rows = rc.read(clients.list_clients, limit=paging.limit + 1, cursor=paging.cursor)
+def list_clients(
+    rc: Staff,
+    paging: Paging,
+    q: Annotated[str | None, Query(max_length=200, description="Part of a name or email, case aside")] = None,
+) -> Page[ClientRead]:
+    """Clients sorted by name (then id); `q` keeps those whose name or email holds it."""
+    rows = rc.read(clients.list_clients, q=q, limit=paging.limit + 1, cursor=paging.cursor)
     return page_from_query(rows, paging, key=lambda c: c.id)
 
 

@@ -35,5 +35,9 @@ def get_client(tx: Tx, *, client_id: str) -> ClientRead:
 
 
 @use_case(Permission.READ)
-def list_clients(tx: Tx, *, limit: int = 50, cursor: str | None = None) -> list[ClientRead]:
-    return [ClientRead.model_validate(r) for r in list_client_rows(tx, limit=limit, cursor=cursor)]
+def list_clients(tx: Tx, *, q: str | None = None, limit: int = 50, cursor: str | None = None) -> list[ClientRead]:
+    """Clients by name; with ``q``, those whose name or email holds it anywhere, case aside."""
+    if q is not None and "\x00" in q:
+        raise ValidationFailed("q: a search may not contain a NUL character.")
+    rows = list_client_rows(tx, q=q.strip() if q else None, limit=limit, cursor=cursor)
+    return [ClientRead.model_validate(r) for r in rows]

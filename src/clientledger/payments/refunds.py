@@ -74,7 +74,7 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
         tx,
         action="payment.refunded",
         object_ids=[refund.refund_id, payment.id, payment.client_id, payment.bill_id],
-        detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill},
+        detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill, "reason": reason},
         writes=writes,
     )
     writes.flush()

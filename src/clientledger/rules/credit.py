@@ -76,6 +76,19 @@ def check_credit_payment(*, amount: int, balance_due: int, credit_balance: int, 
         )
 
 
+def credit_to_spend(*, amount: int | None, balance_due: int, credit_balance: int) -> int:
+    """Credit applied to an open bill by hand: ``amount``, by default ``min(credit_balance,
+    balance_due)``, held to rule 3 (``exceeds_balance_due`` before ``insufficient_credit``)."""
+    if amount is None:
+        if balance_due <= 0:
+            raise ExceedsBalanceDue("Nothing is due on this bill; no credit can be applied.")
+        if credit_balance <= 0:
+            raise InsufficientCredit("The client has no credit to apply.")
+        amount = min(credit_balance, balance_due)
+    check_credit_payment(amount=amount, balance_due=balance_due, credit_balance=credit_balance, deduct=True)
+    return amount
+
+
 def check_removal(*, amount: int, remaining: int) -> None:
     """Rule 8: a lot can lose at most what it still has."""
     if amount <= 0:

@@ -192,15 +192,17 @@ class Web:
             response.delete_cookie(FLASH_COOKIE, path="/")
         return no_store(response)
 
+    def fragment(self, name: str, status_code: int = 200, **values: Any) -> Response:
+        """Part of a page, for htmx to swap in."""
+        return no_store(templates.TemplateResponse(self.request, name, self.context(values), status_code=status_code))
+
     def render_form(
         self, fragment: str, *, title: str, error: str | None = None, status_code: int = 200, **values: Any
     ) -> Response:
         """A dialog's content for htmx, or the same form as a page of its own without JavaScript."""
         values = {"error": error, "title": title, **values}
         if self.htmx:
-            return no_store(
-                templates.TemplateResponse(self.request, fragment, self.context(values), status_code=status_code)
-            )
+            return self.fragment(fragment, status_code=status_code, **values)
         return self.render("form_page.html", status_code=status_code, fragment=fragment, **values)
 
     def refused(self, fragment: str, err: ClientLedgerError, *, title: str, **values: Any) -> Response:

@@ -6,7 +6,7 @@ from fastapi import Depends
 from fastapi.responses import Response
 
 from clientledger.billing import service as billing
-from clientledger.billing.schemas import LineRead, PaymentLineCreate
+from clientledger.billing.schemas import LineRead, LineRefund, PaymentLineCreate
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.vocabulary import LineType
@@ -20,6 +20,7 @@ router = web_router()
 PAYMENT_FORM = "dialogs/add_payment.html"
 REFUND_FORM = "dialogs/refund.html"
 REMOVE_FORM = "dialogs/remove_line.html"
+APPLY_CREDIT_FORM = "dialogs/apply_credit.html"
 LINE_TYPES = tuple(LineType)
 
 
@@ -47,6 +48,18 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         assert amount is not None
         deduct = web.checked("deduct_from_credit_balance") if LineType(kind).is_credit else None
         payment_method = (web.field("payment_method") or None) if LineType(kind).via_processor else None
+        to_credit = 0 if LineType(kind).is_credit else max(amount - data.bill.balance_due, 0)
+        if to_credit and data.bill.status != "void" and web.field("confirm_overpayment") != str(to_credit):
+            # Above the balance due, the rest becomes credit: said first, recorded once confirmed.
+            return web.render_form(
+                PAYMENT_FORM,
+                title="Add payment",
+                data=data,
+                bill=data.bill,
+                client=data.client,
+                form=web.form,
+                to_credit=to_credit,
+            )
         request = web.build(
             PaymentLineCreate,
             type=kind,
@@ -70,6 +83,25 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
     return web.done(f"/bills/{data.bill.id}", flash)
 
 
+@router.get("/bills/{bill_id}/apply-credit")
+def apply_credit_form(bill_id: str, web: Web = Depends(page)) -> Response:
+    data = web.read(bill_page_data, bill_id=bill_id)
+    return web.render_form(
+        APPLY_CREDIT_FORM, title="Apply credit", data=data, bill=data.bill, client=data.client, form=None
+    )
+
+
+@router.post("/bills/{bill_id}/apply-credit")
+def apply_credit(bill_id: str, web: Web = Depends(action)) -> Response:
+    data = web.read(bill_page_data, bill_id=bill_id)
+    try:
+        amount = web.amount("amount")
+        line = web.submit(billing.apply_credit_to_bill, bill_id=data.bill.id, amount=amount)
+    except ClientLedgerError as err:
+        return web.refused(APPLY_CREDIT_FORM, err, title="Apply credit", data=data, bill=data.bill, client=data.client)
+    return web.done(f"/bills/{data.bill.id}", f"Applied {format_cents(line.amount)} of the client's credit.")
+
+
 @router.get("/bills/{bill_id}/lines/{line_id}/refund")
 def refund_form(bill_id: str, line_id: str, web: Web = Depends(page)) -> Response:
     data = web.read(bill_page_data, bill_id=bill_id)
@@ -83,8 +115,13 @@ def refund_line(bill_id: str, line_id: str, web: Web = Depends(action)) -> Respo
     line = _line(data, line_id)
     try:
         custom = web.field("how") == "custom"
-        amount = web.amount("amount") if custom else None
-        after = web.submit(billing.refund_line, bill_id=data.bill.id, line_id=line.id, amount=amount)
+        request = web.build(
+            LineRefund, amount=web.amount("amount") if custom else None, reason=web.field("reason") or None
+        )
+        amount = request.amount
+        after = web.submit(
+            billing.refund_line, bill_id=data.bill.id, line_id=line.id, amount=amount, reason=request.reason
+        )
     except ClientLedgerError as err:
         return web.refused(REFUND_FORM, err, title="Refund", data=data, bill=data.bill, line=line)
     shown = format_cents(amount if amount is not None else data.refundable(line))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends
 from fastapi.responses import Response
@@ -18,6 +18,8 @@ from clientledger.credits.schemas import LotRead
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.payments import service as payments
+from clientledger.payments.schemas import RefundRead
 from clientledger.practices import service as practices
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
@@ -87,6 +89,12 @@ class BillPage:
     client: ClientRead
     lots: list[LotRead]
     show_insurance: bool
+    refunds: dict[str, list[RefundRead]] = field(default_factory=dict)  # by payment id: reasons shown
+
+    def refund_reasons(self, line: LineRead) -> list[str]:
+        """Why this payment was refunded, as staff wrote it (refunds the processor refused left out)."""
+        found = self.refunds.get(line.payment_id or "", [])
+        return [r.reason for r in found if r.reason and r.status != "failed"]
 
     def refundable(self, line: LineRead) -> int:
         """All that a Refund of this row can give back (its "Full Amount")."""
@@ -104,7 +112,12 @@ def bill_page_data(tx: Tx, *, bill_id: str) -> BillPage:
     show_insurance = client.billing == "insurance" or any(
         i.insurance_responsibility or i.insurance_paid for i in bill.items
     )
-    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance)
+    refunds = {
+        line.payment_id: payments.get_payment(tx, payment_id=line.payment_id).refunds
+        for line in bill.lines
+        if line.payment_id and line.refunded
+    }
+    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance, refunds=refunds)
 
 
 @router.get("/bills/{bill_id}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends
 from fastapi.responses import Response
@@ -23,6 +25,7 @@ from clientledger.web.routing import web_router
 router = web_router()
 
 PAGE_SIZE = 50
+CLIENT_PAGE_SIZE = 20  # bills and appointments on a client's page, each a page at a time
 
 
 @dataclass(frozen=True)
@@ -30,25 +33,41 @@ class ClientPage:
     client: ClientRead
     appointments: list[AppointmentRead]
     bills: list[BillRead]
+    older_appointments: str | None  # the cursor of the next page, if there is one
+    older_bills: str | None
 
 
 @use_case(Permission.READ)
-def client_page_data(tx: Tx, *, client_id: str) -> ClientPage:
+def client_page_data(
+    tx: Tx, *, client_id: str, appointments_cursor: str | None = None, bills_cursor: str | None = None
+) -> ClientPage:
+    """A client with a page of appointments (latest first) and a page of bills (newest first)."""
     client = clients.get_client(tx, client_id=client_id)
-    appts = appointments.list_client_appointments(tx, client_id=client_id)
-    bill_ids = list(dict.fromkeys(a.bill_id for a in appts if a.bill_id))
-    bills = sorted(billing.get_bills(tx, bill_ids=bill_ids), key=lambda b: (b.created_at, b.id), reverse=True)
-    return ClientPage(client=client, appointments=appts, bills=bills)
+    appts = appointments.list_client_appointments(
+        tx, client_id=client_id, limit=CLIENT_PAGE_SIZE + 1, cursor=appointments_cursor
+    )
+    bills = billing.list_client_bills(tx, client_id=client_id, limit=CLIENT_PAGE_SIZE + 1, cursor=bills_cursor)
+    return ClientPage(
+        client=client,
+        appointments=appts[:CLIENT_PAGE_SIZE],
+        bills=bills[:CLIENT_PAGE_SIZE],
+        older_appointments=appts[CLIENT_PAGE_SIZE - 1].id if len(appts) > CLIENT_PAGE_SIZE else None,
+        older_bills=bills[CLIENT_PAGE_SIZE - 1].id if len(bills) > CLIENT_PAGE_SIZE else None,
+    )
 
 
 @router.get("/clients")
-def client_list(after: str | None = None, web: Web = Depends(page)) -> Response:
-    rows = web.read(clients.list_clients, limit=PAGE_SIZE + 1, cursor=after)
+def client_list(q: str = "", cursor: str | None = None, web: Web = Depends(page)) -> Response:
+    """The clients by name, a page at a time; ``q`` keeps those whose name or email holds it. The
+    search box asks as one types (htmx) and gets only the results table back."""
+    q = q.strip()[:200]
+    rows = web.read(clients.list_clients, q=q or None, limit=PAGE_SIZE + 1, cursor=cursor or None)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return web.render(
-        "clients.html", nav="clients", clients=rows, next_cursor=rows[-1].id if more and rows else None, after=after
-    )
+    values: dict[str, Any] = dict(clients=rows, q=q, cursor=cursor, next_cursor=rows[-1].id if more and rows else None)
+    if web.htmx:
+        return web.fragment("partials/client_results.html", **values)
+    return web.render("clients.html", nav="clients", **values)
 
 
 @router.get("/clients/new")
@@ -78,6 +97,23 @@ def create_client(web: Web = Depends(action)) -> Response:
 
 
 @router.get("/clients/{client_id}")
-def client_page(client_id: str, web: Web = Depends(page)) -> Response:
-    data = web.read(client_page_data, client_id=client_id)
-    return web.render("client.html", nav="clients", data=data, client=data.client)
+def client_page(
+    client_id: str,
+    appointments_cursor: str | None = None,
+    bills_cursor: str | None = None,
+    web: Web = Depends(page),
+) -> Response:
+    data = web.read(
+        client_page_data,
+        client_id=client_id,
+        appointments_cursor=appointments_cursor or None,
+        bills_cursor=bills_cursor or None,
+    )
+    cursors = {"appointments_cursor": appointments_cursor or "", "bills_cursor": bills_cursor or ""}
+
+    def older(name: str, cursor: str) -> str:
+        """The next page of one list, the other list staying where it is."""
+        kept = {k: v for k, v in {**cursors, name: cursor}.items() if v}
+        return f"/clients/{data.client.id}?{urlencode(kept)}"
+
+    return web.render("client.html", nav="clients", data=data, client=data.client, cursors=cursors, older=older)

@@ -155,6 +155,19 @@
   });
 
   // ---- forms ------------------------------------------------------------------------------
+  // Dollars as people type them ("30", "1,234.56", "$30.5") to cents, as kit.money.parse_dollars reads them.
+  function dollarsToCents(text) {
+    var m = /^\s*\$?\s*(\d{1,3}(?:,\d{3})*|\d+)?(?:\.(\d{1,2}))?\s*$/.exec(text);
+    if (!m || (m[1] === undefined && m[2] === undefined)) { return null; }
+    return parseInt((m[1] || "0").replace(/,/g, ""), 10) * 100 + parseInt(((m[2] || "0") + "0").slice(0, 2), 10);
+  }
+
+  function formatCents(cents) {
+    var whole = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var frac = ("0" + (cents % 100)).slice(-2);
+    return "$" + whole + "." + frac;
+  }
+
   function wireForms(root) {
     // Add payment: "Deduct from credit balance?" belongs to Client Credit/Discount, the card number to cards.
     root.querySelectorAll("select[data-payment-type]").forEach(function (select) {
@@ -166,6 +179,21 @@
       }
       select.addEventListener("change", sync);
       sync();
+    });
+    // Add payment: say as the amount is typed how much of a card/cash/check payment becomes credit.
+    // (The server asks for the same confirmation; this only says it sooner.)
+    root.querySelectorAll("input[data-balance-due]").forEach(function (input) {
+      var note = input.form.querySelector("[data-overpay-note]");
+      var type = input.form.querySelector("select[data-payment-type]");
+      var due = parseInt(input.getAttribute("data-balance-due"), 10);
+      function sync() {
+        var cents = dollarsToCents(input.value);
+        var excess = cents === null || (type && type.value === "client_credit") ? 0 : cents - due;
+        note.textContent = excess > 0 ? formatCents(excess) + " of this goes to credit." : "";
+      }
+      input.addEventListener("input", sync);
+      if (type) { type.addEventListener("change", sync); }
+      if (note && !note.textContent) { sync(); }
     });
     // Refund: typing an amount means a custom amount.
     root.querySelectorAll("input[data-custom-amount]").forEach(function (input) {
