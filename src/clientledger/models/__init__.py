@@ -139,9 +139,6 @@ clients = Table(
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
     tenant_key(),
 )
-# The client list and its search, by name (then id, for a stable cursor).
-Index("ix_clients_practice_name", clients.c.practice_id, clients.c.name, clients.c.id)
-
 appointments = Table(
     "appointments",
     metadata,

@@ -1,11 +1,10 @@
-"""The billing desk: the practice's time zone and payer ids, bill numbers, the client list by name.
+"""The billing desk: the practice's time zone and payer ids, staff names, bill numbers, open bills.
 
 - ``users.name``: how the pages name a staff member (an object's History); the email if none.
 - ``practices.time_zone`` (IANA name, existing practices get ``America/New_York``), ``npi`` and
   ``tax_id`` (what a superbill names the practice by).
 - ``bills.number``: 1, 2, 3... per practice in creation order (existing bills are numbered by
   ``(created_at, id)``), unique in the practice; ``bill_numbers`` holds each practice's last one.
-- ``ix_clients_practice_name``: the client list and its search run by name.
 - ``ix_bills_open``: the practice's open bills (aging), oldest first.
 
 Revision ID: 0009
@@ -60,7 +59,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("practice_id", name=op.f("pk_bill_numbers")),
     )
     op.execute(sa.text(_LAST_NUMBERS))
-    op.create_index("ix_clients_practice_name", "clients", ["practice_id", "name", "id"], unique=False)
     op.create_index(
         "ix_bills_open",
         "bills",
@@ -73,7 +71,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_bills_open", table_name="bills")
-    op.drop_index("ix_clients_practice_name", table_name="clients")
     op.drop_table("bill_numbers")
     with op.batch_alter_table("bills") as batch:
         batch.drop_constraint("uq_bills_practice_number", type_="unique")
