@@ -57,6 +57,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/clients/{client}/credits/{lot}/remove", {"amount": 1}, WRITE, 200),
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
+    ("GET", "/clients/{client}/statement", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
@@ -67,6 +68,9 @@ NOT_IN_MATRIX |= {
     ("POST", "/api/v1/era-imports"),
     ("GET", "/api/v1/era-imports/{import_id}"),
 }
+# PDF files, printed once each where they are checked: test_documents_pdf.py (a clinician reads a receipt, a biller
+# a superbill) and test_statement.py (another practice's are 404).
+NOT_IN_MATRIX |= {("GET", "/api/v1/payments/{payment_id}/receipt"), ("GET", "/api/v1/clients/{client_id}/superbill")}
 
 
 def _world(api: Api) -> dict[str, str]:
@@ -139,7 +143,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 17
+    assert checked == 18
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []
