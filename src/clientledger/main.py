@@ -22,6 +22,7 @@ from clientledger.billing.router import router as billing_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
 from clientledger.db import Database
+from clientledger.documents.router import router as documents_router
 from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
 from clientledger.payments.processors import PaymentProcessor, get_processor
@@ -124,6 +125,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         credits_router,
         insurance_router,
         reports_router,
+        documents_router,
         audit_router,
     ):
         api.include_router(router)

@@ -58,6 +58,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/clients/{client}/credits/{lot}/remove", {"amount": 1}, WRITE, 200),
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
+    ("GET", "/clients/{client}/statement", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
@@ -68,6 +69,9 @@ NOT_IN_MATRIX |= {
     ("POST", "/api/v1/era-imports"),
     ("GET", "/api/v1/era-imports/{import_id}"),
 }
+# PDF files, printed once each where they are checked: test_documents_pdf.py (a clinician reads a receipt, a biller
+# a superbill) and test_statement.py (another practice's are 404).
+NOT_IN_MATRIX |= {("GET", "/api/v1/payments/{payment_id}/receipt"), ("GET", "/api/v1/clients/{client_id}/superbill")}
 
 
 def _world(api: Api) -> dict[str, str]:

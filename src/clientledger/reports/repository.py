@@ -57,8 +57,9 @@ class ClientCredit:
     credit_balance: int
 
 
-def credit_balances_at(tx: Tx, end: dt.datetime) -> list[ClientCredit]:
-    """Every client made before ``end``, by name, with its credit balance just before ``end``.
+def credit_balances_at(tx: Tx, end: dt.datetime, *, client_id: str | None = None) -> list[ClientCredit]:
+    """Every client made before ``end`` (or only ``client_id``), by name, with its credit balance
+    just before ``end``.
 
     The per-day projection of the journal (``accounting.history``, checked by ``verify``) holds
     each client's balance at the end of every UTC day: one index seek per client, whatever the
@@ -67,18 +68,21 @@ def credit_balances_at(tx: Tx, end: dt.datetime) -> list[ClientCredit]:
     """
     midnight = dt.datetime.combine(end.date(), dt.time.min)
     balance = history.balance_at(midnight.date() - dt.timedelta(days=1), clients.c.id, tx.practice_id)
-    rows = tx.conn.execute(
-        select(clients.c.id, clients.c.name, balance)
-        .where(clients.c.practice_id == tx.practice_id, clients.c.created_at < end)
-        .order_by(clients.c.name, clients.c.id)
-    ).all()
-    since = _credit_moved(tx, midnight, end) if end > midnight else {}
+    stmt = select(clients.c.id, clients.c.name, balance).where(
+        clients.c.practice_id == tx.practice_id, clients.c.created_at < end
+    )
+    if client_id is not None:
+        stmt = stmt.where(clients.c.id == client_id)
+    rows = tx.conn.execute(stmt.order_by(clients.c.name, clients.c.id)).all()
+    since = _credit_moved(tx, midnight, end, client_id) if end > midnight else {}
     return [ClientCredit(r[0], r[1], int(r[2]) + since.get(r[0], 0)) for r in rows]
 
 
-def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    """Per client, the credit its entries in ``[start, end)`` added (negative: used or removed)."""
+def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime, client_id: str | None) -> dict[str, int]:
+    """Per client (or only ``client_id``), the credit its entries in ``[start, end)`` added
+    (negative: used or removed)."""
     p = tx.practice_id
+    which = postings.c.client_id.is_not(None) if client_id is None else postings.c.client_id == client_id
     moved = tx.conn.execute(
         select(postings.c.client_id, func.sum(postings.c.amount))
         .select_from(
@@ -92,7 +96,7 @@ def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime) -> dict[str, int
             journal_entries.c.created_at < end,
             postings.c.practice_id == p,
             postings.c.account == CLIENT_CREDIT,
-            postings.c.client_id.is_not(None),
+            which,
         )
         .group_by(postings.c.client_id)
     )

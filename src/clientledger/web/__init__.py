@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from clientledger import documents
 from clientledger.kit.config import Settings
 from clientledger.web.routes import web_routes
 from clientledger.web.routes.insurance import ERA_UPLOAD_PATH
@@ -21,6 +22,8 @@ def install(app: FastAPI, *, session_idle: timedelta | None = None) -> None:
     if session_idle is None:
         session_idle = timedelta(minutes=Settings.from_env().session_idle_minutes)
     app.state.web_session_idle = session_idle
+    # The documents' stylesheet, the one their PDF files print with, before the rest of /static.
+    app.mount("/static/documents", StaticFiles(directory=documents.STATIC_DIR), name="document-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_routes())
 

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
+from clientledger import documents
 from clientledger.kit.days import DAY_FORMAT, PracticeDay
 from clientledger.kit.money import format_cents
 from clientledger.web import labels
@@ -62,6 +63,10 @@ def _day(ctx: Context, value: dt.date | dt.datetime | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# The documents' bodies (``documents/statement.html`` ...): a page includes the same template a PDF prints.
+templates.env.loader = ChoiceLoader(
+    [FileSystemLoader(str(TEMPLATES_DIR)), FileSystemLoader(str(documents.TEMPLATES_DIR))]
+)
 templates.env.filters["money"] = _money
 templates.env.filters["dollars_input"] = _dollars_input
 templates.env.filters["date"] = _date

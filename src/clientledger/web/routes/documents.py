@@ -1,0 +1,132 @@
+"""A client's statement and superbill as pages and PDF files, and a payment's receipt (PDF).
+
+The page and the PDF include the same body template (``documents/statement.html``,
+``documents/superbill.html``); the PDF is printed after the read transaction has closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+
+from clientledger.clients import service as clients
+from clientledger.documents import render
+from clientledger.documents import service as documents
+from clientledger.kit.errors import ValidationFailed
+from clientledger.kit.schemas import Day
+from clientledger.web.context import Web, no_store, page
+from clientledger.web.labels import said
+from clientledger.web.routing import web_router
+
+router = web_router()
+
+_DAY: TypeAdapter[dt.date] = TypeAdapter(Day)
+
+
+def _day(text: str | None, label: str) -> dt.date | None:
+    """A day typed as ``YYYY-MM-DD``; blank means the default."""
+    if not text or not text.strip():
+        return None
+    try:
+        return _DAY.validate_python(text.strip())
+    except ValidationError:
+        raise ValidationFailed(f"{label}: write the day as YYYY-MM-DD, like 2026-11-02.") from None
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return no_store(Response(content=data, media_type=render.PDF, headers=render.attachment(name)))
+
+
+def _range_query(start: dt.date, end: dt.date) -> str:
+    return urlencode({"from": start.isoformat(), "to": end.isoformat()})
+
+
+def _page(web: Web, client_id: str, kind: str, start: dt.date, end: dt.date, **values: Any) -> Response:
+    """A client's document over a range of days, with the fields to change the range and its PDF."""
+    return web.render(
+        "document_page.html",
+        nav="clients",
+        kind=kind,
+        fields={"from": start.isoformat(), "to": end.isoformat()},
+        pdf_url=f"/clients/{client_id}/{kind.lower()}.pdf?{_range_query(start, end)}",
+        error=None,
+        **values,
+    )
+
+
+def _refused(
+    web: Web, client_id: str, kind: str, err: ValidationFailed, start: str | None, end: str | None
+) -> Response:
+    """The range fields again, with what is wrong with them; no document."""
+    client = web.read(clients.get_client, client_id=client_id)
+    fields = {"from": start or "", "to": end or ""}
+    return web.render(
+        "document_page.html", status_code=422, nav="clients", client=client, kind=kind, fields=fields, error=said(err)
+    )
+
+
+@router.get("/clients/{client_id}/statement")
+def statement_page(
+    client_id: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    web: Web = Depends(page),
+) -> Response:
+    try:
+        doc = web.read(documents.statement, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    except ValidationFailed as err:
+        return _refused(web, client_id, "Statement", err, start, end)
+    s = doc.statement
+    return _page(
+        web, client_id, "Statement", s.from_, s.to, client=doc.client, body=render.STATEMENT, doc=doc, statement=s
+    )
+
+
+@router.get("/clients/{client_id}/statement.pdf")
+def statement_pdf(
+    client_id: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    web: Web = Depends(page),
+) -> Response:
+    doc = web.read(documents.statement, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    s = doc.statement
+    return _pdf(render.statement_pdf(doc), render.filename("statement", doc.client.name, s.from_, s.to))
+
+
+@router.get("/clients/{client_id}/superbill")
+def superbill_page(
+    client_id: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    web: Web = Depends(page),
+) -> Response:
+    try:
+        bill = web.read(documents.superbill, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    except ValidationFailed as err:
+        return _refused(web, client_id, "Superbill", err, start, end)
+    return _page(
+        web, client_id, "Superbill", bill.start, bill.end, client=bill.client, body=render.SUPERBILL, superbill=bill
+    )
+
+
+@router.get("/clients/{client_id}/superbill.pdf")
+def superbill_pdf(
+    client_id: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    web: Web = Depends(page),
+) -> Response:
+    bill = web.read(documents.superbill, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    return _pdf(render.superbill_pdf(bill), render.filename("superbill", bill.client.name, bill.start, bill.end))
+
+
+@router.get("/payments/{payment_id}/receipt.pdf")
+def receipt_pdf(payment_id: str, web: Web = Depends(page)) -> Response:
+    receipt = web.read(documents.receipt, payment_id=payment_id)
+    return _pdf(render.receipt_pdf(receipt), render.filename("receipt", receipt.client.name, receipt.date))
