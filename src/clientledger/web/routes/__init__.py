@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from clientledger.web.routes import auth, bill_actions, bills, client_actions, clients, credits, insurance, settings
+from clientledger.web.routes import (
+    auth,
+    bill_actions,
+    bills,
+    client_actions,
+    clients,
+    credits,
+    insurance,
+    reports,
+    settings,
+)
 
 
 def web_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, clients, client_actions, credits, bills, bill_actions, insurance, settings):
+    for module in (auth, clients, client_actions, credits, bills, bill_actions, insurance, reports, settings):
         router.include_router(module.router)
     return router
