@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends
 from fastapi.responses import Response
 
 from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import AppointmentRead
+from clientledger.audit import service as audit
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillRead, LineRead
 from clientledger.clients import service as clients
@@ -21,6 +22,7 @@ from clientledger.kit.use_cases import Permission, use_case
 from clientledger.practices import service as practices
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
+from clientledger.web.history import HistoryLine, history_lines
 from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
@@ -87,6 +89,7 @@ class BillPage:
     client: ClientRead
     lots: list[LotRead]
     show_insurance: bool
+    history: list[HistoryLine] = field(default_factory=list)
 
     def refundable(self, line: LineRead) -> int:
         """All that a Refund of this row can give back (its "Full Amount")."""
@@ -104,7 +107,10 @@ def bill_page_data(tx: Tx, *, bill_id: str) -> BillPage:
     show_insurance = client.billing == "insurance" or any(
         i.insurance_responsibility or i.insurance_paid for i in bill.items
     )
-    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance)
+    # The bill's events, and its payments' (a refund the processor refused names the payment).
+    named = [bill.id, *(line.payment_id for line in bill.lines if line.payment_id)]
+    history = history_lines(audit.object_history(tx, object_ids=named))
+    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance, history=history)
 
 
 @router.get("/bills/{bill_id}")
