@@ -57,6 +57,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/clients/{client}/credits/{lot}/remove", {"amount": 1}, WRITE, 200),
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
+    ("GET", "/reports/aging", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
