@@ -59,6 +59,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
     ("GET", "/clients/{client}/statement", None, READ, 200),
+    ("GET", "/reports/aging", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
@@ -144,7 +145,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 18
+    assert checked == 19
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clientledger.accounting.accounts import ACCOUNTS
@@ -32,6 +33,11 @@ class Posting:
     line_id: str | None = None
     payment_id: str | None = None
     lot_id: str | None = None
+
+
+def lots_in(lines: Iterable[Posting]) -> list[str]:
+    """The credit lots these postings move, each once, in order (what an audit event names)."""
+    return list(dict.fromkeys(p.lot_id for p in lines if p.lot_id))
 
 
 def dr(account: str, amount: int, **refs: str | None) -> Posting:

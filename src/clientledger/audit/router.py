@@ -23,6 +23,7 @@ def _event(row: AuditEventRecord) -> AuditEventRead:
         id=row.id,
         action=row.action,
         user_id=row.user_id,
+        user_name=row.user_name,
         object_ids=row.object_ids.split() if row.object_ids else [],
         detail=json.loads(row.detail) if row.detail else None,
         request_id=row.request_id,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from clientledger.kit.schemas import ReadModel, UtcDateTime
 
 
@@ -9,6 +11,7 @@ class AuditEventRead(ReadModel):
     id: str
     action: str
     user_id: str | None = None
+    user_name: str | None = Field(None, description="The user's name, else their email; null when no user acted")
     object_ids: list[str]
     detail: dict[str, Any] | None = None
     request_id: str | None = None

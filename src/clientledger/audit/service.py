@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from clientledger.accounting.writes import Writes
-from clientledger.audit.repository import AuditEventRecord, event_records, insert_event
+from clientledger.audit.repository import AuditEventRecord, event_records, events_naming, insert_event
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import Permission, use_case
@@ -41,3 +41,10 @@ def list_events(
 ) -> list[AuditEventRecord]:
     """Newest first; ``cursor`` is the id of the last event of the previous page."""
     return event_records(tx, object_id=object_id, limit=limit, cursor=cursor)
+
+
+@use_case(Permission.READ)
+def object_history(tx: Tx, *, object_ids: list[str]) -> list[AuditEventRecord]:
+    """Who did what to any of these objects, and when, oldest first (each event once): what a
+    page's History sections show, in one query however many objects the page has."""
+    return events_naming(tx, list(dict.fromkeys(object_ids)))

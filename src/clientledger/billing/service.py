@@ -15,7 +15,7 @@ from clientledger.accounting.accounts import (
 )
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
-from clientledger.accounting.posting import Posting, cr, dr
+from clientledger.accounting.posting import Posting, cr, dr, lots_in
 from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import LineRecord, new_line_row, new_payment_row
 from clientledger.accounting.writes import Writes
@@ -165,7 +165,13 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
         lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=available)[1]
     writes = Writes(tx)
     record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines, new=new, writes=writes)
-    record_event(tx, action="bill.created", object_ids=[bill_id, client.id, *wanted], writes=writes)
+    record_event(
+        tx,
+        action="bill.created",
+        object_ids=[bill_id, client.id, *wanted, *lots_in(lines)],
+        detail={"credit_applied": credit} if credit else None,
+        writes=writes,
+    )
     writes.flush()
     return _written_bill(new, bill_id)
 
@@ -311,7 +317,8 @@ def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, ac
     kind = EntryKind.CREDIT_PAYMENT if deduct else EntryKind.DISCOUNT
     record(tx, kind=kind, client_id=client.id, bill_id=bill.id, lines=lines, new=new, writes=writes)
     detail = {"type": LineType.CLIENT_CREDIT.value, "amount": amount, "deduct_from_credit_balance": deduct}
-    record_event(tx, action=action, object_ids=[bill.id, line_id, client.id], detail=detail, writes=writes)
+    objects = [bill.id, line_id, client.id, *lots_in(lines)]
+    record_event(tx, action=action, object_ids=objects, detail=detail, writes=writes)
     writes.flush()
     return _written_line(new, line_id)
 
@@ -342,8 +349,12 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None, reaso
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
     kind = EntryKind.CREDIT_LINE_REFUNDED if line.deduct_from_credit_balance else EntryKind.DISCOUNT_REDUCED
     record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines, memo=reason)
-    detail = {"amount": take, "reason": reason}
-    record_event(tx, action="bill.line_refunded", object_ids=[bill_id, line_id, client.id], detail=detail)
+    record_event(
+        tx,
+        action="bill.line_refunded",
+        object_ids=[bill_id, line_id, client.id, *lots_in(lines)],
+        detail={"amount": take, "reason": reason, "deduct_from_credit_balance": line.deduct_from_credit_balance},
+    )
     return get_line(tx, bill_id=bill_id, line_id=line_id)
 
 
@@ -366,7 +377,20 @@ def delete_line(tx: Tx, *, bill_id: str, line_id: str) -> None:
     mark_line_removed(tx, line_id)
     if line.payment_id:
         mark_payment_voided(tx, line.payment_id)
-    record_event(tx, action="bill.line_removed", object_ids=[bill_id, line_id, line.payment_id, client.id])
+    # The lots a credit line drew on: their History shows the credit it took is gone for good.
+    drawn = (
+        [d.lot_id for d in lot_draws_by_line(tx, [line_id]).get(line_id, [])] if LineType(line.type).is_credit else []
+    )
+    record_event(
+        tx,
+        action="bill.line_removed",
+        object_ids=[bill_id, line_id, line.payment_id, client.id, *drawn],
+        detail={
+            "type": line.type,
+            "amount": line.amount,
+            "deduct_from_credit_balance": line.deduct_from_credit_balance,
+        },
+    )
 
 
 def _void_payment_postings(tx: Tx, *, bill_id: str, line: LineRecord) -> list[Posting]:

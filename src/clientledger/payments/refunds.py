@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import record_refund, undo_refund
+from clientledger.accounting.posting import lots_in
 from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import RefundRecord, open_lots
 from clientledger.accounting.writes import Writes
@@ -73,7 +74,7 @@ def begin_refund(tx: Tx, *, payment_id: str, amount: int | None, reason: str | N
     record_event(
         tx,
         action="payment.refunded",
-        object_ids=[refund.refund_id, payment.id, payment.client_id, payment.bill_id],
+        object_ids=[refund.refund_id, payment.id, payment.client_id, payment.bill_id, *lots_in(refund.lines)],
         detail={"amount": plan.amount, "from_credit": plan.from_credit, "from_bills": plan.from_bill, "reason": reason},
         writes=writes,
     )
@@ -152,7 +153,12 @@ def _fail_refund(db: Database, ctx: Ctx, refund_id: str, message: str) -> None:
             memo=message,
         )
         mark_refund_failed(tx, refund_id, reason=message)
-        record_event(tx, action="refund.failed", object_ids=[refund_id, payment.id], detail={"message": message})
+        record_event(
+            tx,
+            action="refund.failed",
+            object_ids=[refund_id, payment.id, payment.bill_id, *lots_in(lines)],
+            detail={"message": message, "amount": refund.amount},
+        )
 
 
 def recover_pending_refunds(db: Database, practice_ids: list[str], *, processor: PaymentProcessor) -> int:

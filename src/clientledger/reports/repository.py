@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_
 
 from clientledger.accounting import history
-from clientledger.accounting.accounts import CLIENT_CREDIT
+from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
 from clientledger.db import Tx
-from clientledger.models import clients, journal_entries, postings, same_practice
+from clientledger.models import OPEN_BILL, bills, clients, journal_entries, postings, same_practice
 
 POSTING_COLUMNS = ("account", "amount", "client_id", "bill_id", "item_id", "line_id", "payment_id", "lot_id")
 ENTRY_CSV_COLUMNS = ("id", "created_at", "kind", "user_id", "memo", "request_id")
@@ -101,6 +101,64 @@ def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime, client_id: str |
         .group_by(postings.c.client_id)
     )
     return {str(client_id): -int(total) for client_id, total in moved}
+
+
+@dataclass(frozen=True, slots=True)
+class BillDue:
+    """A bill with something due from the client, and the client's name (aging's rows)."""
+
+    bill_id: str
+    client_id: str
+    name: str
+    created_at: dt.datetime
+    balance_due: int
+
+
+def _bills_and_clients() -> Any:
+    return bills.join(clients, same_practice(clients, bills, clients.c.id == bills.c.client_id))
+
+
+def open_bills_due(tx: Tx, end: dt.datetime) -> list[BillDue]:
+    """The open bills with a balance due now that were made before ``end``: one range of
+    ``ix_bills_open``, whatever the length of the journal."""
+    rows = tx.conn.execute(
+        select(bills.c.id, bills.c.client_id, clients.c.name, bills.c.created_at, bills.c.balance_due)
+        .select_from(_bills_and_clients())
+        .where(bills.c.practice_id == tx.practice_id, OPEN_BILL, bills.c.created_at < end, bills.c.balance_due > 0)
+    )
+    return [BillDue(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+
+def bills_due_at(tx: Tx, end: dt.datetime) -> list[BillDue]:
+    """Every bill with a balance due just before ``end``, from the journal: per bill, the sum of its
+    ``ar:client`` postings in entries made before ``end`` (what the client owed on it then), in one
+    statement. A bill made later has no postings before ``end`` and is left out."""
+    p = tx.practice_id
+    total = func.sum(postings.c.amount)
+    due = (
+        select(postings.c.bill_id.label("bill_id"), total.label("due"))
+        .select_from(
+            postings.join(
+                journal_entries, same_practice(postings, journal_entries, postings.c.entry_id == journal_entries.c.id)
+            )
+        )
+        .where(
+            postings.c.practice_id == p,
+            journal_entries.c.practice_id == p,
+            postings.c.account == AR_CLIENT,
+            postings.c.bill_id.is_not(None),
+            journal_entries.c.created_at < end,
+        )
+        .group_by(postings.c.bill_id)
+        .having(total > 0)
+        .subquery()
+    )
+    rows = tx.conn.execute(
+        select(bills.c.id, bills.c.client_id, clients.c.name, bills.c.created_at, due.c.due)
+        .select_from(_bills_and_clients().join(due, due.c.bill_id == bills.c.id))
+        .where(bills.c.practice_id == p)
+    )
+    return [BillDue(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
 
 
 def _entries(tx: Tx, start: dt.datetime | None, end: dt.datetime | None) -> Select[Any]:

@@ -12,7 +12,7 @@ from clientledger.api.errors import declare
 from clientledger.api.pagination import Page, page_from_query
 from clientledger.kit.schemas import Day
 from clientledger.reports import service as reports
-from clientledger.reports.schemas import CreditBalancesRead, JournalEntryRead
+from clientledger.reports.schemas import AgingRead, CreditBalancesRead, JournalEntryRead
 
 router = APIRouter(tags=["reports"])
 
@@ -34,6 +34,23 @@ def credit_balances(
     """Each client's credit balance at the end of `as_of`, and the total: the practice's credit
     liability, computed from the journal."""
     return rc.read(reports.credit_balances, as_of=as_of)
+
+
+@router.get("/reports/aging", response_model=AgingRead, responses=declare())
+def aging(
+    rc: Staff,
+    as_of: Annotated[
+        Day | None, Query(description="The end of this day in the practice's time zone (default: today); YYYY-MM-DD")
+    ] = None,
+) -> AgingRead:
+    """What clients owe at the end of `as_of`, by the age of each bill with a balance due: whole days
+    from the practice's day the bill was created to `as_of`, in buckets `0_30`, `31_60`, `61_90` and
+    `over_90` (integer cents), per client (by name, only clients with something due) and summed.
+
+    Exact for past days too: each bill's balance due at the end of `as_of` comes from the journal
+    (its client receivable postings until then), so a bill paid since counts as it stood then, and
+    bills created after `as_of` are left out."""
+    return rc.read(reports.aging, as_of=as_of)
 
 
 @router.get(

@@ -13,12 +13,23 @@ from clientledger.kit.use_cases import Permission, use_case
 from clientledger.practices.service import practice_day
 from clientledger.reports.repository import (
     POSTING_COLUMNS,
+    BillDue,
+    bills_due_at,
     credit_balances_at,
     entry_records,
     journal_rows,
+    open_bills_due,
     posting_records,
 )
-from clientledger.reports.schemas import ClientCreditBalance, CreditBalancesRead, JournalEntryRead, PostingRead
+from clientledger.reports.schemas import (
+    AgingBuckets,
+    AgingRead,
+    ClientAging,
+    ClientCreditBalance,
+    CreditBalancesRead,
+    JournalEntryRead,
+    PostingRead,
+)
 
 CSV_HEADER = ("entry_id", "created_at", "kind", "user_id", "memo", "request_id", *POSTING_COLUMNS)
 
@@ -50,6 +61,51 @@ def credit_balances(tx: Tx, *, as_of: dt.date | None = None) -> CreditBalancesRe
     rows = credit_balances_at(tx, days.end(day))
     out = [ClientCreditBalance(client_id=r.id, name=r.name, credit_balance=r.credit_balance) for r in rows]
     return CreditBalancesRead(as_of=day, clients=out, total=sum(c.credit_balance for c in out))
+
+
+AGING_BUCKETS = ((30, "days_0_30"), (60, "days_31_60"), (90, "days_61_90"))
+
+
+def aging_bucket(age_days: int) -> str:
+    """The bucket of a bill ``age_days`` whole days old: 0-30, 31-60, 61-90, over 90."""
+    return next((name for most, name in AGING_BUCKETS if age_days <= most), "over_90")
+
+
+@use_case(Permission.READ)
+def aging(tx: Tx, *, as_of: dt.date | None = None) -> AgingRead:
+    """What clients owe at the end of ``as_of`` (the practice's day; default today there), by the age
+    of each bill: whole days from the practice's day the bill was made to ``as_of``.
+
+    Exact for any day, from the journal: a bill's balance due at the end of ``as_of`` is the sum of
+    its ``ar:client`` postings in the entries made before then, so a bill paid since counts as it
+    stood, a bill made after ``as_of`` is left out. For today (or a later day) nothing has moved
+    after the day's end yet, so the open bills as they stand now are the same answer, read from the
+    open bills' index instead of the journal.
+    """
+    days = practice_day(tx)
+    day = as_of if as_of is not None else days.today(tx.now)
+    end = days.end(day)
+    due = open_bills_due(tx, end) if end > tx.now else bills_due_at(tx, end)
+    per_client: dict[str, list[BillDue]] = {}
+    for bill in due:
+        per_client.setdefault(bill.client_id, []).append(bill)
+    out = []
+    for bills in per_client.values():
+        buckets: dict[str, int] = {}
+        for bill in bills:
+            bucket = aging_bucket((day - days.day_of(bill.created_at)).days)
+            buckets[bucket] = buckets.get(bucket, 0) + bill.balance_due
+        out.append(
+            ClientAging(
+                client_id=bills[0].client_id,
+                name=bills[0].name,
+                balance_due=sum(b.balance_due for b in bills),
+                buckets=AgingBuckets(**buckets),
+            )
+        )
+    out.sort(key=lambda c: (c.name, c.client_id))
+    totals = {name: sum(getattr(c.buckets, name) for c in out) for name in AgingBuckets.model_fields}
+    return AgingRead(as_of=day, buckets=AgingBuckets(**totals), clients=out, total=sum(c.balance_due for c in out))
 
 
 def _range(tx: Tx, start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -13,12 +13,24 @@ from clientledger.web.routes import (
     credits,
     documents,
     insurance,
+    reports,
     settings,
 )
 
 
 def web_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, clients, client_actions, credits, bills, bill_actions, insurance, settings, documents):
+    for module in (
+        auth,
+        clients,
+        client_actions,
+        credits,
+        bills,
+        bill_actions,
+        insurance,
+        reports,
+        settings,
+        documents,
+    ):
         router.include_router(module.router)
     return router

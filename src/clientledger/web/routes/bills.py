@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import AppointmentRead
+from clientledger.audit import service as audit
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillRead, LineRead
 from clientledger.clients import service as clients
@@ -23,6 +24,7 @@ from clientledger.payments.schemas import RefundRead
 from clientledger.practices import service as practices
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
+from clientledger.web.history import HistoryLine, history_lines
 from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
@@ -89,6 +91,7 @@ class BillPage:
     client: ClientRead
     lots: list[LotRead]
     show_insurance: bool
+    history: list[HistoryLine] = field(default_factory=list)
     refunds: dict[str, list[RefundRead]] = field(default_factory=dict)  # by payment id: reasons shown
 
     def refund_reasons(self, line: LineRead) -> list[str]:
@@ -117,7 +120,12 @@ def bill_page_data(tx: Tx, *, bill_id: str) -> BillPage:
         for line in bill.lines
         if line.payment_id and line.refunded
     }
-    return BillPage(bill=bill, client=client, lots=lots, show_insurance=show_insurance, refunds=refunds)
+    # The bill's events, and its payments' (a refund the processor refused names the payment).
+    named = [bill.id, *(line.payment_id for line in bill.lines if line.payment_id)]
+    history = history_lines(audit.object_history(tx, object_ids=named))
+    return BillPage(
+        bill=bill, client=client, lots=lots, show_insurance=show_insurance, refunds=refunds, history=history
+    )
 
 
 @router.get("/bills/{bill_id}")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends
 from fastapi.responses import Response
 
+from clientledger.audit import service as audit
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
@@ -18,6 +19,7 @@ from clientledger.payments import service as payments
 from clientledger.payments.schemas import PaymentRead
 from clientledger.service_layer import Tx
 from clientledger.web.context import Web, action, page
+from clientledger.web.history import HistoryLine, history_lines
 from clientledger.web.labels import REASONS, history_label, lot_label
 from clientledger.web.routing import web_router
 
@@ -32,6 +34,11 @@ class BillingSettings:
     client: ClientRead
     credits: CreditsRead
     payments: dict[str, PaymentRead]
+    history: list[HistoryLine] = field(default_factory=list)  # every lot's, oldest first
+
+    def lot_history(self, lot: LotRead) -> list[HistoryLine]:
+        """Who did what to this lot, and when."""
+        return [h for h in self.history if lot.id in h.object_ids]
 
     @property
     def _funding_entries(self) -> dict[str, str]:
@@ -57,6 +64,7 @@ def billing_settings_data(tx: Tx, *, client_id: str) -> BillingSettings:
         client=client,
         credits=found,
         payments={pid: payments.get_payment(tx, payment_id=pid) for pid in payment_ids},
+        history=history_lines(audit.object_history(tx, object_ids=[lot.id for lot in found.lots])),
     )
 
 
