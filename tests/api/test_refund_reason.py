@@ -46,7 +46,7 @@ def test_a_credit_line_refund_keeps_its_reason_in_the_audit(owner: Api) -> None:
     owner.post(f"/bills/{bill['id']}/lines/{credit_line['id']}/refund", {"reason": "applied by mistake"}, expect=200)
 
     [event] = _events(owner, credit_line["id"], "bill.line_refunded")
-    assert event["detail"] == {"amount": 5000, "reason": "applied by mistake"}
+    assert event["detail"] == {"amount": 5000, "reason": "applied by mistake", "deduct_from_credit_balance": True}
     assert owner.credit_balance(client["id"]) == 5000
 
 

@@ -122,6 +122,11 @@ def test_a_bill_fits_a_phone_with_its_dialog_tooltip_and_menu(phone: Page, ledge
         f"/clients/{client.id}/payments/new",
         f"/appointments/{unbilled[0].id}/status",
         f"/clients/{client.id}/billing/credits/{lot.id}/remove",
+        f"/bills/{bill_id}/apply-credit",
+        f"/clients/{client.id}/statement",
+        f"/clients/{client.id}/superbill",
+        "/reports",
+        "/settings",
     ):
         phone.goto(path)
         expect(phone.get_by_role("main")).to_be_visible()
@@ -271,3 +276,31 @@ def test_a_refused_form_and_added_credit_without_javascript(no_js: Page, ledger:
     no_js.get_by_role("link", name="Cancel").click()
     expect(no_js).to_have_url(re.compile(f"/clients/{client.id}/billing$"))
     assert ledger.credits(client.id).balance == 3500
+
+
+def test_credit_applied_and_an_overpayment_confirmed_without_javascript(no_js: Page, ledger: Ledger) -> None:
+    client, bill = a_self_pay_bill(ledger, "Scriptless Sol", date=SESSION_DAY)
+    ledger.manual_credit(client.id, 4000)
+    no_js.goto(f"/bills/{bill.id}")
+
+    no_js.get_by_role("button", name="Apply credit").click()
+    expect(no_js).to_have_url(re.compile(f"/bills/{bill.id}/apply-credit$"))
+    expect(no_js.get_by_label("Amount")).to_have_value("40.00")
+    no_js.get_by_label("Amount").fill("25")
+    no_js.get_by_role("button", name="Apply credit").click()
+    expect(no_js).to_have_url(re.compile(f"/bills/{bill.id}$"))
+    expect(payment_row(no_js, "Client Credit/Discount")).to_contain_text("$25.00")
+    expect(figure(no_js, "Balance due")).to_have_text("$125.00")
+
+    no_js.get_by_role("button", name="Add payment").click()
+    no_js.get_by_label("Payment Type").select_option(label="Cash")
+    no_js.get_by_label("Amount").fill("985")
+    no_js.get_by_role("button", name="Save").click()
+    expect(no_js.get_by_text("$860.00 of this goes to credit.")).to_be_visible()
+    assert ledger.get_bill(bill.id).balance_due == 12500  # nothing recorded before it is confirmed
+    no_js.get_by_role("button", name="Save and credit $860.00").click()
+
+    expect(no_js).to_have_url(re.compile(f"/bills/{bill.id}$"))
+    expect(figure(no_js, "Balance due")).to_have_text("$0.00")
+    assert ledger.get_client(client.id).credit_balance == 1500 + 86000
+    assert ledger.verify() == []

@@ -117,8 +117,8 @@ def test_the_database_refuses_a_row_pointing_into_another_practice(db: Database)
         conn.execute(
             text(
                 "INSERT INTO bills (id, practice_id, client_id, status, apply_available_credit, "
-                "client_responsibility, client_paid, balance_due, insurance_due, created_at) "
-                "VALUES ('b1', 'pb', 'c1', 'open', TRUE, 0, 0, 0, 0, :now)"
+                "client_responsibility, client_paid, balance_due, insurance_due, created_at, number) "
+                "VALUES ('b1', 'pb', 'c1', 'open', TRUE, 0, 0, 0, 0, :now, 1)"
             ),
             {"now": now},
         )
