@@ -27,7 +27,7 @@ from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate, RefundCreate
 from clientledger.practices import service as practices
 from clientledger.practices.repository import find_staff, practice_by_name
-from clientledger.practices.schemas import UserCreate
+from clientledger.practices.schemas import PracticeUpdate, UserCreate
 from clientledger.service_layer import Actor, Runner
 
 DEMO_PRACTICE = "Calm Waters Therapy"
@@ -99,6 +99,8 @@ def load_demo(db: Database, processor: PaymentProcessor) -> bool:
         practices.create_user,
         data=UserCreate(email=BILLER_EMAIL, name="Bea Biller", password=DEMO_PASSWORD, role="biller"),
     )
+    # What its superbills name the practice by (a valid-looking NPI and EIN, made up).
+    story(practices.update_practice, data=PracticeUpdate(npi="1234567893", tax_id="12-3456789"))
     seed_cases(story)
     return True
 
