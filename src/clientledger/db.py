@@ -248,6 +248,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def _lower(text: str | None) -> str | None:
+    return None if text is None else str(text).lower()
+
+
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     in_memory = parsed.database in (None, "", ":memory:")
@@ -266,6 +270,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        # lower() as PostgreSQL's: every letter, not ASCII's alone, so a client search for "émi"
+        # finds "ÉMILE" and the list sorts the same on both databases.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from clientledger.db import Database
+from clientledger.kit.days import PracticeDay
 from tests.api.conftest import Api, new_owner
 from tests.support.clock import at_moment, on_day
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = PracticeDay().today()  # the practice's (New York's) day, which the reports' days are
 EMPTY = {"0_30": 0, "31_60": 0, "61_90": 0, "over_90": 0}
 
 

@@ -32,6 +32,16 @@ def test_q_finds_a_client_by_any_part_of_the_name_case_aside(owner: Api) -> None
     assert _names(owner.get("/clients?q=nobody")) == []
 
 
+def test_letters_beyond_ascii_match_and_sort_case_aside_on_both_databases(owner: Api) -> None:
+    for name in ("ÉMILE Zola", "Øystein Berg", "Ana Núñez", "émilie Roy"):
+        owner.client(name)
+
+    assert _names(owner.get("/clients?q=%C3%A9mil")) == ["ÉMILE Zola", "émilie Roy"]  # "émil"
+    assert _names(owner.get("/clients?q=N%C3%9A%C3%91")) == ["Ana Núñez"]  # "NÚÑ"
+    assert _names(owner.get("/clients?q=%C3%B8yst")) == ["Øystein Berg"]  # "øyst"
+    assert _names(owner.get("/clients")) == ["Ana Núñez", "ÉMILE Zola", "émilie Roy", "Øystein Berg"]
+
+
 def test_q_finds_a_client_by_part_of_the_email(owner: Api) -> None:
     owner.client("Pat Quinn", email="pq.billing@Riverside.example")
     owner.client("Sam Reyes", email="sam@elsewhere.example")

@@ -29,6 +29,10 @@ def test_a_practice_keeps_new_york_time_until_told_otherwise(owner: Api) -> None
     _zone(owner, "Europe/Berlin")
     changed = owner.call("PATCH", "/practice", {"npi": "1234567893", "tax_id": "12-3456789"}, expect=200)
     assert (changed["time_zone"], changed["npi"], changed["tax_id"]) == ("Europe/Berlin", "1234567893", "12-3456789")
+    kept = owner.call("PATCH", "/practice", {"name": None, "time_zone": None, "auto_apply_credit": False}, expect=200)
+    assert (kept["name"], kept["time_zone"], kept["npi"]) == (practice["name"], "Europe/Berlin", "1234567893")
+    cleared = owner.call("PATCH", "/practice", {"npi": None}, expect=200)
+    assert (cleared["npi"], cleared["tax_id"]) == (None, "12-3456789")
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,14 @@ def _ties_out(s: dict[str, Any]) -> None:
     assert s["opening_credit_balance"] + sum(e["credit"] for e in entries) == s["credit_balance"]
 
 
-def test_a_statement_lists_every_movement_oldest_first_and_ties_out_with_the_client(owner: Api) -> None:
+def test_a_statement_lists_every_movement_oldest_first_and_ties_out_with_the_client(
+    owner: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with at_moment(monkeypatch, dt.datetime(2026, 11, 10, 17)):  # one day in New York, whenever this runs
+        _every_movement(owner)
+
+
+def _every_movement(owner: Api) -> None:
     client = owner.client("Ada Lovelace", billing="insurance", copay=3000)
     cid = client["id"]
     owner.prepay(cid, "cash", 5000)

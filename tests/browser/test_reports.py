@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
+from clientledger.kit.days import PracticeDay
 from tests.factories import Ledger, a_prepaid_client, a_session_bill
 from tests.support.clock import on_day
 
 pytestmark = pytest.mark.browser
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = PracticeDay().today()  # the practice's (New York's) day, which the reports' days are
 
 
 def test_changing_the_as_of_day_shows_that_days_liability_and_aging(

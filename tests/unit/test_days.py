@@ -63,7 +63,18 @@ def test_iana_names_are_time_zones(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "Mars/Olympus_Mons", "america/new_york ", "../../etc/passwd", "/etc/localtime", "EST5EDT,M3"]
+    "name",
+    [
+        "",
+        "Mars/Olympus_Mons",
+        "america/new_york ",
+        "../../etc/passwd",
+        "/etc/localtime",
+        "EST5EDT,M3",
+        "localtime",
+        "Factory",
+        "posix/Europe/Berlin",
+    ],
 )
 def test_anything_else_is_not(name: str) -> None:
     assert not is_time_zone(name)

@@ -11,12 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clientledger.db import Database
+from clientledger.kit.days import PracticeDay
 from tests.api.conftest import Api
 from tests.factories import a_prepaid_client, a_session_bill
 from tests.support.clock import on_day
 from tests.web.desk import Desk, signed_in
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = PracticeDay().today()  # the practice's (New York's) day, which the reports' days are
 
 
 def _section(html: str, heading: str) -> str:

@@ -323,6 +323,19 @@ def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, ac
     return _written_line(new, line_id)
 
 
+def credit_default(bill: BillRead, *, credit_balance: int) -> int:
+    """What applying credit to ``bill`` takes unless staff say otherwise (rule 2's amount)."""
+    return credit_to_apply(credit_balance=credit_balance, balance_due=bill.balance_due)
+
+
+def overpayment(bill: BillRead, *, type: str, amount: int) -> int:
+    """What of a payment of ``amount`` on ``bill`` would go to the client's credit (rule 5's split);
+    the Add payment form says it before it records the payment. A credit line never overpays."""
+    if LineType(type).is_credit or amount <= 0:
+        return 0
+    return split_payment(amount=amount, balance_due=bill.balance_due).to_credit
+
+
 @use_case(Permission.TAKE_PAYMENT)
 def apply_credit_to_bill(tx: Tx, *, bill_id: str, amount: int | None = None) -> LineRead:
     """Pay an open bill from the client's credit, oldest lot first: ``amount``, by default all it can

@@ -49,10 +49,16 @@ def lock_client(tx: Tx, client_id: str) -> ClientRecord:
     return get_client_row(tx, client_id, lock=True)
 
 
-def _name_key(tx: Tx) -> ColumnElement[str]:
-    """The order clients are listed in: name, case aside, compared byte by byte on both databases."""
+def name_order(tx: Tx) -> ColumnElement[str]:
+    """The order clients are listed in everywhere (the list, the reports): name, case aside, compared
+    by code point on both databases (``str.lower`` ordering in Python: ``client_sort_key``)."""
     key = func.lower(clients.c.name)
     return key.collate("C") if tx.dialect == "postgresql" else key
+
+
+def client_sort_key(name: str, client_id: str) -> tuple[str, str]:
+    """``name_order`` for clients sorted in Python."""
+    return name.lower(), client_id
 
 
 def like_anywhere(text: str) -> str:
@@ -64,7 +70,7 @@ def like_anywhere(text: str) -> str:
 def list_client_rows(tx: Tx, *, q: str | None, limit: int, cursor: str | None) -> list[ClientRecord]:
     """The practice's clients by name (then id), those whose name or email holds ``q`` (case aside);
     ``cursor`` is the id of the last client of the previous page."""
-    key = _name_key(tx)
+    key = name_order(tx)
     stmt = select(*CLIENT_COLUMNS).where(clients.c.practice_id == tx.practice_id)
     if q:
         pattern = func.lower(bindparam("pattern", like_anywhere(q)))

@@ -47,6 +47,7 @@ from clientledger.payments.repository import get_payment_row, payment_line, refu
 from clientledger.practices.repository import get_practice_record
 from clientledger.practices.service import practice_day
 from clientledger.reports.repository import credit_balances_at
+from clientledger.rules.bills import spread_payments
 
 
 def _practice(tx: Tx) -> Practice:
@@ -197,14 +198,14 @@ def superbill(tx: Tx, *, client_id: str, start: dt.date | None = None, end: dt.d
     out: list[SuperbillSession] = []
     for bill in bills:
         # A bill's client payments (credit included, discounts not) go to its sessions in date order.
-        left = sum(
+        paid = sum(
             line.amount
             for line in lines[bill.id]
             if not (LineType(line.type).is_credit and not line.deduct_from_credit_balance)
         )
-        for item in sorted(items[bill.id], key=lambda i: (i.date, i.id)):
-            share = min(left, item.client_responsibility)
-            left -= share
+        sessions = sorted(items[bill.id], key=lambda i: (i.date, i.id))
+        shares = spread_payments(paid, [i.client_responsibility for i in sessions])
+        for item, share in zip(sessions, shares, strict=True):
             if item.fee > 0 and first <= item.date <= last:
                 status = session_status(statuses[item.appointment_id])
                 out.append(

@@ -21,7 +21,7 @@ DAY_FORMAT = "YYYY-MM-DD"  # the one way a day is written, typed and shown
 
 @lru_cache(maxsize=512)
 def _zone(name: str) -> ZoneInfo | None:
-    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+    if name not in _known_names():
         return None
     try:
         return ZoneInfo(name)
@@ -31,12 +31,18 @@ def _zone(name: str) -> ZoneInfo | None:
 
 def is_time_zone(name: str) -> bool:
     """Whether ``name`` is an IANA time zone name (``America/New_York``, ``Pacific/Kiritimati``, ``UTC``)."""
-    return _zone(name) is not None and name in _known_names()
+    return _zone(name) is not None
+
+
+# Names the zone database holds that name no place: the server's own setting, a placeholder, and
+# the alternative trees of the same zones.
+_NOT_PLACES = ("localtime", "Factory", "posixrules")
+_NOT_PLACE_TREES = ("posix/", "right/")
 
 
 @lru_cache(maxsize=1)
 def _known_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(n for n in available_timezones() if n not in _NOT_PLACES and not n.startswith(_NOT_PLACE_TREES))
 
 
 def time_zone_names() -> list[str]:
@@ -80,8 +86,3 @@ class PracticeDay:
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
         return self.day_of(now if now is not None else dt.datetime.now(dt.UTC))
-
-
-def format_day(day: dt.date) -> str:
-    """A day as people see it everywhere: ``YYYY-MM-DD``."""
-    return day.isoformat()

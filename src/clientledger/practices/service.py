@@ -27,6 +27,8 @@ from clientledger.practices.repository import (
 )
 from clientledger.practices.schemas import PracticeRead, PracticeUpdate, UserCreate, UserRead
 
+CLEARABLE_SETTINGS = ("npi", "tax_id")
+
 
 def practice_day(tx: Tx) -> PracticeDay:
     """The acting practice's days (its time zone): for use cases that take or show days."""
@@ -43,7 +45,8 @@ def get_practice(tx: Tx) -> PracticeRead:
 
 @use_case(Permission.CHANGE_SETTINGS)
 def update_practice(tx: Tx, *, data: PracticeUpdate) -> PracticeRead:
-    values = data.model_dump(exclude_none=True)
+    # A null NPI or tax id clears it; a null anything else (or a field left out) changes nothing.
+    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k in CLEARABLE_SETTINGS}
     if "name" in values and name_taken_by_another(tx, values["name"]):
         raise Conflict(f"Another practice is already named {values['name']!r}.")
     if values:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, tuple_
 
 from clientledger.accounting import history
 from clientledger.accounting.accounts import AR_CLIENT, CLIENT_CREDIT
+from clientledger.clients.repository import name_order
 from clientledger.db import Tx
 from clientledger.models import OPEN_BILL, bills, clients, journal_entries, postings, same_practice
 
@@ -73,7 +74,7 @@ def credit_balances_at(tx: Tx, end: dt.datetime, *, client_id: str | None = None
     )
     if client_id is not None:
         stmt = stmt.where(clients.c.id == client_id)
-    rows = tx.conn.execute(stmt.order_by(clients.c.name, clients.c.id)).all()
+    rows = tx.conn.execute(stmt.order_by(name_order(tx), clients.c.id)).all()
     since = _credit_moved(tx, midnight, end, client_id) if end > midnight else {}
     return [ClientCredit(r[0], r[1], int(r[2]) + since.get(r[0], 0)) for r in rows]
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 
+from clientledger.clients.repository import client_sort_key
 from clientledger.db import Tx
 from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.use_cases import Permission, use_case
@@ -30,6 +31,7 @@ from clientledger.reports.schemas import (
     JournalEntryRead,
     PostingRead,
 )
+from clientledger.rules.aging import aging_bucket
 
 CSV_HEADER = ("entry_id", "created_at", "kind", "user_id", "memo", "request_id", *POSTING_COLUMNS)
 
@@ -61,14 +63,6 @@ def credit_balances(tx: Tx, *, as_of: dt.date | None = None) -> CreditBalancesRe
     rows = credit_balances_at(tx, days.end(day))
     out = [ClientCreditBalance(client_id=r.id, name=r.name, credit_balance=r.credit_balance) for r in rows]
     return CreditBalancesRead(as_of=day, clients=out, total=sum(c.credit_balance for c in out))
-
-
-AGING_BUCKETS = ((30, "days_0_30"), (60, "days_31_60"), (90, "days_61_90"))
-
-
-def aging_bucket(age_days: int) -> str:
-    """The bucket of a bill ``age_days`` whole days old: 0-30, 31-60, 61-90, over 90."""
-    return next((name for most, name in AGING_BUCKETS if age_days <= most), "over_90")
 
 
 @use_case(Permission.READ)
@@ -103,7 +97,7 @@ def aging(tx: Tx, *, as_of: dt.date | None = None) -> AgingRead:
                 buckets=AgingBuckets(**buckets),
             )
         )
-    out.sort(key=lambda c: (c.name, c.client_id))
+    out.sort(key=lambda c: client_sort_key(c.name, c.client_id))
     totals = {name: sum(getattr(c.buckets, name) for c in out) for name in AgingBuckets.model_fields}
     return AgingRead(as_of=day, buckets=AgingBuckets(**totals), clients=out, total=sum(c.balance_due for c in out))
 

@@ -20,7 +20,7 @@ for all the bills an entry touches), with ``insurance_due`` as the net ``ar:insu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from clientledger.kit.errors import BillVoid
 from clientledger.kit.vocabulary import BillStatus
@@ -53,3 +53,14 @@ def check_payable(status: str) -> None:
     """Refuse a payment (client or payer) on a void bill, before anything is charged or written."""
     if BillStatus(status) is BillStatus.VOID:
         raise BillVoid("Nothing is billed on this bill any more (it is void): it takes no payment.")
+
+
+def spread_payments(paid: int, owed: Sequence[int]) -> list[int]:
+    """A bill's client payments over its sessions, in the order given (date order): each session
+    takes what it owes the client until the payments run out (a superbill's "paid by client")."""
+    shares = []
+    for amount in owed:
+        share = max(min(paid, amount), 0)
+        paid -= share
+        shares.append(share)
+    return shares

@@ -48,7 +48,7 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         assert amount is not None
         deduct = web.checked("deduct_from_credit_balance") if LineType(kind).is_credit else None
         payment_method = (web.field("payment_method") or None) if LineType(kind).via_processor else None
-        to_credit = 0 if LineType(kind).is_credit else max(amount - data.bill.balance_due, 0)
+        to_credit = billing.overpayment(data.bill, type=kind, amount=amount)
         if to_credit and data.bill.status != "void" and web.field("confirm_overpayment") != str(to_credit):
             # Above the balance due, the rest becomes credit: said first, recorded once confirmed.
             return web.render_form(

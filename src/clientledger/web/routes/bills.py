@@ -94,6 +94,11 @@ class BillPage:
     history: list[HistoryLine] = field(default_factory=list)
     refunds: dict[str, list[RefundRead]] = field(default_factory=dict)  # by payment id: reasons shown
 
+    @property
+    def credit_to_apply(self) -> int:
+        """What "Apply credit" takes by default: rule 2's ``min(credit balance, balance due)``."""
+        return billing.credit_default(self.bill, credit_balance=self.client.credit_balance)
+
     def refund_reasons(self, line: LineRead) -> list[str]:
         """Why this payment was refunded, as staff wrote it (refunds the processor refused left out)."""
         found = self.refunds.get(line.payment_id or "", [])

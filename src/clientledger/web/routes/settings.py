@@ -41,7 +41,7 @@ def save_settings(web: Web = Depends(action)) -> Response:
             name=web.field("name") or None,
             auto_apply_credit=web.checked("auto_apply_credit"),
             time_zone=web.field("time_zone") or None,
-            npi=web.field("npi") or None,
+            npi=web.field("npi") or None,  # blank clears it
             tax_id=web.field("tax_id") or None,
         )
         web.submit(practices.update_practice, data=data)
