@@ -80,7 +80,7 @@ def _section_html(html: str, heading: str) -> str:
 def test_a_day_that_is_not_a_day_is_said_and_today_is_shown(desk: Desk) -> None:
     r = desk.get("/reports?as_of=2026-02-30")
     assert r.status_code == 422
-    assert "As of: &#39;2026-02-30&#39; is not a day; write it as YYYY-MM-DD." in r.text
+    assert "As of: &#39;2026-02-30&#39; is not a day; write it as YYYY-MM-DD, like 2026-03-09" in r.text
     assert 'value="2026-02-30"' in r.text and "Credit liability" in r.text
 
 

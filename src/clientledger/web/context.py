@@ -264,6 +264,11 @@ def typed_day(text: str, *, label: str = "Date") -> dt.date:
         ) from None
 
 
+def optional_day(text: str | None, *, label: str) -> dt.date | None:
+    """``typed_day``, or None when left blank (a page's query: blank means its default)."""
+    return typed_day(text, label=label) if text and text.strip() else None
+
+
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -60,8 +60,8 @@ def _payment_added(d: Detail) -> str:
 
 def _line_refunded(d: Detail) -> str:
     if d.get("deduct_from_credit_balance") is False:
-        return _with(f"Discount reduced ({_money(d)})", d.get("reason"))
-    return _with(f"Credit returned to the account ({_money(d)})", d.get("reason"))
+        return _with(f"Discount reduced ({_money(d)})", d.get("reason"), "Reason: ")
+    return _with(f"Credit returned to the account ({_money(d)})", d.get("reason"), "Reason: ")
 
 
 def _line_removed(d: Detail) -> str:

@@ -11,18 +11,14 @@ from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
 from clientledger import documents
+from clientledger.documents.render import install_filters
 from clientledger.kit.days import DAY_FORMAT, PracticeDay
-from clientledger.kit.money import format_cents
 from clientledger.web import labels
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 HTMX_VERSION = "2.0.11"
-
-
-def _money(cents: int | None) -> str:
-    return "" if cents is None else format_cents(cents)
 
 
 def _dollars_input(cents: int | None) -> str:
@@ -67,7 +63,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.loader = ChoiceLoader(
     [FileSystemLoader(str(TEMPLATES_DIR)), FileSystemLoader(str(documents.TEMPLATES_DIR))]
 )
-templates.env.filters["money"] = _money
+install_filters(templates.env)  # money, as documents show it
 templates.env.filters["dollars_input"] = _dollars_input
 templates.env.filters["date"] = _date
 templates.env.filters["day"] = _day

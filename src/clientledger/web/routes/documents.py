@@ -12,30 +12,21 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
-from pydantic import TypeAdapter, ValidationError
 
 from clientledger.clients import service as clients
 from clientledger.documents import render
 from clientledger.documents import service as documents
 from clientledger.kit.errors import ValidationFailed
-from clientledger.kit.schemas import Day
-from clientledger.web.context import Web, no_store, page
+from clientledger.web.context import Web, no_store, optional_day, page
 from clientledger.web.labels import said
 from clientledger.web.routing import web_router
 
 router = web_router()
 
-_DAY: TypeAdapter[dt.date] = TypeAdapter(Day)
 
-
-def _day(text: str | None, label: str) -> dt.date | None:
-    """A day typed as ``YYYY-MM-DD``; blank means the default."""
-    if not text or not text.strip():
-        return None
-    try:
-        return _DAY.validate_python(text.strip())
-    except ValidationError:
-        raise ValidationFailed(f"{label}: write the day as YYYY-MM-DD, like 2026-11-02.") from None
+def typed_range(start: str | None, end: str | None) -> dict[str, dt.date | None]:
+    """The From and To a person typed (blank: the document's default)."""
+    return {"start": optional_day(start, label="From"), "end": optional_day(end, label="To")}
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -78,7 +69,11 @@ def statement_page(
     web: Web = Depends(page),
 ) -> Response:
     try:
-        doc = web.read(documents.statement, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+        doc = web.read(
+            documents.statement,
+            client_id=client_id,
+            **typed_range(start, end),
+        )
     except ValidationFailed as err:
         return _refused(web, client_id, "Statement", err, start, end)
     s = doc.statement
@@ -94,7 +89,11 @@ def statement_pdf(
     end: str | None = Query(None, alias="to"),
     web: Web = Depends(page),
 ) -> Response:
-    doc = web.read(documents.statement, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    doc = web.read(
+        documents.statement,
+        client_id=client_id,
+        **typed_range(start, end),
+    )
     s = doc.statement
     return _pdf(render.statement_pdf(doc), render.filename("statement", doc.client.name, s.from_, s.to))
 
@@ -107,7 +106,11 @@ def superbill_page(
     web: Web = Depends(page),
 ) -> Response:
     try:
-        bill = web.read(documents.superbill, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+        bill = web.read(
+            documents.superbill,
+            client_id=client_id,
+            **typed_range(start, end),
+        )
     except ValidationFailed as err:
         return _refused(web, client_id, "Superbill", err, start, end)
     return _page(
@@ -122,7 +125,11 @@ def superbill_pdf(
     end: str | None = Query(None, alias="to"),
     web: Web = Depends(page),
 ) -> Response:
-    bill = web.read(documents.superbill, client_id=client_id, start=_day(start, "From"), end=_day(end, "To"))
+    bill = web.read(
+        documents.superbill,
+        client_id=client_id,
+        **typed_range(start, end),
+    )
     return _pdf(render.superbill_pdf(bill), render.filename("superbill", bill.client.name, bill.start, bill.end))
 
 

@@ -7,31 +7,16 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
-from pydantic import TypeAdapter, ValidationError
 
-from clientledger.kit.days import DAY_FORMAT
 from clientledger.kit.errors import ValidationFailed
-from clientledger.kit.schemas import Day
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.reports import service as reports
 from clientledger.reports.schemas import AgingRead, CreditBalancesRead
 from clientledger.service_layer import Tx
-from clientledger.web.context import Web, no_store, page
+from clientledger.web.context import Web, no_store, optional_day, page
 from clientledger.web.routing import web_router
 
 router = web_router()
-
-_DAY = TypeAdapter(Day)
-
-
-def typed_day(text: str | None, *, label: str) -> dt.date | None:
-    """A day a person typed (``YYYY-MM-DD``), or None when left blank."""
-    if not text or not text.strip():
-        return None
-    try:
-        return _DAY.validate_python(text.strip())
-    except ValidationError:
-        raise ValidationFailed(f"{label}: {text.strip()!r} is not a day; write it as {DAY_FORMAT}.") from None
 
 
 @dataclass(frozen=True)
@@ -53,7 +38,7 @@ def reports_page_data(tx: Tx, *, as_of: dt.date | None) -> ReportsPage:
 def reports_page(web: Web = Depends(page), as_of: str | None = Query(None)) -> Response:
     error = None
     try:
-        day = typed_day(as_of, label="As of")
+        day = optional_day(as_of, label="As of")
     except ValidationFailed as err:
         error, day = err.message, None
     data = web.read(reports_page_data, as_of=day)
@@ -74,7 +59,7 @@ def journal_csv(
     end: str | None = Query(None, alias="to"),
 ) -> Response:
     """The journal CSV (as ``GET /api/v1/reports/journal`` with ``Accept: text/csv``), for the session."""
-    text = web.read(reports.journal_csv, start=typed_day(start, label="From"), end=typed_day(end, label="To"))
+    text = web.read(reports.journal_csv, start=optional_day(start, label="From"), end=optional_day(end, label="To"))
     return no_store(
         Response(
             content=text,
