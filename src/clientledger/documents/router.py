@@ -34,7 +34,22 @@ def pdf(data: bytes, name: str) -> Response:
 
 
 def wants_pdf(request: Request) -> bool:
-    return render.PDF in request.headers.get("accept", "")
+    """Whether ``Accept`` asks for the PDF: it names ``application/pdf`` with a quality above 0 and
+    at least that of ``application/json`` if it names JSON too (wildcards mean JSON, the default)."""
+    quality: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[kind.lower()] = max(q, quality.get(kind.lower(), 0.0))
+    pdf = quality.get(render.PDF, 0.0)
+    return pdf > 0 and pdf >= quality.get("application/json", 0.0)
 
 
 @router.get(
