@@ -329,6 +329,24 @@ def test_apply_credit_idempotency_keys_are_scoped_to_the_practice(owner: Api, ht
     assert [api.credit_balance(cid) for api, _, cid in bills] == [2000, 2000]
 
 
+def test_an_apply_credit_replay_returns_the_first_body_even_after_the_line_changed(owner: Api) -> None:
+    """A retry with the same key and body returns the first response (same status, same body) and moves
+    no money twice."""
+    client = owner.client("Replay Rene")
+    owner.prepay(client["id"], "cash", 6000)
+    bill = _open_bill(owner, client["id"])
+    path = f"/bills/{bill['id']}/apply-credit"
+    first = _send(owner, "POST", path, {"amount": 5000}, **{"Idempotency-Key": "apply-then-refund"})
+    assert first.status_code == 201, first.text
+    owner.post(f"/bills/{bill['id']}/lines/{first.json()['id']}/refund", {"amount": 2000}, expect=200)
+
+    again = _send(owner, "POST", path, {"amount": 5000}, **{"Idempotency-Key": "apply-then-refund"})
+
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert owner.credit_balance(client["id"]) == 3000
+    assert [line["amount"] for line in owner.get(f"/bills/{bill['id']}")["lines"]] == [3000]
+
+
 def test_apply_credit_stores_a_business_refusal_but_not_a_validation_error(owner: Api) -> None:
     """A request refused by validation (422 `validation_error`) is not stored; any other answer, a
     business-rule 4xx included, is stored and replayed."""
@@ -635,6 +653,26 @@ def test_aging_as_of_a_past_day_is_the_end_of_that_day(owner: Api, monkeypatch: 
     assert owner.get("/reports/aging")["buckets"] == {**NO_BUCKETS, "0_30": 1500}
 
 
+def test_aging_as_of_counts_what_happened_until_midnight_in_new_york(
+    owner: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`as_of` means the end of that day there (the default zone, `America/New_York`)."""
+    as_of = _today_in_new_york() - dt.timedelta(days=3)
+    next_utc_day = as_of + dt.timedelta(days=1)
+    client = owner.client("Midnight Max")
+    with at_moment(monkeypatch, dt.datetime.combine(as_of - dt.timedelta(days=20), dt.time(16))):
+        paid_late = owner.session_bill(client["id"], 7000)
+        owner.session_bill(client["id"], 300)
+    with at_moment(monkeypatch, dt.datetime.combine(next_utc_day, dt.time(3, 30))):  # 22:30 on as_of there
+        owner.pay(paid_late["id"], "cash", 7000)
+    with at_moment(monkeypatch, dt.datetime.combine(next_utc_day, dt.time(5, 30))):  # 00:30 the next day there
+        owner.session_bill(client["id"], 900)
+
+    report = owner.get(f"/reports/aging?as_of={as_of.isoformat()}")
+
+    assert report["buckets"] == {**NO_BUCKETS, "0_30": 300} and report["total"] == 300
+
+
 def test_aging_counts_from_the_practices_day_not_the_utc_day(owner: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """… counted from the day it was created (the practice's day)."""
     client = owner.client("Late Night Lou")
@@ -755,6 +793,16 @@ def test_the_client_page_has_statement_and_billing_settings_has_history(
     removed = [row for row in _rows(history) if re.search(r"remov", row, re.IGNORECASE)]
     assert len(removed) == 1 and biller.email in removed[0] and "$15.00" in removed[0]
     assert any(owner.email in row for row in _rows(history))  # who added it
+
+
+def test_another_practices_bill_and_client_pages_are_404(owner: Api, db: Database, http: TestClient) -> None:
+    """Another practice's object: 404, never 403 (the pages for the new features too)."""
+    client = owner.client("Hidden Hal")
+    bill = _open_bill(owner, client["id"])
+    intruder = signed_in(new_owner(http, db), db, http)
+
+    for path in (f"/bills/{bill['id']}", f"/clients/{client['id']}", f"/clients/{client['id']}/statement"):
+        assert intruder.get(path).status_code == 404, path
 
 
 def test_the_reports_page_has_credit_liability_aging_and_the_journal_csv_link(
