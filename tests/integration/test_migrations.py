@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select, text
 from clientledger.accounting.verify import verify
 from clientledger.auth.repository import live_token_owner, login_candidates, token_practice
 from clientledger.db import Ctx, Database
+from clientledger.kit.names import name_key
 from clientledger.migrate import downgrade, upgrade
 from clientledger.models import bill_items, bills, metadata
 
@@ -117,16 +118,52 @@ def _seen(conn: Connection, practice_ids: list[str], postings_order: str) -> dic
     return out
 
 
+def _ledger_at_0005(db: Database) -> None:
+    """The demo and a second practice as a database at 0005 held them."""
+    upgrade(db, "0005")
+    inserts = (FIXTURES / "ledger_at_0005.sql").read_text().splitlines()
+    with db.engine.begin() as conn:
+        for statement in inserts:
+            if statement.startswith("INSERT"):
+                conn.exec_driver_sql(statement)
+
+
+def test_0009_numbers_existing_bills_in_creation_order_and_folds_client_names(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        _ledger_at_0005(db)
+        upgrade(db)
+        with db.engine.connect() as conn:
+            practice_ids = list(conn.execute(text("SELECT id FROM practices ORDER BY id")).scalars())
+            numbered = {
+                p: list(
+                    conn.execute(
+                        text("SELECT number FROM bills WHERE practice_id = :p ORDER BY created_at, id"), {"p": p}
+                    ).scalars()
+                )
+                for p in practice_ids
+            }
+            last = {
+                p: conn.execute(text("SELECT last_number FROM bill_numbers WHERE practice_id = :p"), {"p": p}).scalar()
+                for p in practice_ids
+            }
+            names = conn.execute(
+                text("SELECT name, name_key FROM clients WHERE practice_id = :p"), {"p": practice_ids[0]}
+            ).all()
+            zones = set(conn.execute(text("SELECT time_zone FROM practices")).scalars())
+    finally:
+        db.dispose()
+    assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in numbered.values())
+    assert last == {p: len(n) or None for p, n in numbered.items()}
+    assert names and all(key == name_key(name) for name, key in names)
+    assert zones == {"America/New_York"}
+
+
 def test_0006_keys_every_row_by_its_practice_and_keeps_every_balance(database_url: str) -> None:
     """A ledger made at 0005 (the demo and a second practice) upgrades with the same books, verify clean."""
     db = Database(database_url)
     try:
-        upgrade(db, "0005")
-        inserts = (FIXTURES / "ledger_at_0005.sql").read_text().splitlines()
-        with db.engine.begin() as conn:
-            for statement in inserts:
-                if statement.startswith("INSERT"):
-                    conn.exec_driver_sql(statement)
+        _ledger_at_0005(db)
         with db.engine.connect() as conn:
             practice_ids = list(conn.execute(text("SELECT id FROM practices ORDER BY id")).scalars())
             before = _seen(conn, practice_ids, "id")

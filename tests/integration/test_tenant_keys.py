@@ -108,8 +108,8 @@ def test_the_database_refuses_a_row_pointing_into_another_practice(db: Database)
             )
         conn.execute(
             text(
-                "INSERT INTO clients (id, practice_id, name, billing, credit_balance, balance_due, created_at) "
-                "VALUES ('c1', 'pa', 'A client', 'self_pay', 0, 0, :now)"
+                "INSERT INTO clients (id, practice_id, name, name_key, billing, credit_balance, balance_due, "
+                "created_at) VALUES ('c1', 'pa', 'A client', 'a client', 'self_pay', 0, 0, :now)"
             ),
             {"now": now},
         )

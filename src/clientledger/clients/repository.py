@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select
 
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound, ValidationFailed
+from clientledger.kit.names import name_key
 from clientledger.models import clients
 
 
@@ -50,15 +51,15 @@ def lock_client(tx: Tx, client_id: str) -> ClientRecord:
 
 
 def name_order(tx: Tx) -> ColumnElement[str]:
-    """The order clients are listed in everywhere (the list, the reports): name, case aside, compared
-    by code point on both databases (``str.lower`` ordering in Python: ``client_sort_key``)."""
-    key = func.lower(clients.c.name)
-    return key.collate("C") if tx.dialect == "postgresql" else key
+    """The order clients are listed in everywhere (the list, the reports): alphabetically, case and
+    accents aside (``clients.name_key``), compared by code point on both databases, as Python's
+    ``client_sort_key`` does."""
+    return clients.c.name_key.collate("C") if tx.dialect == "postgresql" else clients.c.name_key
 
 
 def client_sort_key(name: str, client_id: str) -> tuple[str, str]:
     """``name_order`` for clients sorted in Python."""
-    return name.lower(), client_id
+    return name_key(name), client_id
 
 
 def like_anywhere(text: str) -> str:
@@ -68,16 +69,15 @@ def like_anywhere(text: str) -> str:
 
 
 def list_client_rows(tx: Tx, *, q: str | None, limit: int, cursor: str | None) -> list[ClientRecord]:
-    """The practice's clients by name (then id), those whose name or email holds ``q`` (case aside);
-    ``cursor`` is the id of the last client of the previous page."""
+    """The practice's clients by name (then id), those whose name (case and accents aside) or email
+    (case aside) holds ``q``; ``cursor`` is the id of the last client of the previous page."""
     key = name_order(tx)
     stmt = select(*CLIENT_COLUMNS).where(clients.c.practice_id == tx.practice_id)
     if q:
-        pattern = func.lower(bindparam("pattern", like_anywhere(q)))
         stmt = stmt.where(
             or_(
-                func.lower(clients.c.name).like(pattern, escape="\\"),
-                func.lower(clients.c.email).like(pattern, escape="\\"),
+                clients.c.name_key.like(bindparam("folded", like_anywhere(name_key(q))), escape="\\"),
+                func.lower(clients.c.email).like(func.lower(bindparam("pattern", like_anywhere(q))), escape="\\"),
             )
         )
     if cursor:
@@ -99,6 +99,7 @@ def insert_client(tx: Tx, *, name: str, email: str | None, billing: str, copay: 
                 id=client_id,
                 practice_id=tx.practice_id,
                 name=name,
+                name_key=name_key(name),
                 email=email,
                 billing=billing,
                 copay=copay,

@@ -127,6 +127,8 @@ clients = Table(
     tenant_id_column(),
     practice_column(),
     Column("name", String(200), nullable=False),
+    # ``kit.names.name_key(name)``: the list's order and what a search matches, case and accents aside.
+    Column("name_key", String(400), nullable=False),
     Column("email", String(320), nullable=True),
     Column("billing", String(20), nullable=False),
     Column("copay", BigInteger, nullable=True),
@@ -138,7 +140,9 @@ clients = Table(
     CheckConstraint("credit_balance >= 0", name="credit_nonneg"),
     CheckConstraint("balance_due >= 0", name="due_nonneg"),
     tenant_key(),
-)
+)  # The client list and its search, in name order (then id, for a stable cursor).
+Index("ix_clients_practice_name_key", clients.c.practice_id, clients.c.name_key, clients.c.id)
+
 appointments = Table(
     "appointments",
     metadata,

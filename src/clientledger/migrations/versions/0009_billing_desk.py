@@ -5,6 +5,8 @@
   ``tax_id`` (what a superbill names the practice by).
 - ``bills.number``: 1, 2, 3... per practice in creation order (existing bills are numbered by
   ``(created_at, id)``), unique in the practice; ``bill_numbers`` holds each practice's last one.
+- ``clients.name_key``: the name folded (case and accents aside, ``kit.names``) that the client
+  list sorts and searches by, with its index.
 - ``ix_bills_open``: the practice's open bills (aging), oldest first.
 
 Revision ID: 0009
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from clientledger.kit.names import name_key
 
 revision = "0009"
 down_revision = "0008"
@@ -36,6 +40,25 @@ SELECT practice_id, MAX(number) FROM bills GROUP BY practice_id
 _OPEN = sa.text("status = 'open'")
 
 
+def _fold_client_names() -> None:
+    """Each client's ``name_key``, computed as new clients get it (in Python, for every database)."""
+    op.add_column("clients", sa.Column("name_key", sa.String(length=400), nullable=True))
+    conn = op.get_bind()
+    clients = sa.table("clients", sa.column("practice_id"), sa.column("id"), sa.column("name"), sa.column("name_key"))
+    rows = conn.execute(sa.select(clients.c.practice_id, clients.c.id, clients.c.name)).all()
+    update = (
+        sa.update(clients)
+        .where(clients.c.practice_id == sa.bindparam("p"), clients.c.id == sa.bindparam("i"))
+        .values(name_key=sa.bindparam("k"))
+    )
+    for at in range(0, len(rows), 1000):
+        chunk = rows[at : at + 1000]
+        conn.execute(update, [{"p": p, "i": i, "k": name_key(name)} for p, i, name in chunk])
+    with op.batch_alter_table("clients") as batch:
+        batch.alter_column("name_key", existing_type=sa.String(length=400), nullable=False)
+    op.create_index("ix_clients_practice_name_key", "clients", ["practice_id", "name_key", "id"], unique=False)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))  # see 0007
@@ -46,6 +69,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("npi", sa.String(length=10), nullable=True))
         batch.add_column(sa.Column("tax_id", sa.String(length=10), nullable=True))
     op.add_column("users", sa.Column("name", sa.String(length=200), nullable=True))
+    _fold_client_names()
     op.add_column("bills", sa.Column("number", sa.BigInteger(), nullable=True))
     op.execute(sa.text(_NUMBER_BILLS))
     with op.batch_alter_table("bills") as batch:
@@ -71,6 +95,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_bills_open", table_name="bills")
+    op.drop_index("ix_clients_practice_name_key", table_name="clients")
+    with op.batch_alter_table("clients") as batch:
+        batch.drop_column("name_key")
     op.drop_table("bill_numbers")
     with op.batch_alter_table("bills") as batch:
         batch.drop_constraint("uq_bills_practice_number", type_="unique")
