@@ -7,6 +7,7 @@ The page and the PDF include the same body template (``documents/statement.html`
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,9 +25,19 @@ from clientledger.web.routing import web_router
 router = web_router()
 
 
-def typed_range(start: str | None, end: str | None) -> dict[str, dt.date | None]:
-    """The From and To a person typed (blank: the document's default)."""
-    return {"start": optional_day(start, label="From"), "end": optional_day(end, label="To")}
+@dataclass(frozen=True)
+class TypedRange:
+    """The From and To a person typed in a document's page (blank: the document's default)."""
+
+    start: str | None
+    end: str | None
+
+    def days(self) -> dict[str, dt.date | None]:
+        return {"start": optional_day(self.start, label="From"), "end": optional_day(self.end, label="To")}
+
+
+def typed_range(start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to")) -> TypedRange:
+    return TypedRange(start, end)
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -50,12 +61,10 @@ def _page(web: Web, client_id: str, kind: str, start: dt.date, end: dt.date, **v
     )
 
 
-def _refused(
-    web: Web, client_id: str, kind: str, err: ValidationFailed, start: str | None, end: str | None
-) -> Response:
+def _refused(web: Web, client_id: str, kind: str, err: ValidationFailed, typed: TypedRange) -> Response:
     """The range fields again, with what is wrong with them; no document."""
     client = web.read(clients.get_client, client_id=client_id)
-    fields = {"from": start or "", "to": end or ""}
+    fields = {"from": typed.start or "", "to": typed.end or ""}
     return web.render(
         "document_page.html", status_code=422, nav="clients", client=client, kind=kind, fields=fields, error=said(err)
     )
@@ -64,18 +73,17 @@ def _refused(
 @router.get("/clients/{client_id}/statement")
 def statement_page(
     client_id: str,
-    start: str | None = Query(None, alias="from"),
-    end: str | None = Query(None, alias="to"),
+    typed: TypedRange = Depends(typed_range),
     web: Web = Depends(page),
 ) -> Response:
     try:
         doc = web.read(
             documents.statement,
             client_id=client_id,
-            **typed_range(start, end),
+            **typed.days(),
         )
     except ValidationFailed as err:
-        return _refused(web, client_id, "Statement", err, start, end)
+        return _refused(web, client_id, "Statement", err, typed)
     s = doc.statement
     return _page(
         web, client_id, "Statement", s.from_, s.to, client=doc.client, body=render.STATEMENT, doc=doc, statement=s
@@ -85,14 +93,13 @@ def statement_page(
 @router.get("/clients/{client_id}/statement.pdf")
 def statement_pdf(
     client_id: str,
-    start: str | None = Query(None, alias="from"),
-    end: str | None = Query(None, alias="to"),
+    typed: TypedRange = Depends(typed_range),
     web: Web = Depends(page),
 ) -> Response:
     doc = web.read(
         documents.statement,
         client_id=client_id,
-        **typed_range(start, end),
+        **typed.days(),
     )
     s = doc.statement
     return _pdf(render.statement_pdf(doc), render.filename("statement", doc.client.name, s.from_, s.to))
@@ -101,18 +108,17 @@ def statement_pdf(
 @router.get("/clients/{client_id}/superbill")
 def superbill_page(
     client_id: str,
-    start: str | None = Query(None, alias="from"),
-    end: str | None = Query(None, alias="to"),
+    typed: TypedRange = Depends(typed_range),
     web: Web = Depends(page),
 ) -> Response:
     try:
         bill = web.read(
             documents.superbill,
             client_id=client_id,
-            **typed_range(start, end),
+            **typed.days(),
         )
     except ValidationFailed as err:
-        return _refused(web, client_id, "Superbill", err, start, end)
+        return _refused(web, client_id, "Superbill", err, typed)
     return _page(
         web, client_id, "Superbill", bill.start, bill.end, client=bill.client, body=render.SUPERBILL, superbill=bill
     )
@@ -121,14 +127,13 @@ def superbill_page(
 @router.get("/clients/{client_id}/superbill.pdf")
 def superbill_pdf(
     client_id: str,
-    start: str | None = Query(None, alias="from"),
-    end: str | None = Query(None, alias="to"),
+    typed: TypedRange = Depends(typed_range),
     web: Web = Depends(page),
 ) -> Response:
     bill = web.read(
         documents.superbill,
         client_id=client_id,
-        **typed_range(start, end),
+        **typed.days(),
     )
     return _pdf(render.superbill_pdf(bill), render.filename("superbill", bill.client.name, bill.start, bill.end))
 
