@@ -8,6 +8,7 @@ files (its stylesheet); anything else is refused.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -60,16 +61,28 @@ def pdf(body: str, *, title: str, **values: Any) -> bytes:
     return data
 
 
-def statement_pdf(doc: StatementDocument) -> bytes:
-    return pdf(STATEMENT, title=f"Statement · {doc.client.name}", doc=doc, statement=doc.statement)
+@dataclass(frozen=True, slots=True)
+class PdfFile:
+    """A document as a file to download: its bytes and its name (the same on the API and the pages)."""
+
+    data: bytes
+    name: str
 
 
-def receipt_pdf(receipt: Receipt) -> bytes:
-    return pdf(RECEIPT, title=f"Receipt · {receipt.client.name}", receipt=receipt)
+def statement_pdf(doc: StatementDocument) -> PdfFile:
+    s = doc.statement
+    data = pdf(STATEMENT, title=f"Statement · {doc.client.name}", doc=doc, statement=s)
+    return PdfFile(data, filename("statement", doc.client.name, s.from_, s.to))
 
 
-def superbill_pdf(superbill: Superbill) -> bytes:
-    return pdf(SUPERBILL, title=f"Superbill · {superbill.client.name}", superbill=superbill)
+def receipt_pdf(receipt: Receipt) -> PdfFile:
+    data = pdf(RECEIPT, title=f"Receipt · {receipt.client.name}", receipt=receipt)
+    return PdfFile(data, filename("receipt", receipt.client.name, receipt.date))
+
+
+def superbill_pdf(superbill: Superbill) -> PdfFile:
+    data = pdf(SUPERBILL, title=f"Superbill · {superbill.client.name}", superbill=superbill)
+    return PdfFile(data, filename("superbill", superbill.client.name, superbill.start, superbill.end))
 
 
 def filename(kind: str, name: str, *days: dt.date) -> str:

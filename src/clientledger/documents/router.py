@@ -28,9 +28,9 @@ def _pdf_response(description: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def pdf(data: bytes, name: str) -> Response:
-    """A PDF to download, named ``name``."""
-    return Response(content=data, media_type=render.PDF, headers=render.attachment(name))
+def pdf(file: render.PdfFile) -> Response:
+    """A PDF to download."""
+    return Response(content=file.data, media_type=render.PDF, headers=render.attachment(file.name))
 
 
 def wants_pdf(request: Request) -> bool:
@@ -67,8 +67,7 @@ def statement(
     doc = rc.read(documents.statement, client_id=client_id, start=start, end=end)
     if not wants_pdf(request):
         return doc.statement
-    s = doc.statement
-    return pdf(render.statement_pdf(doc), render.filename("statement", doc.client.name, s.from_, s.to))
+    return pdf(render.statement_pdf(doc))
 
 
 @router.get(
@@ -80,7 +79,7 @@ def receipt(payment_id: str, rc: Staff) -> Response:
     """A client payment's receipt (PDF): practice, client, date, method, amount, the bill it paid,
     what went to credit, and its refunds."""
     data = rc.read(documents.receipt, payment_id=payment_id)
-    return pdf(render.receipt_pdf(data), render.filename("receipt", data.client.name, data.date))
+    return pdf(render.receipt_pdf(data))
 
 
 @router.get(
@@ -92,4 +91,4 @@ def superbill(client_id: str, rc: Staff, start: From = None, end: To = None) -> 
     """A superbill (PDF): the practice's name, NPI and tax ID, the client, and each session billed
     in the range (date of service, service code, fee, what the client and insurance paid)."""
     data = rc.read(documents.superbill, client_id=client_id, start=start, end=end)
-    return pdf(render.superbill_pdf(data), render.filename("superbill", data.client.name, data.start, data.end))
+    return pdf(render.superbill_pdf(data))

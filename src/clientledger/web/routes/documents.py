@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from clientledger.clients import service as clients
 from clientledger.documents import render
 from clientledger.documents import service as documents
+from clientledger.documents.router import pdf
 from clientledger.kit.errors import ValidationFailed
 from clientledger.web.context import Web, no_store, optional_day, page
 from clientledger.web.labels import said
@@ -40,8 +41,8 @@ def typed_range(start: str | None = Query(None, alias="from"), end: str | None =
     return TypedRange(start, end)
 
 
-def _pdf(data: bytes, name: str) -> Response:
-    return no_store(Response(content=data, media_type=render.PDF, headers=render.attachment(name)))
+def _pdf(file: render.PdfFile) -> Response:
+    return no_store(pdf(file))
 
 
 def _range_query(start: dt.date, end: dt.date) -> str:
@@ -101,8 +102,7 @@ def statement_pdf(
         client_id=client_id,
         **typed.days(),
     )
-    s = doc.statement
-    return _pdf(render.statement_pdf(doc), render.filename("statement", doc.client.name, s.from_, s.to))
+    return _pdf(render.statement_pdf(doc))
 
 
 @router.get("/clients/{client_id}/superbill")
@@ -135,10 +135,10 @@ def superbill_pdf(
         client_id=client_id,
         **typed.days(),
     )
-    return _pdf(render.superbill_pdf(bill), render.filename("superbill", bill.client.name, bill.start, bill.end))
+    return _pdf(render.superbill_pdf(bill))
 
 
 @router.get("/payments/{payment_id}/receipt.pdf")
 def receipt_pdf(payment_id: str, web: Web = Depends(page)) -> Response:
     receipt = web.read(documents.receipt, payment_id=payment_id)
-    return _pdf(render.receipt_pdf(receipt), render.filename("receipt", receipt.client.name, receipt.date))
+    return _pdf(render.receipt_pdf(receipt))
