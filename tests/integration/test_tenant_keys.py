@@ -43,7 +43,14 @@ from tests.conftest import make_database_url
 from tests.support.tenant_scope import unscoped_tables
 
 # Written out, so a new table must be placed on one side or the other on purpose.
-EXPECTED_GLOBAL = {"practices", "email_directory", "token_directory", "login_attempts"}
+EXPECTED_GLOBAL = {
+    "practices",
+    "email_directory",
+    "token_directory",
+    "login_attempts",
+    "charge_directory",
+    "processor_events",
+}
 
 
 def _tenant() -> list[Table]:

@@ -134,6 +134,8 @@ clients = Table(
     Column("copay", BigInteger, nullable=True),
     Column("credit_balance", BigInteger, nullable=False, default=0),
     Column("balance_due", BigInteger, nullable=False, default=0),
+    # The processor's customer (Stripe's ``cus_...``) that holds this client's saved cards.
+    Column("processor_customer", String(100), nullable=True),
     created_column(),
     CheckConstraint(f"billing in ({sql_in(Billing)})", name="billing"),
     CheckConstraint("copay is null or copay >= 0", name="copay_nonneg"),
@@ -457,6 +459,130 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("practice_id", "key", name="pk_idempotency_keys"),
 )
 
+# A client's card on file: the processor's payment method (``pm_...``) and what it says about the
+# card. No card number is ever held: brand, last four digits and expiry come from the processor.
+cards = Table(
+    "cards",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    Column("processor", String(20), nullable=False),
+    Column("payment_method", String(255), nullable=False),
+    Column("brand", String(20), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("exp_month", Integer, nullable=True),
+    Column("exp_year", Integer, nullable=True),
+    Column("is_default", Boolean, nullable=False, default=False),
+    created_column(),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
+    UniqueConstraint("practice_id", "client_id", "payment_method", name="uq_cards_client_payment_method"),
+)
+Index("ix_cards_client", cards.c.practice_id, cards.c.client_id)
+
+# The outbox: one row per event (``payment.created``, ``credit.applied``...), written in the same
+# transaction as the movement it tells of. ``data`` is its JSON; ``credit_balance`` (credit events)
+# is the client's balance after it. ``dispatched_at`` is set once the delivery worker has made a
+# delivery row for every webhook endpoint the event matches.
+events = Table(
+    "events",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    Column("type", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("credit_balance", BigInteger, nullable=True),
+    created_column(),
+    Column("dispatched_at", DateTime, nullable=True),
+    tenant_key(),
+)
+Index("ix_events_practice_type", events.c.practice_id, events.c.type, events.c.id)
+partial_index("ix_events_undispatched", events.c.practice_id, events.c.id, where=events.c.dispatched_at.is_(None))
+
+# Where the practice's events are POSTed. The signing secret is not stored: it is derived from the
+# server's key and the endpoint's id (``kit.secrets``), and shown once, when the endpoint is made.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text, nullable=False, doc="JSON list of type names, `*` wildcards allowed"),
+    created_column(),
+    Column("deleted_at", DateTime, nullable=True),
+    tenant_key(),
+)
+
+# One event to one endpoint, until a 2xx: ``next_attempt_at`` is when it is next due.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    ref_column("endpoint_id", "webhook_endpoints", nullable=False),
+    ref_column("event_id", "events", nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("delivered_at", DateTime, nullable=True),
+    created_column(),
+    CheckConstraint("status in ('pending', 'delivered', 'abandoned')", name="status"),
+    tenant_key(),
+    tenant_ref("endpoint_id", "webhook_endpoints"),
+    tenant_ref("event_id", "events"),
+    UniqueConstraint("practice_id", "endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+)
+partial_index(
+    "ix_webhook_deliveries_due",
+    webhook_deliveries.c.practice_id,
+    webhook_deliveries.c.next_attempt_at,
+    where=webhook_deliveries.c.status == literal_column("'pending'"),
+)
+
+# Every attempt of a delivery, for the endpoint's delivery log (status code or error, how long).
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    ref_column("delivery_id", "webhook_deliveries", nullable=False),
+    ref_column("endpoint_id", "webhook_endpoints", nullable=False),
+    Column("event_id", String(ID), nullable=False),
+    Column("attempted_at", DateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    tenant_key(),
+    tenant_ref("delivery_id", "webhook_deliveries"),
+    tenant_ref("endpoint_id", "webhook_endpoints"),
+)
+Index("ix_webhook_attempts_endpoint", webhook_attempts.c.practice_id, webhook_attempts.c.endpoint_id, webhook_attempts.c.attempted_at)
+
+# Which practice a processor charge belongs to: a processor event (a Stripe webhook) names a charge
+# before anyone knows the practice, so this lookup is global (one row per card payment, written
+# with it); the payment is then read within its practice.
+charge_directory = Table(
+    "charge_directory",
+    metadata,
+    Column("charge_id", String(100), primary_key=True),
+    practice_column(),
+)
+
+# Every processor event received (Stripe's ``evt_...``), stored by its id before it acts, so a
+# repeat is a no-op. Global like the lookups: the practice is known only once the charge is found.
+processor_events = Table(
+    "processor_events",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("practice_id", String(ID), ForeignKey("practices.id"), nullable=True),
+    Column("outcome", String(500), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+)
+
 # Failed logins per email, across practices (an email may belong to several): the rate limit must
 # hold across API worker processes, so it lives in the database rather than in memory.
 login_attempts = Table(
@@ -471,5 +597,7 @@ Index("ix_login_attempts_email_created", login_attempts.c.email, login_attempts.
 # The tables that belong to no one practice (docs/scaling.md): the root every tenant row points
 # to, and the lookups made before the practice is known. Every other table is a tenant table:
 # ``practice_id`` leads its keys, and every statement against it is scoped by it.
-GLOBAL_TABLES = frozenset({"practices", "email_directory", "token_directory", "login_attempts"})
+GLOBAL_TABLES = frozenset(
+    {"practices", "email_directory", "token_directory", "login_attempts", "charge_directory", "processor_events"}
+)
 TENANT_TABLES = frozenset(name for name in metadata.tables if name not in GLOBAL_TABLES)
