@@ -122,7 +122,6 @@ class Ledger:
         amount: int,
         *,
         deduct: bool | None = None,
-        card_number: str | None = None,
         payment_method: str | None = None,
         idempotency_key: str | None = None,
     ) -> LineRead:
@@ -130,7 +129,6 @@ class Ledger:
             type=type,  # type: ignore[arg-type]
             amount=amount,
             deduct_from_credit_balance=deduct,
-            card_number=card_number,
             payment_method=payment_method,
         )
         replay = (
@@ -147,14 +145,12 @@ class Ledger:
         amount: int,
         *,
         memo: str | None = None,
-        card_number: str | None = None,
         payment_method: str | None = None,
     ) -> PaymentRead:
         data = ClientPaymentCreate(
             type=type,  # type: ignore[arg-type]
             amount=amount,
             memo=memo,
-            card_number=card_number,
             payment_method=payment_method,
         )
         return self.do(payments.record_prepayment, client_id=client_id, data=data)

@@ -14,7 +14,7 @@ from clientledger.db import Database
 from clientledger.main import create_app
 from tests.api.conftest import API, Api, new_owner
 from tests.factories import Ledger, a_void_bill, an_insured_bill
-from tests.unit.test_processors import LIVE_KEY, stripe_processor
+from tests.support.processors import StripeLike
 
 
 def test_unknown_route_and_unknown_id_are_404_in_the_error_shape(owner: Api) -> None:
@@ -219,7 +219,7 @@ def test_every_error_code_of_the_contract_is_what_the_api_answers(owner: Api, le
 def test_a_card_payment_with_no_card_on_file_is_422_no_card_on_file(
     owner: Api, ledger: Ledger, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    processor, sent = stripe_processor([], api_key=LIVE_KEY)  # Stripe, no payment method or customer configured
+    processor = StripeLike()  # Stripe charges only a client's own cards; this client has none
     monkeypatch.setattr(app.state.runner, "processor", processor)
     client_id, bill_id = _bill(owner)
 
@@ -228,5 +228,5 @@ def test_a_card_payment_with_no_card_on_file_is_422_no_card_on_file(
 
     for r in (on_bill, prepaid):
         assert (r.status_code, r.json()["error"]["code"]) == (422, "no_card_on_file"), r.text
-    assert sent.sent == []
+    assert processor.charges == []
     assert owner.get(f"/bills/{bill_id}")["lines"] == [] and owner.credit_balance(client_id) == 0

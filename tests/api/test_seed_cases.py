@@ -220,7 +220,7 @@ def test_declined_card_records_nothing(owner: Api, db: Database) -> None:
 
     r = owner.post(
         f"/bills/{bill['id']}/payments",
-        {"type": "card", "amount": 10000, "card_number": "4000000000000002"},
+        {"type": "card", "amount": 10000, "payment_method": "pm_card_chargeDeclined"},
         expect=402,
     )
 
@@ -228,7 +228,7 @@ def test_declined_card_records_nothing(owner: Api, db: Database) -> None:
     assert owner.get(f"/bills/{bill['id']}")["lines"] == []
     assert owner.post(
         f"/clients/{client['id']}/payments",
-        {"type": "card", "amount": 1, "card_number": "4000000000000002"},
+        {"type": "card", "amount": 1, "payment_method": "pm_card_chargeDeclined"},
         expect=402,
     )
     assert owner.get(f"/clients/{client['id']}/credits")["lots"] == []

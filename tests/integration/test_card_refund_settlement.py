@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from clientledger.db import Database
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
-from clientledger.payments.processors import Charge, Refund, SimulatedProcessor
+from clientledger.payments.processors import Refund, SimulatedProcessor
 from clientledger.payments.refunds import recover_pending_refunds
 from tests.factories import a_ledger
 
 
 @dataclass
-class FlakyProcessor:
+class FlakyProcessor(SimulatedProcessor):
     """The simulator, except that refunds fail the way a real processor's can."""
 
-    name: str = "simulated"
     refund_outcome: str = "ok"  # ok | outage | refused
     refund_calls: list[str] = field(default_factory=list)
-    inner: SimulatedProcessor = field(default_factory=SimulatedProcessor)
 
-    def charge(self, *, amount: int, card_number: str | None, idempotency_key: str, description: str = "") -> Charge:
-        return self.inner.charge(amount=amount, card_number=card_number, idempotency_key=idempotency_key)
-
-    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
+    def refund(
+        self, *, charge_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> Refund:
         self.refund_calls.append(idempotency_key)
         if self.refund_outcome == "outage":
             raise ProcessorUnavailable("The payment processor could not be reached.")
         if self.refund_outcome == "refused":
             raise CardDeclined("The refund was refused by the card network.")
-        return self.inner.refund(charge_id=charge_id, amount=amount, idempotency_key=idempotency_key)
+        return super().refund(charge_id=charge_id, amount=amount, idempotency_key=idempotency_key)
 
 
 def test_a_refund_during_an_outage_stays_pending_and_settles_on_recovery(db: Database) -> None:

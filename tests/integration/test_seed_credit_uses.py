@@ -244,6 +244,6 @@ def test_declined_card_records_nothing(ledger: Ledger) -> None:
     bill_id = a_session_bill(ledger, client.id).id
     before = ledger.entries()
     with pytest.raises(CardDeclined):
-        ledger.pay(bill_id, "card", 5000, card_number="4000 0000 0000 0002")
+        ledger.pay(bill_id, "card", 5000, payment_method="pm_card_chargeDeclined")
     assert ledger.entries() == before
     assert ledger.get_bill(bill_id).lines == []

@@ -48,7 +48,7 @@ def test_the_add_payment_form_charges_the_chosen_test_card(owner: Api, db: Datab
     client = ledger.client("Card Choice Cleo")
     bill = ledger.bill(client.id, [ledger.appointment(client.id, fee=15000).id])
     form = desk.page(f"/bills/{bill.id}/payments/new")
-    assert "Test card: Mastercard ending 4444" in form and 'name="card_number"' not in form
+    assert "Mastercard ending 4444 (test card)" in form and 'name="card_number"' not in form
 
     declined = desk.post(
         f"/bills/{bill.id}/payments/new", {"type": "card", "amount": "150", "payment_method": "pm_card_chargeDeclined"}

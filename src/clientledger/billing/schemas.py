@@ -11,7 +11,6 @@ from clientledger.kit.schemas import (
     PositiveCents,
     ReadModel,
     StrictBool,
-    TestCardNumber,
     Text,
     UtcDateTime,
 )
@@ -29,7 +28,6 @@ class PaymentLineCreate(Model):
     amount: PositiveCents
     deduct_from_credit_balance: StrictBool | None = None
     payment_method: PaymentMethodId | None = None
-    card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 
 
 class LineRefund(Model):

@@ -45,6 +45,7 @@ from clientledger.billing.schemas import (
     PaymentLineCreate,
     RefundSummary,
 )
+from clientledger.cards.service import charge_request
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.credits.schemas import LotRead
@@ -69,11 +70,18 @@ from clientledger.rules.refunds import plan_line_refund, refundable
 from clientledger.rules.responsibility import billed_fee, is_claim, item_responsibility
 
 
-def card_charge(*, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
-    """A card payment is charged before it is recorded."""
+def card_charge(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> ChargeRequest | None:
+    """A card payment is charged before it is recorded: the card chosen, else the client's default."""
     if not data.type.via_processor:
         return None
-    return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
+    bill = get_bill_row(tx, bill_id)
+    return charge_request(
+        tx,
+        client_id=bill.client_id,
+        amount=data.amount,
+        payment_method=data.payment_method,
+        metadata={"bill_id": bill.id},
+    )
 
 
 def precheck_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, **_: object) -> None:
@@ -229,7 +237,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     client, bill = inputs.client, inputs.bill
     if not data.type.is_credit and data.deduct_from_credit_balance is not None:
         raise ValidationFailed("deduct_from_credit_balance applies to client_credit payments only.")
-    if not data.type.via_processor and (data.card_number is not None or data.payment_method is not None):
+    if not data.type.via_processor and data.payment_method is not None:
         raise ValidationFailed("payment_method applies to card payments only.")
     if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValidationFailed("A card payment needs a processor charge of the same amount.")

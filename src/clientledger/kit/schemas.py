@@ -68,10 +68,6 @@ PaymentMethodId = Annotated[
         "default: the client's default card",
     ),
 ]
-TestCardNumber = Annotated[
-    str, Field(max_length=30, description="Deprecated: a test card number (card only)"), AfterValidator(_one_line)
-]
-
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(9999, 12, 30)  # the last day after which another day still exists
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -10,11 +10,12 @@ One table, ``ROLE_PERMISSIONS``, says which role may do what, on every face.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from clientledger.kit.processing import PaymentProcessor
 from clientledger.kit.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,21 +73,45 @@ def may(role: str, permission: Permission) -> bool:
 
 @dataclass(frozen=True)
 class ChargeRequest:
-    """A card charge the runner makes before the use case's transaction opens."""
+    """A card charge the runner makes before the use case's transaction opens.
+
+    ``customer`` is the client's processor customer when ``payment_method`` is one of its saved
+    cards (charged off-session), else None (a one-off payment method, or a simulator test card).
+    """
 
     amount: int
-    payment_method: str | None = None
-    card_number: str | None = None
+    payment_method: str
+    customer: str | None = None
+    description: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What a use case's ``prepare`` step gets: the processor, what the precheck found, and a key.
+
+    ``key`` is unique to this request and the same for its retries (it derives from the replay key,
+    when there is one), so an idempotency key built from it lets the processor replay, not repeat.
+    """
+
+    processor: PaymentProcessor
+    checked: Any
+    key: str
 
 
 @dataclass(frozen=True)
 class UseCaseSpec:
-    """What the runner needs to know to run a use case.
+    """What the runner needs to know to run a use case. In order, before its one transaction:
 
-    - ``charge``: given the use case's arguments, the card charge to make first (or None); the
-      use case then receives it as ``charge=``.
-    - ``precheck``: a read-only check run before any charge, with the same arguments (an unknown
-      or void bill must not cost a charge and its reversal).
+    - ``precheck``: a read-only check run before any processor call, with the use case's
+      arguments; what it returns is handed on (``Preparation.checked``). An unknown or void bill
+      must not cost a charge and its reversal.
+    - ``charge``: in that same read-only transaction, given the arguments, the card charge to make
+      (or None); the runner charges it outside any transaction, keyed by the replay key, and the
+      use case receives it as ``charge=``. If the use case then fails, the runner voids the charge.
+    - ``prepare``: other processor work done outside any transaction (save a card, make a
+      customer), given a ``Preparation`` and the arguments; the use case receives its result as
+      ``prepared=`` and records it.
     - ``present``: after the commit and the after-commit work (a processor call), the answer as it
       now stands, given the use case's result; what the caller and every replay see.
     - ``batched``: the use case commits in several transactions itself and receives a
@@ -99,6 +124,7 @@ class UseCaseSpec:
     permission: Permission
     charge: Callable[..., ChargeRequest | None] | None = None
     precheck: Callable[..., object] | None = None
+    prepare: Callable[..., object] | None = None
     present: Callable[..., Any] | None = None
     batched: bool = False
     replays_as: type | None = None
@@ -112,6 +138,7 @@ def use_case(
     *,
     charge: Callable[..., ChargeRequest | None] | None = None,
     precheck: Callable[..., object] | None = None,
+    prepare: Callable[..., object] | None = None,
     present: Callable[..., Any] | None = None,
     batched: bool = False,
     replays_as: type | None = None,
@@ -124,6 +151,7 @@ def use_case(
             permission=permission,
             charge=charge,
             precheck=precheck,
+            prepare=prepare,
             present=present,
             batched=batched,
             replays_as=replays_as,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from clientledger.kit.schemas import Model, PaymentMethodId, PositiveCents, ReadModel, TestCardNumber, Text, UtcDateTime
+from clientledger.kit.schemas import Model, PaymentMethodId, PositiveCents, ReadModel, Text, UtcDateTime
 from clientledger.kit.vocabulary import PaymentMethod, RefundStatus
 
 
@@ -11,7 +11,6 @@ class ClientPaymentCreate(Model):
     amount: PositiveCents
     memo: Text | None = Field(default=None, max_length=500)
     payment_method: PaymentMethodId | None = None
-    card_number: TestCardNumber | None = Field(default=None, exclude=True)  # never logged or stored
 
 
 class RefundCreate(Model):

@@ -13,9 +13,11 @@ from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import PaymentRecord, RefundRecord, new_payment_row
 from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
+from clientledger.cards.service import charge_request
 from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.db import Tx
+from clientledger.kit.errors import ValidationFailed
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
 from clientledger.kit.vocabulary import EntryKind
 from clientledger.payments.processors.base import Charge
@@ -30,11 +32,11 @@ from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, Refu
 T = TypeVar("T")
 
 
-def card_charge(*, data: ClientPaymentCreate, **_: object) -> ChargeRequest | None:
-    """A card prepayment is charged before it is recorded."""
+def card_charge(tx: Tx, *, client_id: str, data: ClientPaymentCreate, **_: object) -> ChargeRequest | None:
+    """A card prepayment is charged before it is recorded: the card chosen, else the client's default."""
     if not data.type.via_processor:
         return None
-    return ChargeRequest(amount=data.amount, payment_method=data.payment_method, card_number=data.card_number)
+    return charge_request(tx, client_id=client_id, amount=data.amount, payment_method=data.payment_method, metadata={})
 
 
 def check_client(tx: Tx, *, client_id: str, **_: object) -> None:
@@ -52,6 +54,8 @@ def record_prepayment(
     tx: Tx, *, client_id: str, data: ClientPaymentCreate, charge: Charge | None = None
 ) -> PaymentRead:
     """Money taken before it is earned: all of it becomes credit with this payment as provenance."""
+    if not data.type.via_processor and data.payment_method is not None:
+        raise ValidationFailed("payment_method applies to card payments only.")
     if data.type.via_processor and (charge is None or charge.amount != data.amount):
         raise ValueError("a card prepayment needs a processor charge of the same amount")
     client = lock_client(tx, client_id)

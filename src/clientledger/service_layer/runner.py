@@ -4,8 +4,9 @@
 1. checks the actor's role against the permission the use case declares (``kit.use_cases``);
 2. replays the stored answer when the replay key was answered before (API ``Idempotency-Key``
    and web one-time form codes alike), or refuses a reused key;
-3. runs the use case's read-only precheck, then its card charge (outside any transaction, keyed
-   by the replay key so a retry cannot charge twice);
+3. runs the use case's read-only precheck and, in the same read-only transaction, works out its
+   card charge; charges it and runs its other processor work (``prepare``: save a card, make a
+   customer) outside any transaction, keyed by the replay key so a retry cannot do it twice;
 4. runs the use case in one transaction together with the replay key's claim and answer;
 5. after the commit, runs the after-commit work (processor refunds) and answers with what is
    true *then* (``present``), storing that answer for every later replay.
@@ -29,7 +30,7 @@ from pydantic import TypeAdapter
 from clientledger.db import Ctx, Database, UnitOfWork
 from clientledger.kit.errors import ClientLedgerError, Forbidden, IdempotencyKeyReused, ValidationFailed
 from clientledger.kit.processing import Charge, PaymentProcessor
-from clientledger.kit.use_cases import ChargeRequest, UseCaseSpec, may, spec_of
+from clientledger.kit.use_cases import ChargeRequest, Preparation, UseCaseSpec, may, spec_of
 from clientledger.payments.repository import find_payment_by_charge
 from clientledger.service_layer import repository as replays
 
@@ -153,14 +154,22 @@ class Runner:
     def _transact(
         self, ctx: Ctx, spec: UseCaseSpec, use_case: Callable[..., T], replay: Replay | None, arguments: dict[str, Any]
     ) -> tuple[T, str, bool]:
-        if spec.precheck is not None:
+        checked: object = None
+        request: ChargeRequest | None = None
+        if spec.precheck is not None or spec.charge is not None:
             with self.db.transaction(ctx, write=False, processor=self.processor) as tx:
-                spec.precheck(tx, **arguments)
-        request = spec.charge(**arguments) if spec.charge is not None else None
-        charge = self._charge(ctx, request, replay) if request is not None else None
+                if spec.precheck is not None:
+                    checked = spec.precheck(tx, **arguments)
+                if spec.charge is not None:
+                    request = spec.charge(tx, **arguments)
+        key = _processor_key(ctx, replay)
+        charge = self._charge(ctx, request, key) if request is not None else None
         if spec.charge is not None:
             arguments = {**arguments, "charge": charge}
         try:
+            if spec.prepare is not None:
+                prepared = spec.prepare(Preparation(self.processor, checked, key), **arguments)
+                arguments = {**arguments, "prepared": prepared}
             with self.db.transaction(ctx, processor=self.processor) as tx:
                 if replay is not None:
                     replays.claim_key(tx, replay.key, replay.request_hash)
@@ -175,13 +184,15 @@ class Runner:
             raise
         return result, body, settled_later
 
-    def _charge(self, ctx: Ctx, request: ChargeRequest, replay: Replay | None) -> Charge:
+    def _charge(self, ctx: Ctx, request: ChargeRequest, key: str) -> Charge:
         """Charge the card before recording it; the processor key derives from the replay key."""
-        suffix = f"{replay.key}-{replay.request_hash[:16]}" if replay is not None else uuid.uuid4().hex
         return self.processor.charge(
             amount=request.amount,
-            card_number=request.payment_method or request.card_number,
-            idempotency_key=f"charge-{ctx.practice_id}-{suffix}",
+            payment_method=request.payment_method,
+            customer=request.customer,
+            idempotency_key=f"charge-{key}",
+            description=request.description,
+            metadata=request.metadata or None,
         )
 
     def _void_unrecorded(self, ctx: Ctx, charge: Charge) -> None:
@@ -224,6 +235,12 @@ def authorize(actor: Actor, spec: UseCaseSpec) -> None:
     """The one place a role meets a permission (``kit.use_cases.ROLE_PERMISSIONS``)."""
     if not may(actor.role, spec.permission):
         raise Forbidden(f"The {actor.role} role may not {spec.permission.label}.")
+
+
+def _processor_key(ctx: Ctx, replay: Replay | None) -> str:
+    """One request's key for the processor: its retries (same replay key and body) share it."""
+    suffix = f"{replay.key}-{replay.request_hash[:16]}" if replay is not None else uuid.uuid4().hex
+    return f"{ctx.practice_id}-{suffix}"
 
 
 def _replayed(use_case: Callable[..., T], stored: replays.StoredAnswer, replay: Replay) -> Outcome[T]:

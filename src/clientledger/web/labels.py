@@ -75,10 +75,10 @@ def history_label(kind: str, *, lot: str, funded_the_lot: bool) -> str:
 
 
 SIMULATOR_TEST_CARDS = (
-    ("pm_card_visa", "Test card: Visa ending 4242"),
-    ("pm_card_mastercard", "Test card: Mastercard ending 4444"),
-    ("pm_card_chargeDeclined", "Test card: declined"),
-    ("pm_card_refundFail", "Test card: refunds refused"),
+    ("pm_card_visa", "Visa ending 4242 (test card)"),
+    ("pm_card_mastercard", "Mastercard ending 4444 (test card)"),
+    ("pm_card_chargeDeclined", "Visa, always declined (test card)"),
+    ("pm_card_refundFail", "Visa, refunds refused (test card)"),
 )
 """Stripe's test payment methods, offered on the card forms while the simulated processor runs."""
 

@@ -8,17 +8,16 @@ idempotent request. It does no I/O and never sleeps, because it sits on the benc
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from clientledger.kit.errors import CardDeclined
 from clientledger.payments.processors.base import (
-    CARD_ON_FILE_NUMBER,
     REFUND_REFUSED_MESSAGE,
-    TEST_CARDS_BY_NUMBER,
     TEST_CARDS_BY_PAYMENT_METHOD,
+    CardDetails,
     Charge,
     Refund,
     StripeTestCard,
-    normalize_card_number,
     require_key,
     require_positive_cents,
 )
@@ -27,6 +26,9 @@ CHARGE_PREFIX = "ch_sim_"
 REFUND_FAILS_PREFIX = "ch_sim_rf_"
 """Charges of ``pm_card_refundFail``: the simulator keeps no state, so the charge id says it."""
 REFUND_PREFIX = "re_sim_"
+CUSTOMER_PREFIX = "cus_sim_"
+TEST_CARD_EXPIRY = (12, 2034)
+"""Every simulated card expires on this (future) month, as Stripe's test cards never expire."""
 
 
 def _key_digest(idempotency_key: str) -> str:
@@ -34,11 +36,10 @@ def _key_digest(idempotency_key: str) -> str:
 
 
 class SimulatedProcessor:
-    """Stripe's test-card semantics: 4242... succeeds, 4000...0002 declines, and so on.
+    """Stripe's test payment methods: ``pm_card_visa`` succeeds, ``pm_card_chargeDeclined`` declines...
 
-    Any other number that passes the Luhn check succeeds (``StripeProcessor`` refuses those: it
-    never sends raw numbers). Stripe's test PaymentMethod ids (``pm_card_visa``,
-    ``pm_card_visa_chargeDeclined``...) are accepted in place of a number, as they are by Stripe.
+    A saved card keeps its test id (Stripe would give it a new ``pm_...``; the simulator has nowhere
+    to remember one), so a saved card is charged, and declines, as its test id does.
     """
 
     name: str = "simulated"
@@ -47,13 +48,17 @@ class SimulatedProcessor:
         self,
         *,
         amount: int,
-        card_number: str | None,
+        payment_method: str,
+        customer: str | None,
         idempotency_key: str,
         description: str = "",
+        metadata: Mapping[str, str] | None = None,
     ) -> Charge:
         require_positive_cents(amount)
         require_key(idempotency_key)
-        card = _authorize(card_number)
+        card = _test_card(payment_method)
+        if card.decline_message is not None:
+            raise CardDeclined(card.decline_message)
         prefix = REFUND_FAILS_PREFIX if card.refund_fails else CHARGE_PREFIX
         return Charge(
             charge_id=prefix + _key_digest(idempotency_key),
@@ -62,8 +67,10 @@ class SimulatedProcessor:
             card_brand=card.brand,
         )
 
-    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
-        """Succeeds, but for charges of ``pm_card_refundFail``, whose every refund is refused.
+    def refund(
+        self, *, charge_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> Refund:
+        """Succeeds at once, but for charges of ``pm_card_refundFail``, whose every refund is refused.
 
         Being stateless, the simulator cannot know what was charged: refusing more than is
         refundable is the ledger's job (``exceeds_refundable``), done before the processor is called.
@@ -76,15 +83,30 @@ class SimulatedProcessor:
             raise CardDeclined(REFUND_REFUSED_MESSAGE)
         return Refund(refund_id=REFUND_PREFIX + _key_digest(idempotency_key), charge_id=charge_id, amount=amount)
 
+    def create_customer(
+        self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> str:
+        require_key(idempotency_key)
+        return CUSTOMER_PREFIX + _key_digest(idempotency_key)
 
-def _authorize(card_number: str | None) -> StripeTestCard:
-    """The card charged, or ``CardDeclined`` as Stripe's test mode would answer."""
-    if card_number is None:
-        return TEST_CARDS_BY_NUMBER[CARD_ON_FILE_NUMBER]
-    known = TEST_CARDS_BY_PAYMENT_METHOD.get(card_number)
-    if known is None:
-        digits = normalize_card_number(card_number)
-        known = TEST_CARDS_BY_NUMBER.get(digits) or StripeTestCard(digits, "")
-    if known.decline_message is not None:
-        raise CardDeclined(known.decline_message)
-    return known
+    def save_card(self, *, customer: str, payment_method: str, idempotency_key: str) -> CardDetails:
+        require_key(idempotency_key)
+        card = _test_card(payment_method)
+        month, year = TEST_CARD_EXPIRY
+        return CardDetails(
+            payment_method=card.payment_method, brand=card.brand, last4=card.last4, exp_month=month, exp_year=year
+        )
+
+    def remove_card(self, *, payment_method: str) -> None:
+        _test_card(payment_method)
+
+    def card_setup(self, *, customer: str, idempotency_key: str) -> str | None:
+        return None
+
+
+def _test_card(payment_method: str) -> StripeTestCard:
+    """The test card a payment-method id stands for, or Stripe's answer to an id it does not know."""
+    card = TEST_CARDS_BY_PAYMENT_METHOD.get(payment_method)
+    if card is None:
+        raise CardDeclined(f"No such PaymentMethod: '{payment_method}'.")
+    return card

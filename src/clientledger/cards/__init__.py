@@ -1,0 +1,1 @@
+"""Cards on file: a client's saved processor payment methods (never a card number)."""
