@@ -11,7 +11,12 @@ from starlette.types import ASGIApp
 
 from clientledger import __version__, web
 from clientledger.api.deps import RequestIdMiddleware
-from clientledger.api.edge import BearerFirstMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from clientledger.api.edge import (
+    BearerFirstMiddleware,
+    BodyLimitMiddleware,
+    CardNumberGuardMiddleware,
+    SecurityHeadersMiddleware,
+)
 from clientledger.api.errors import install_error_handlers
 from clientledger.appointments.router import router as appointments_router
 from clientledger.audit.router import router as audit_router
@@ -19,6 +24,7 @@ from clientledger.auth.repository import token_reader
 from clientledger.auth.router import router as auth_router
 from clientledger.auth.service import Principal, authenticate_with
 from clientledger.billing.router import router as billing_router
+from clientledger.cards.router import router as cards_router
 from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
 from clientledger.db import Database
@@ -32,7 +38,7 @@ from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
 from clientledger.service_layer import Runner
-from clientledger.web.routing import not_found_page, too_large_page
+from clientledger.web.routing import card_number_page, not_found_page, too_large_page
 
 log = logging.getLogger("clientledger")
 
@@ -93,11 +99,12 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     app.state.token_reader = tokens
     app.state.settings = settings
     install_error_handlers(app, not_found_page=not_found_page)
-    # Outermost first: the request id, then the size of the body, then the token, before any route.
+    # Outermost first: the request id, the size of the body, the token, then no card number in the body.
 
     async def authenticate_token(token: str) -> Principal:
         return await authenticate_with(tokens, token)
 
+    app.add_middleware(CardNumberGuardMiddleware, refusal_page=card_number_page)
     app.add_middleware(
         BearerFirstMiddleware,
         authenticate=authenticate_token,
@@ -122,6 +129,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         appointments_router,
         billing_router,
         payments_router,
+        cards_router,
         credits_router,
         insurance_router,
         reports_router,

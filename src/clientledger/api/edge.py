@@ -10,13 +10,18 @@ Plain ASGI (not ``BaseHTTPMiddleware``), so that nothing here buffers a body:
 - ``BearerFirstMiddleware``: an API request without a valid bearer token is 401 before a byte of
   its body is read (FastAPI reads a body before it runs the dependencies that check the token). The
   ``Principal`` found is left in the request's state for ``deps.current_principal``.
+- ``CardNumberGuardMiddleware``: a body (JSON or a web form; not a file upload) that carries a card
+  number in any field is refused, 422 ``validation_error`` (a page for a web form), before any route
+  sees it: clientledger never receives a card number, so none reaches a log, a table or a replay.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
@@ -27,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.errors import error_response
 from clientledger.auth.service import Principal
+from clientledger.kit.cards import any_card_number, contains_card_number
 from clientledger.kit.errors import Unauthorized
 
 FRAME_ANCESTORS = "frame-ancestors 'none'"
@@ -40,6 +46,8 @@ _SECURITY_HEADERS = (
 
 #: Renders the 413 a browser gets for a page's form: ``(request, message) -> response``.
 TooLargePage = Callable[[Request, str], Response]
+#: Renders the refusal a browser gets for a page's form: ``(request, message) -> response``.
+RefusalPage = Callable[[Request, str], Response]
 
 
 def _secure(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -309,3 +317,88 @@ class BearerFirstMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state[PRINCIPAL_STATE] = principal
         await self.app(scope, receive, send)
+
+
+CARD_NUMBER_REFUSED = (
+    "This request carries what looks like a card number. clientledger never takes card numbers: "
+    "add the card through the card form (it goes to the card processor), and leave card numbers "
+    "out of notes and memos. Nothing was changed."
+)
+_GUARDED_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def carries_card_number(body: bytes, content_type: str) -> bool:
+    """Whether a request body holds a card number in any field (free text included)."""
+    text = body.decode("utf-8", "replace")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return any(
+            contains_card_number(k) or contains_card_number(v) for k, v in parse_qsl(text, keep_blank_values=True)
+        )
+    if contains_card_number(text):
+        return True
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return False
+    return any_card_number(parsed)
+
+
+class CardNumberGuardMiddleware:
+    """Refuse a POST/PUT/PATCH whose body holds a card number, before any route reads it.
+
+    It reads the body whole (``BodyLimitMiddleware``, outside it, bounds it) and hands it on
+    unchanged. Multipart bodies (835 uploads) are files, not fields people type: they pass. An API
+    request gets 422 ``validation_error``; a web form gets ``refusal_page``. The number is never
+    logged: the answer does not repeat it.
+    """
+
+    def __init__(self, app: ASGIApp, *, refusal_page: RefusalPage | None = None) -> None:
+        self.app = app
+        self.refusal_page = refusal_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _GUARDED_METHODS:
+            await self.app(scope, receive, send)
+            return
+        content_type = _header(scope, b"content-type").lower()
+        if content_type.startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and carries_card_number(body, content_type):
+            await self._refusal(scope)(scope, _no_body, send)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+    def _refusal(self, scope: Scope) -> Response:
+        if self.refusal_page is not None and not is_api_path(scope.get("path", "")):
+            return self.refusal_page(Request(scope), CARD_NUMBER_REFUSED)
+        return error_response(422, "validation_error", CARD_NUMBER_REFUSED)
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """``messages`` again, then whatever the client sends next (its disconnect)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await then()
+
+    return receive
+
+
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return bytes(value).decode("latin-1")
+    return ""

@@ -14,6 +14,7 @@ class CardCreate(Model):
 
 class CardRead(ReadModel):
     id: str
+    payment_method: str = Field(description="The processor's payment-method id card payments charge")
     brand: str
     last4: str
     exp_month: int | None = None

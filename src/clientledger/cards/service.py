@@ -205,6 +205,7 @@ def charge_request(
 def _card_read(card: CardRecord) -> CardRead:
     return CardRead(
         id=card.id,
+        payment_method=card.payment_method,
         brand=card.brand,
         last4=card.last4,
         exp_month=card.exp_month,

@@ -83,6 +83,14 @@ SIMULATOR_TEST_CARDS = (
 """Stripe's test payment methods, offered on the card forms while the simulated processor runs."""
 
 
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
+
+
+def card_words(brand: str, last4: str) -> str:
+    """How staff name a card: ``Visa ending 4242`` (never more of its number than the processor's last four)."""
+    return f"{CARD_BRANDS.get(brand, brand.replace('_', ' ').title())} ending {last4}"
+
+
 def said(err: ClientLedgerError) -> str:
     """What a refusal says to staff: its amounts in dollars (``$45.00``), as the pages write money."""
     return err.describe(format_cents)

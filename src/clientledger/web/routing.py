@@ -23,6 +23,21 @@ from clientledger.web.templating import templates
 log = logging.getLogger("clientledger.web")
 
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+STRIPE_JS = "https://js.stripe.com"
+# With Stripe, the card form is Stripe Elements: its script and frames come from Stripe, and it talks to Stripe's API.
+STRIPE_CSP = (
+    f"default-src 'self'; script-src 'self' {STRIPE_JS}; frame-src {STRIPE_JS} https://hooks.stripe.com; "
+    "connect-src 'self' https://api.stripe.com; img-src 'self' data: https://*.stripe.com; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def csp_for(request: Request) -> str:
+    """The pages' Content-Security-Policy: Stripe's card form needs its own script and frames."""
+    runner = getattr(request.app.state, "runner", None)
+    processor = getattr(runner, "processor", None)
+    return STRIPE_CSP if getattr(processor, "name", "") == "stripe" else CSP
+
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -95,23 +110,29 @@ async def _answer(handler: Handler, request: Request) -> Response:
         )
 
 
-def _secured(response: Response) -> Response:
+def _secured(response: Response, request: Request) -> Response:
     """A page's own CSP; ``nosniff`` and the refusal of framing go on every response at the edge."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", csp_for(request))
     return response
 
 
 def too_large_page(request: Request, message: str) -> Response:
     """The 413 a form gets when what it sends (an 835 file) is larger than the site accepts."""
     return _secured(
-        error_response(request, status_code=413, title="Too large", message=message + " Nothing was changed.")
+        error_response(request, status_code=413, title="Too large", message=message + " Nothing was changed."),
+        request,
     )
+
+
+def card_number_page(request: Request, message: str) -> Response:
+    """What a form that carries a card number gets: the message, and nothing changed."""
+    return _secured(error_response(request, status_code=422, title="Not done", message=message), request)
 
 
 def not_found_page(request: Request) -> Response:
     """The page a browser gets for an address that is no page of the web UI."""
     message = "There is no page at this address. It may have been mistyped, or the link may be out of date."
-    return _secured(error_response(request, status_code=404, title="Not found", message=message))
+    return _secured(error_response(request, status_code=404, title="Not found", message=message), request)
 
 
 class WebRoute(APIRoute):
@@ -119,7 +140,7 @@ class WebRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            return _secured(await _answer(handler, request))
+            return _secured(await _answer(handler, request), request)
 
         return guarded
 

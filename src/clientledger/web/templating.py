@@ -80,4 +80,5 @@ templates.env.globals.update(
     BILLING=labels.BILLING,
     ENTRY_KINDS=labels.ENTRY_KINDS,
     label=labels.label,
+    card_words=labels.card_words,
 )

@@ -7,6 +7,8 @@ from fastapi.responses import Response
 
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import LineRead, LineRefund, PaymentLineCreate
+from clientledger.cards import service as cards
+from clientledger.cards.schemas import CardRead
 from clientledger.kit.errors import ClientLedgerError, NotFound, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.vocabulary import LineType
@@ -31,15 +33,29 @@ def _line(data: BillPage, line_id: str) -> LineRead:
     raise NotFound("This payment is no longer on the bill (it may have been removed).")
 
 
+def _cards(web: Web, data: BillPage) -> list[CardRead]:
+    """The client's cards on file, for the Credit Card choice (its default selected)."""
+    return web.read(cards.list_cards, client_id=data.client.id).data
+
+
 @router.get("/bills/{bill_id}/payments/new")
 def payment_form(bill_id: str, web: Web = Depends(page)) -> Response:
     data = web.read(bill_page_data, bill_id=bill_id)
-    return web.render_form(PAYMENT_FORM, title="Add payment", data=data, bill=data.bill, client=data.client, form=None)
+    return web.render_form(
+        PAYMENT_FORM,
+        title="Add payment",
+        data=data,
+        bill=data.bill,
+        client=data.client,
+        cards=_cards(web, data),
+        form=None,
+    )
 
 
 @router.post("/bills/{bill_id}/payments/new")
 def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
     data = web.read(bill_page_data, bill_id=bill_id)
+    on_file = _cards(web, data)
     try:
         kind = web.field("type")
         if kind not in LINE_TYPES:
@@ -57,6 +73,7 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
                 data=data,
                 bill=data.bill,
                 client=data.client,
+                cards=on_file,
                 form=web.form,
                 to_credit=to_credit,
             )
@@ -69,7 +86,9 @@ def add_payment(bill_id: str, web: Web = Depends(action)) -> Response:
         )
         line = web.submit(billing.add_payment, bill_id=data.bill.id, data=request)
     except ClientLedgerError as err:
-        return web.refused(PAYMENT_FORM, err, title="Add payment", data=data, bill=data.bill, client=data.client)
+        return web.refused(
+            PAYMENT_FORM, err, title="Add payment", data=data, bill=data.bill, client=data.client, cards=on_file
+        )
     if LineType(kind).is_credit:
         flash = (
             f"Paid {format_cents(amount)} from the client's credit."

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import AppointmentCreate, AppointmentRead, AppointmentStatusChange
+from clientledger.cards import service as cards
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
@@ -55,12 +56,14 @@ def add_appointment(client_id: str, web: Web = Depends(action)) -> Response:
 @router.get("/clients/{client_id}/payments/new")
 def prepayment_form(client_id: str, web: Web = Depends(page)) -> Response:
     client = _client(web, client_id)
-    return web.render_form(PREPAY_FORM, title="Record payment", client=client, form=None)
+    on_file = web.read(cards.list_cards, client_id=client.id).data
+    return web.render_form(PREPAY_FORM, title="Record payment", client=client, cards=on_file, form=None)
 
 
 @router.post("/clients/{client_id}/payments/new")
 def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
     client = _client(web, client_id)
+    on_file = web.read(cards.list_cards, client_id=client.id).data
     try:
         method = web.field("type")
         if method not in CLIENT_METHODS:
@@ -77,7 +80,7 @@ def record_prepayment(client_id: str, web: Web = Depends(action)) -> Response:
         )
         payment = web.submit(payments.record_prepayment, client_id=client.id, data=data)
     except ClientLedgerError as err:
-        return web.refused(PREPAY_FORM, err, title="Record payment", client=client)
+        return web.refused(PREPAY_FORM, err, title="Record payment", client=client, cards=on_file)
     kind = label(CLIENT_METHODS, payment.type)
     return web.done(
         f"/clients/{client.id}", f"Recorded a {kind} payment of {format_cents(payment.captured)}; it is now credit."

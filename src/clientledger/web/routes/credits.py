@@ -8,6 +8,8 @@ from fastapi import Depends
 from fastapi.responses import Response
 
 from clientledger.audit import service as audit
+from clientledger.cards import service as cards
+from clientledger.cards.schemas import CardRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
@@ -35,6 +37,7 @@ class BillingSettings:
     credits: CreditsRead
     payments: dict[str, PaymentRead]
     history: list[HistoryLine] = field(default_factory=list)  # every lot's, oldest first
+    cards: list[CardRead] = field(default_factory=list)  # cards on file, oldest first
 
     def lot_history(self, lot: LotRead) -> list[HistoryLine]:
         """Who did what to this lot, and when."""
@@ -65,6 +68,7 @@ def billing_settings_data(tx: Tx, *, client_id: str) -> BillingSettings:
         credits=found,
         payments={pid: payments.get_payment(tx, payment_id=pid) for pid in payment_ids},
         history=history_lines(audit.object_history(tx, object_ids=[lot.id for lot in found.lots])),
+        cards=cards.list_cards(tx, client_id=client_id).data,
     )
 
 
