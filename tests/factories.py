@@ -30,6 +30,8 @@ from clientledger.appointments.schemas import (
 )
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillItemRead, BillRead, LineRead, PaymentLineCreate
+from clientledger.cards import service as cards
+from clientledger.cards.schemas import CardCreate, CardRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.credits import service as credits
@@ -158,6 +160,15 @@ class Ledger:
     def refund(self, payment_id: str, amount: int | None = None, *, reason: str | None = None) -> RefundRead:
         data = RefundCreate(amount=amount, reason=reason)
         return self.do(payments.refund_payment, payment_id=payment_id, data=data)
+
+    def add_card(
+        self, client_id: str, payment_method: str = "pm_card_visa", *, make_default: bool | None = None
+    ) -> CardRead:
+        data = CardCreate(payment_method=payment_method, make_default=make_default)
+        return self.do(cards.add_card, client_id=client_id, data=data)
+
+    def look_cards(self, client_id: str) -> list[CardRead]:
+        return self.look(cards.list_cards, client_id=client_id).data
 
     def get_payment(self, payment_id: str) -> PaymentRead:
         return self.look(payments.get_payment, payment_id=payment_id)

@@ -56,6 +56,9 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/clients/{client}/credits", None, READ, 200),
     ("POST", "/clients/{client}/credits", {"amount": 100, "reason": "courtesy"}, WRITE, 201),
     ("POST", "/clients/{client}/credits/{lot}/remove", {"amount": 1}, WRITE, 200),
+    ("GET", "/clients/{client}/cards", None, READ, 200),
+    ("POST", "/clients/{client}/cards", {"payment_method": "pm_card_mastercard"}, WRITE, 201),
+    ("DELETE", "/clients/{client}/cards/{card}", None, WRITE, 204),
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
     ("GET", "/clients/{client}/statement", None, READ, 200),
@@ -85,6 +88,7 @@ def _world(api: Api) -> dict[str, str]:
     payment = api.prepay(client["id"], "cash", 5000)
     lot = api.post(f"/clients/{client['id']}/credits", {"amount": 500, "reason": "other"}, expect=201)
     unbilled = api.appointment(client["id"], 10000)
+    card = api.post(f"/clients/{client['id']}/cards", {"payment_method": "pm_card_visa"}, expect=201)
     return {
         "client": client["id"],
         "appt": appt["id"],
@@ -94,6 +98,7 @@ def _world(api: Api) -> dict[str, str]:
         "payment": payment["id"],
         "lot": lot["id"],
         "unbilled": unbilled["id"],
+        "card": card["id"],
         "uniq": re.sub(r"\W", "", api.token[-12:]).lower(),
     }
 
@@ -145,7 +150,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 19
+    assert checked == 22
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

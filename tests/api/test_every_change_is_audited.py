@@ -98,6 +98,17 @@ def _credit_removed(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", f"/clients/{client.id}/credits/{lot.id}/remove", {})
 
 
+def _card_added(owner: Api, ledger: Ledger) -> Call:
+    client = ledger.client("Carded")
+    return Call("POST", f"/clients/{client.id}/cards", {"payment_method": "pm_card_visa"}, expect=201)
+
+
+def _card_removed(owner: Api, ledger: Ledger) -> Call:
+    client = ledger.client("Uncarded")
+    card = ledger.add_card(client.id)
+    return Call("DELETE", f"/clients/{client.id}/cards/{card.id}", expect=204)
+
+
 def _insurance_payment(owner: Api, ledger: Ledger) -> Call:
     bill = an_insured_bill(ledger, copay_paid_by="card")[1]
     body = {
@@ -142,6 +153,8 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/payments/{payment_id}/refunds"): _payment_refund,
     ("POST", "/clients/{client_id}/credits"): _credit_added,
     ("POST", "/clients/{client_id}/credits/{lot_id}/remove"): _credit_removed,
+    ("POST", "/clients/{client_id}/cards"): _card_added,
+    ("DELETE", "/clients/{client_id}/cards/{card_id}"): _card_removed,
     ("POST", "/bills/{bill_id}/insurance-payments"): _insurance_payment,
     ("POST", "/era-imports"): _era_import,
 }

@@ -128,6 +128,12 @@ def _remove_credit(desk: Desk, owner: Api) -> Form:
     return Form(f"/clients/{client.id}/billing/credits/{lot.id}/remove", {})
 
 
+def _remove_card(desk: Desk, owner: Api) -> Form:
+    client = desk.ledger.client("Uncarded")
+    card = desk.ledger.add_card(client.id)
+    return Form(f"/clients/{client.id}/billing/cards/{card.id}/remove", {})
+
+
 FORMS: dict[str, FormSetup] = {
     "/login": _login,
     "/logout": lambda d, o: Form("/logout", {}),
@@ -148,6 +154,10 @@ FORMS: dict[str, FormSetup] = {
         f"/clients/{d.ledger.client('Credited').id}/billing/credits/new", {"amount": "10", "reason": "courtesy"}
     ),
     "/clients/{client_id}/billing/credits/{lot_id}/remove": _remove_credit,
+    "/clients/{client_id}/billing/cards/new": lambda d, o: Form(
+        f"/clients/{d.ledger.client('Carded').id}/billing/cards/new", {"payment_method": "pm_card_visa"}
+    ),
+    "/clients/{client_id}/billing/cards/{card_id}/remove": _remove_card,
     "/settings": lambda d, o: Form("/settings", {"name": "", "auto_apply_credit": ""}),
 }
 
