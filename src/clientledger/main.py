@@ -38,7 +38,7 @@ from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
 from clientledger.service_layer import Runner
-from clientledger.web.routing import card_number_page, not_found_page, too_large_page
+from clientledger.web.routing import not_found_page, too_large_page
 
 log = logging.getLogger("clientledger")
 
@@ -99,12 +99,12 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     app.state.token_reader = tokens
     app.state.settings = settings
     install_error_handlers(app, not_found_page=not_found_page)
-    # Outermost first: the request id, the size of the body, the token, then no card number in the body.
+    # Outermost first: the request id, the size of the body, the token, then no card number in an API body.
 
     async def authenticate_token(token: str) -> Principal:
         return await authenticate_with(tokens, token)
 
-    app.add_middleware(CardNumberGuardMiddleware, refusal_page=card_number_page)
+    app.add_middleware(CardNumberGuardMiddleware)
     app.add_middleware(
         BearerFirstMiddleware,
         authenticate=authenticate_token,

@@ -41,7 +41,11 @@ def test_the_card_form_works_without_javascript_as_a_page_of_its_own(desk: Desk)
 
     page = desk.page(f"/clients/{client.id}/billing/cards/new")
 
-    assert "<title>Add card · clientledger</title>" in page and 'method="post"' in page and "Visa ending 4242 (test card)" in page
+    assert (
+        "<title>Add card · clientledger</title>" in page
+        and 'method="post"' in page
+        and "Visa ending 4242 (test card)" in page
+    )
 
 
 def test_remove_card_forgets_the_card_and_the_next_one_becomes_the_default(desk: Desk) -> None:

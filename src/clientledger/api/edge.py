@@ -10,9 +10,10 @@ Plain ASGI (not ``BaseHTTPMiddleware``), so that nothing here buffers a body:
 - ``BearerFirstMiddleware``: an API request without a valid bearer token is 401 before a byte of
   its body is read (FastAPI reads a body before it runs the dependencies that check the token). The
   ``Principal`` found is left in the request's state for ``deps.current_principal``.
-- ``CardNumberGuardMiddleware``: a body (JSON or a web form; not a file upload) that carries a card
-  number in any field is refused, 422 ``validation_error`` (a page for a web form), before any route
-  sees it: clientledger never receives a card number, so none reaches a log, a table or a replay.
+- ``CardNumberGuardMiddleware``: an API body (not a file upload) that carries a card number in any
+  field is refused, 422 ``validation_error``, before any route sees it: clientledger never receives
+  a card number, so none reaches a log, a table or a replay. (Web forms are checked once their
+  session is: ``web.context.action``.)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.errors import error_response
 from clientledger.auth.service import Principal
-from clientledger.kit.cards import any_card_number, contains_card_number
+from clientledger.kit.cards import REFUSED_MESSAGE, any_card_number, contains_card_number
 from clientledger.kit.errors import Unauthorized
 
 FRAME_ANCESTORS = "frame-ancestors 'none'"
@@ -46,8 +47,6 @@ _SECURITY_HEADERS = (
 
 #: Renders the 413 a browser gets for a page's form: ``(request, message) -> response``.
 TooLargePage = Callable[[Request, str], Response]
-#: Renders the refusal a browser gets for a page's form: ``(request, message) -> response``.
-RefusalPage = Callable[[Request, str], Response]
 
 
 def _secure(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -319,11 +318,6 @@ class BearerFirstMiddleware:
         await self.app(scope, receive, send)
 
 
-CARD_NUMBER_REFUSED = (
-    "This request carries what looks like a card number. clientledger never takes card numbers: "
-    "add the card through the card form (it goes to the card processor), and leave card numbers "
-    "out of notes and memos. Nothing was changed."
-)
 _GUARDED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -344,20 +338,23 @@ def carries_card_number(body: bytes, content_type: str) -> bool:
 
 
 class CardNumberGuardMiddleware:
-    """Refuse a POST/PUT/PATCH whose body holds a card number, before any route reads it.
+    """Refuse an API POST/PUT/PATCH whose body holds a card number, before any route reads it.
 
-    It reads the body whole (``BodyLimitMiddleware``, outside it, bounds it) and hands it on
-    unchanged. Multipart bodies (835 uploads) are files, not fields people type: they pass. An API
-    request gets 422 ``validation_error``; a web form gets ``refusal_page``. The number is never
-    logged: the answer does not repeat it.
+    It reads the body whole (``BodyLimitMiddleware``, outside it, bounds it; ``BearerFirstMiddleware``,
+    outside it too, has refused a request without a token unread) and hands it on unchanged.
+    Multipart bodies (835 uploads) are files, not fields people type: they pass. The number is
+    never logged: the answer does not repeat it.
     """
 
-    def __init__(self, app: ASGIApp, *, refusal_page: RefusalPage | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.refusal_page = refusal_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in _GUARDED_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in _GUARDED_METHODS
+            or not is_api_path(scope.get("path", ""))
+        ):
             await self.app(scope, receive, send)
             return
         content_type = _header(scope, b"content-type").lower()
@@ -375,14 +372,9 @@ class CardNumberGuardMiddleware:
                 break
         body = b"".join(chunks)
         if body and carries_card_number(body, content_type):
-            await self._refusal(scope)(scope, _no_body, send)
+            await error_response(422, "validation_error", REFUSED_MESSAGE)(scope, _no_body, send)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
-
-    def _refusal(self, scope: Scope) -> Response:
-        if self.refusal_page is not None and not is_api_path(scope.get("path", "")):
-            return self.refusal_page(Request(scope), CARD_NUMBER_REFUSED)
-        return error_response(422, "validation_error", CARD_NUMBER_REFUSED)
 
 
 def _replay(messages: list[Message], then: Receive) -> Receive:

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import re
 
+REFUSED_MESSAGE = (
+    "This request carries what looks like a card number. clientledger never takes card numbers: "
+    "add the card through the card form (it goes to the card processor), and leave card numbers "
+    "out of notes and memos. Nothing was changed."
+)
+"""What a request refused for a card number is told: never the number itself."""
+
 MIN_DIGITS = 13
 MAX_DIGITS = 19
 

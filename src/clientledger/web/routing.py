@@ -124,11 +124,6 @@ def too_large_page(request: Request, message: str) -> Response:
     )
 
 
-def card_number_page(request: Request, message: str) -> Response:
-    """What a form that carries a card number gets: the message, and nothing changed."""
-    return _secured(error_response(request, status_code=422, title="Not done", message=message), request)
-
-
 def not_found_page(request: Request) -> Response:
     """The page a browser gets for an address that is no page of the web UI."""
     message = "There is no page at this address. It may have been mistyped, or the link may be out of date."
