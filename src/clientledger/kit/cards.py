@@ -4,7 +4,7 @@ clientledger takes cards only as the processor's payment methods; a card number 
 a note or a name must be refused before anything is recorded. A card number here is what the
 contract says: a run of 13 to 19 digits, with spaces or dashes between them allowed, that passes
 the Luhn check. Digits grouped by separators are tried group by group too, so a number followed or
-preceded by other digits (``ref 12 4242 4242 4242 4242``) is still found, while phone numbers,
+preceded by other digits (a reference number, then the card) is still found, while phone numbers,
 dates and amounts, shorter than 13 digits, never are. The number itself is never returned.
 """
 

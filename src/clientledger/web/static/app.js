@@ -169,7 +169,7 @@
   }
 
   function wireForms(root) {
-    // Add payment: "Deduct from credit balance?" belongs to Client Credit/Discount, the card number to cards.
+    // Add payment: "Deduct from credit balance?" belongs to Client Credit/Discount, the card choice to cards.
     root.querySelectorAll("select[data-payment-type]").forEach(function (select) {
       var form = select.form;
       function sync() {
