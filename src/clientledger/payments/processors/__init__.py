@@ -3,8 +3,9 @@
 ``CLIENTLEDGER_PROCESSOR`` is ``simulated`` (the default: no network, Stripe's test-card
 behaviour) or ``stripe``. Stripe reads ``CLIENTLEDGER_STRIPE_API_KEY`` (required) and, for charging
 the card on file, ``CLIENTLEDGER_STRIPE_PAYMENT_METHOD`` and ``CLIENTLEDGER_STRIPE_CUSTOMER``
-(optional); the web's card form (Stripe Elements) reads ``CLIENTLEDGER_STRIPE_PUBLISHABLE_KEY``. ``StripeProcessor`` lives in ``stripe_adapter`` and is imported only when chosen, so the
-simulated path never loads the Stripe SDK.
+(optional); the web's card form (Stripe Elements) reads ``CLIENTLEDGER_STRIPE_PUBLISHABLE_KEY``.
+``StripeProcessor`` lives in ``stripe_adapter`` and is imported only when chosen, so the simulated
+path never loads the Stripe SDK.
 """
 
 from __future__ import annotations
