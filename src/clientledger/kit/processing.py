@@ -2,10 +2,16 @@
 
 Adapters (``payments/processors``) implement it; the runner holds the one the app started with and
 hands it to each transaction, so no module below the faces builds a processor itself.
+
+No card number ever crosses this port: a card is the processor's payment method (Stripe's
+``pm_...``), saved on the processor's customer (``cus_...``) that stands for a client. Every call
+that moves money or creates something carries an ``idempotency_key``: the processor returns the
+first result again for a repeated key, which makes a retry after a crash or a timeout safe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -25,12 +31,23 @@ class Refund:
     amount: int
 
 
+@dataclass(frozen=True)
+class CardDetails:
+    """A saved payment method as the processor describes it (never its number)."""
+
+    payment_method: str
+    brand: str
+    last4: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
 @runtime_checkable
 class PaymentProcessor(Protocol):
     """Moves money on a card. Raises ``CardDeclined`` (402) or ``ProcessorUnavailable`` (503).
 
-    Neither method may be called inside a database transaction: the caller records the movement
-    as pending, commits, calls the processor, then settles it (see DESIGN.md).
+    No method may be called inside a database transaction: the caller records the movement as
+    pending, commits, calls the processor, then settles it (see DESIGN.md).
     """
 
     name: str
@@ -39,14 +56,39 @@ class PaymentProcessor(Protocol):
         self,
         *,
         amount: int,
-        card_number: str | None,
+        payment_method: str,
+        customer: str | None,
         idempotency_key: str,
         description: str = "",
+        metadata: Mapping[str, str] | None = None,
     ) -> Charge:
-        """Capture ``amount`` cents; ``card_number`` may be a processor payment-method id (``pm_...``);
-        None charges the card on file."""
+        """Capture ``amount`` cents on ``payment_method`` (a ``pm_...`` id), saved on ``customer``
+        when it is one of the client's cards (then charged off-session)."""
         ...
 
-    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
-        """Return ``amount`` cents of an earlier charge to its card; ``CardDeclined`` if refused."""
+    def refund(
+        self, *, charge_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> Refund:
+        """Return ``amount`` cents of an earlier charge to its card; ``CardDeclined`` if refused.
+        ``metadata`` travels with the refund (its echo in a processor event names our refund)."""
+        ...
+
+    def create_customer(
+        self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> str:
+        """The processor's customer for a client (``cus_...``), made once per client."""
+        ...
+
+    def save_card(self, *, customer: str, payment_method: str, idempotency_key: str) -> CardDetails:
+        """Attach ``payment_method`` to ``customer`` and describe the card; ``CardDeclined`` when the
+        processor refuses it. The answer's ``payment_method`` is the id to charge from now on."""
+        ...
+
+    def remove_card(self, *, payment_method: str) -> None:
+        """Detach a saved card from its customer (it can no longer be charged)."""
+        ...
+
+    def card_setup(self, *, customer: str, idempotency_key: str) -> str | None:
+        """A client secret for the processor's own card form (Stripe's SetupIntent), or None when
+        the processor has no such form (the simulator offers its test cards instead)."""
         ...
