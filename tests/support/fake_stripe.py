@@ -1,0 +1,548 @@
+"""A local fake of Stripe's API on 127.0.0.1, for driving the real ``stripe`` SDK in tests.
+
+    with FakeStripe(webhook_target=url_or_callable, webhook_secret="whsec_test") as fake:
+        processor = StripeProcessor(FAKE_API_KEY, api_base=fake.base_url, max_network_retries=0)
+        ...
+        fake.requests          # every request: method, path, params (nested), idempotency key, body
+        fake.deliver_events()  # POST the queued events, signed as Stripe signs them
+
+For an app-level test set ``CLIENTLEDGER_PROCESSOR=stripe``, ``CLIENTLEDGER_STRIPE_API_KEY=FAKE_API_KEY``
+and ``CLIENTLEDGER_STRIPE_API_BASE=fake.base_url`` before the app is built.
+
+What it does as Stripe does: form-encoded requests (``a[b]=``, ``expand[0]=`` or ``expand[]=``);
+``Authorization: Bearer <key>`` checked (401 otherwise); ``Idempotency-Key`` on POSTs (the same key
+with the same request replays the first answer with ``Idempotent-Replayed: true``, with another
+request it is 400 ``idempotency_error``; validation errors are not saved, card declines are);
+unknown parameters refused; errors as ``{"error": {"type", "code", "decline_code", "message"...}}``.
+The endpoints and test payment methods are in ``fake_stripe_api``.
+
+Events: ``refund.created`` and ``charge.refunded`` (``data.previous_attributes`` has the charge's
+``amount_refunded`` before) when a refund succeeds; a refund of a ``pm_card_refundFail`` charge is
+answered ``pending``, then fails at once: ``refund.created`` (pending) then ``refund.updated``
+(``status: failed``, ``failure_reason``, ``previous_attributes.status: pending``). ``refund.failed`` is
+made too but only sent when listed in ``enabled_events``. Events queue up and are sent by
+``deliver_events()`` (so a test decides when "later" is), or at once from a background thread with
+``auto_deliver=True``. A ``webhook_target`` is a URL (POSTed with httpx) or a callable
+``(body, headers) -> status`` (e.g. forwarding to a ``TestClient``). ``refund_in_dashboard`` makes a
+refund outside the app, as the Stripe dashboard would.
+
+Faults for tests: ``fail_next(status)`` answers the next request(s) with a Stripe-shaped error
+without executing them; ``lose_next_response()`` executes the next request, then answers 500 (the
+charge happened but the answer was lost); ``delay_next(seconds)`` holds the next answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.fake_stripe_api import (
+    API_VERSION,
+    TEST_PAYMENT_METHODS,
+    Obj,
+    Params,
+    StripeFault,
+    StripeState,
+    invalid,
+    new_id,
+)
+
+__all__ = ["FAKE_API_KEY", "TEST_PAYMENT_METHODS", "FakeStripe", "RecordedRequest", "fake_stripe", "parse_form"]
+
+FAKE_API_KEY = "sk_test_clientledgerFakeStripe000000"
+WebhookTarget = str | Callable[[bytes, dict[str, str]], int]
+DEFAULT_EVENTS = ("charge.refunded", "refund.created", "refund.updated")
+
+_ALLOWED: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "customers"): frozenset({"name", "email", "description", "metadata", "phone", "expand"}),
+    ("POST", "payment_intents"): frozenset(
+        {
+            "amount",
+            "currency",
+            "payment_method",
+            "customer",
+            "confirm",
+            "off_session",
+            "error_on_requires_action",
+            "allowed_payment_method_types",
+            "description",
+            "metadata",
+            "expand",
+            "receipt_email",
+            "setup_future_usage",
+            "statement_descriptor_suffix",
+        }
+    ),
+    ("POST", "refunds"): frozenset({"charge", "payment_intent", "amount", "metadata", "reason", "expand"}),
+    ("POST", "setup_intents"): frozenset(
+        {"customer", "usage", "allowed_payment_method_types", "metadata", "description", "expand"}
+    ),
+    ("POST", "attach"): frozenset({"customer", "expand"}),
+    ("POST", "detach"): frozenset({"expand"}),
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    params: Params
+    idempotency_key: str | None
+    body: str
+    headers: Mapping[str, str]
+    status: int
+
+
+@dataclass
+class Delivery:
+    event: Obj
+    statuses: list[int | str] = field(default_factory=list)  # one per attempt: HTTP status or error
+
+    @property
+    def delivered(self) -> bool:
+        return any(isinstance(s, int) and 200 <= s < 300 for s in self.statuses)
+
+
+def parse_form(body: str) -> Params:
+    """Stripe's form encoding, nested: ``a[b][0]=x`` -> ``{"a": {"b": ["x"]}}``; ``a[]=`` appends."""
+    root: Params = {}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        head, _, rest = key.partition("[")
+        parts = [head] + (rest[:-1].split("][") if rest.endswith("]") else [])
+        node = root
+        for i, part in enumerate(parts):
+            if part == "":
+                part = str(len(node))
+            if i == len(parts) - 1:
+                node[part] = value
+            else:
+                child = node.setdefault(part, {})
+                node = child if isinstance(child, dict) else {}
+    return {name: _listify(value) for name, value in root.items()}
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    items = {k: _listify(v) for k, v in node.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
+
+
+def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """``Stripe-Signature`` exactly as Stripe computes it: HMAC-SHA256 of ``"<t>.<payload>"``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode("utf-8"), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+class FakeStripe:
+    """Stripe's API on a random loopback port, in memory, thread-safe (one lock for all state)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = FAKE_API_KEY,
+        webhook_target: WebhookTarget | None = None,
+        webhook_secret: str | None = None,
+        enabled_events: tuple[str, ...] = DEFAULT_EVENTS,
+        auto_deliver: bool = False,
+    ) -> None:
+        self.api_key = api_key
+        self.webhook_target = webhook_target
+        self.webhook_secret = webhook_secret
+        self.enabled_events = enabled_events
+        self.auto_deliver = auto_deliver
+        self._lock = threading.RLock()
+        self._state = StripeState(self._emit)
+        self._requests: list[RecordedRequest] = []
+        self._idempotent: dict[str, tuple[str, Params, int, Obj]] = {}
+        self._deliveries: list[Delivery] = []
+        self._faults: list[tuple[str, Any]] = []
+        self._request_context: tuple[str | None, str | None] = (None, None)
+        self._server: ThreadingHTTPServer | None = None
+        self._wake = threading.Condition(self._lock)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> FakeStripe:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, name="fake-stripe", daemon=True).start()
+        if self.auto_deliver:
+            threading.Thread(target=self._deliver_forever, name="fake-stripe-webhooks", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._wake:
+            self._wake.notify_all()
+
+    def __enter__(self) -> FakeStripe:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- what tests read ---------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path == path]
+
+    def objects(self, kind: str) -> list[Obj]:
+        """Every stored ``customers``, ``payment_methods``, ``payment_intents``, ``charges``, ``refunds``..."""
+        with self._lock:
+            return [copy.deepcopy(o) for o in self._state.objects[kind].values()]
+
+    def get(self, object_id: str) -> Obj:
+        with self._lock:
+            for objects in self._state.objects.values():
+                if object_id in objects:
+                    return copy.deepcopy(objects[object_id])
+        raise KeyError(object_id)
+
+    @property
+    def events(self) -> list[Obj]:
+        with self._lock:
+            return [copy.deepcopy(d.event) for d in self._deliveries]
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return [Delivery(copy.deepcopy(d.event), list(d.statuses)) for d in self._deliveries]
+
+    # --- what tests do -----------------------------------------------------------------------------
+
+    def fail_next(self, status: int = 500, *, times: int = 1, message: str | None = None) -> None:
+        error_type = "api_error" if status >= 500 else "invalid_request_error"
+        error = {"type": error_type, "message": message or "Something went wrong on Stripe's end."}
+        if status == 429:
+            error |= {"code": "rate_limit", "message": message or "Too many requests hit the API too quickly."}
+        with self._lock:
+            self._faults.extend([("fail", (status, error))] * times)
+
+    def lose_next_response(self) -> None:
+        with self._lock:
+            self._faults.append(("lose", None))
+
+    def delay_next(self, seconds: float) -> None:
+        with self._lock:
+            self._faults.append(("delay", seconds))
+
+    def refund_in_dashboard(self, charge_id: str, amount: int | None = None) -> Obj:
+        """A refund made outside the app (no metadata, no idempotency key); its events are queued."""
+        params: Params = {"charge": charge_id, "reason": "requested_by_customer"}
+        if amount is not None:
+            params["amount"] = str(amount)
+        with self._lock:
+            self._request_context = (None, None)
+            refund = self._state.create_refund(params)
+        self._after_events()
+        return copy.deepcopy(refund)
+
+    def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> Obj:
+        with self._lock:
+            self._request_context = (None, None)
+            refund = self._state.fail_refund(refund_id, reason)
+        self._after_events()
+        return copy.deepcopy(refund)
+
+    def deliver_events(self) -> list[Delivery]:
+        """POST every event not yet delivered (2xx) to the webhook target, in order; the attempts made."""
+        with self._lock:
+            pending = [d for d in self._deliveries if not d.delivered]
+        for delivery in pending:
+            self._send(delivery)
+        return pending
+
+    def redeliver(self, event_id: str) -> int | str:
+        """Send one event again, as Stripe may (the receiver must record it once)."""
+        with self._lock:
+            delivery = next(d for d in self._deliveries if d.event["id"] == event_id)
+        return self._send(delivery)
+
+    def wait_until_delivered(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            while not all(d.delivered for d in self._deliveries):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.05))
+        return True
+
+    # --- events ------------------------------------------------------------------------------------
+
+    def _emit(self, event_type: str, obj: Obj, previous: Obj | None) -> None:
+        if event_type not in self.enabled_events:
+            return
+        request_id, key = self._request_context
+        data: Obj = {"object": copy.deepcopy(obj)}
+        if previous is not None:
+            data["previous_attributes"] = copy.deepcopy(previous)
+        event: Obj = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 1 if self.webhook_target is not None else 0,
+            "request": {"id": request_id, "idempotency_key": key},
+            "type": event_type,
+        }
+        self._deliveries.append(Delivery(event))
+
+    def _after_events(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _send(self, delivery: Delivery) -> int | str:
+        if self.webhook_target is None or self.webhook_secret is None:
+            raise AssertionError("FakeStripe needs webhook_target and webhook_secret to deliver events")
+        body = json.dumps(delivery.event, indent=2).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            "Stripe-Signature": sign(body, self.webhook_secret),
+        }
+        outcome: int | str
+        try:
+            if callable(self.webhook_target):
+                outcome = self.webhook_target(body, headers)
+            else:
+                outcome = httpx.post(self.webhook_target, content=body, headers=headers, timeout=5.0).status_code
+        except (httpx.HTTPError, OSError) as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        with self._wake:
+            delivery.statuses.append(outcome)
+            self._wake.notify_all()
+        return outcome
+
+    def _deliver_forever(self) -> None:
+        """With ``auto_deliver``: each new event is sent once, soon after the answer that made it."""
+        while True:
+            with self._wake:
+                while self._server is not None and all(d.statuses for d in self._deliveries):
+                    self._wake.wait(0.1)
+                if self._server is None:
+                    return
+                todo = [d for d in self._deliveries if not d.statuses]
+            for delivery in todo:
+                self._send(delivery)
+
+    # --- the API -----------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: str
+    ) -> tuple[int, Obj, dict[str, str]]:
+        """One HTTP request: (status, JSON body, extra headers). Called from the server's threads."""
+        url = urlsplit(target)
+        params = parse_form(body if method == "POST" else url.query)
+        key = headers.get("Idempotency-Key") if method == "POST" else None
+        request_id = new_id("req")
+        answer_headers = {"Request-Id": request_id, "Stripe-Version": headers.get("Stripe-Version", API_VERSION)}
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+            if fault is not None and fault[0] == "fail":
+                status, error = fault[1]
+                self._record(method, url.path, params, key, body, headers, status)
+                return status, {"error": dict(error)}, answer_headers
+            status, answer, replayed = self._answer(method, url.path, params, key, headers, request_id)
+            self._record(method, url.path, params, key, body, headers, status)
+        self._after_events()
+        if key is not None:
+            answer_headers["Idempotency-Key"] = key
+        if replayed:
+            answer_headers["Idempotent-Replayed"] = "true"
+        if fault is not None and fault[0] == "lose":
+            return 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}, answer_headers
+        if fault is not None and fault[0] == "delay":
+            time.sleep(float(fault[1]))
+        return status, answer, answer_headers
+
+    def _record(
+        self,
+        method: str,
+        path: str,
+        params: Params,
+        key: str | None,
+        body: str,
+        headers: Mapping[str, str],
+        status: int,
+    ) -> None:
+        self._requests.append(RecordedRequest(method, path, params, key, body, dict(headers), status))
+
+    def _answer(
+        self, method: str, path: str, params: Params, key: str | None, headers: Mapping[str, str], request_id: str
+    ) -> tuple[int, Obj, bool]:
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return 401, _no_key_error(), False
+        if auth[len("Bearer ") :] != self.api_key:
+            return 401, _bad_key_error(auth[len("Bearer ") :]), False
+        endpoint = f"{method} {path}"
+        if key is not None and key in self._idempotent:
+            first_endpoint, first_params, status, answer = self._idempotent[key]
+            if first_endpoint != endpoint:
+                return (
+                    400,
+                    _idempotency_error(
+                        key, f"for the same endpoint they were first used for ('{first_endpoint}' vs '{endpoint}')"
+                    ),
+                    False,
+                )
+            if first_params != params:
+                return 400, _idempotency_error(key, "with the same parameters they were first used with"), False
+            return status, copy.deepcopy(answer), True
+        self._request_context = (request_id, key)
+        try:
+            status, answer = 200, self._route(method, path, params)
+        except StripeFault as fault:
+            status, answer = fault.status, {"error": copy.deepcopy(fault.error)}
+            if not fault.saved:
+                return status, answer, False
+        if key is not None:
+            self._idempotent[key] = (endpoint, params, status, copy.deepcopy(answer))
+        return status, answer, False
+
+    def _route(self, method: str, path: str, params: Params) -> Obj:
+        parts = path.strip("/").split("/")
+        if len(parts) < 2 or parts[0] != "v1":
+            raise _unrecognized(method, path)
+        resource, rest = parts[1], parts[2:]
+        expand = params.get("expand", [])
+        if not isinstance(expand, list):
+            raise invalid("Invalid array", param="expand")
+        state = self._state
+        if method == "GET" and len(rest) == 1:
+            _check_params(params, frozenset({"expand"}))
+            labels = {
+                "customers": "customer",
+                "payment_methods": "PaymentMethod",
+                "payment_intents": "payment_intent",
+                "charges": "charge",
+                "refunds": "refund",
+                "setup_intents": "setupintent",
+            }
+            if resource in labels:
+                if resource == "payment_methods" and rest[0] in TEST_PAYMENT_METHODS:
+                    return state.render(state._payment_method(rest[0], param=None), expand)
+                return state.render(state.get(resource, rest[0], label=labels[resource]), expand)
+        if method == "POST" and not rest and ("POST", resource) in _ALLOWED:
+            _check_params(params, _ALLOWED[("POST", resource)])
+            create = {
+                "customers": state.create_customer,
+                "payment_intents": state.create_payment_intent,
+                "refunds": state.create_refund,
+                "setup_intents": state.create_setup_intent,
+            }[resource]
+            return state.render(create(params), expand)
+        if method == "POST" and resource == "payment_methods" and len(rest) == 2 and rest[1] in ("attach", "detach"):
+            _check_params(params, _ALLOWED[("POST", rest[1])])
+            if rest[1] == "attach":
+                return state.render(state.attach(rest[0], params), expand)
+            return state.render(state.detach(rest[0]), expand)
+        raise _unrecognized(method, path)
+
+
+def _check_params(params: Params, allowed: frozenset[str]) -> None:
+    for name in params:
+        if name not in allowed:
+            raise invalid(f"Received unknown parameter: {name}", param=name, code="parameter_unknown")
+
+
+def _unrecognized(method: str, path: str) -> StripeFault:
+    return invalid(
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help at "
+        "https://support.stripe.com/.",
+        status=404,
+    )
+
+
+def _no_key_error() -> Obj:
+    return {
+        "error": {
+            "type": "invalid_request_error",
+            "message": "You did not provide an API key. You need to provide your API key in the Authorization "
+            "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        }
+    }
+
+
+def _bad_key_error(key: str) -> Obj:
+    shown = f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}"
+    return {"error": {"type": "invalid_request_error", "message": f"Invalid API Key provided: {shown}"}}
+
+
+def _idempotency_error(key: str, how: str) -> Obj:
+    return {
+        "error": {
+            "type": "idempotency_error",
+            "message": f"Keys for idempotent requests can only be used {how}. Try using a key other than "
+            f"'{key}' if you meant to execute a different request.",
+        }
+    }
+
+
+def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 10  # an idle keep-alive connection ends, so its thread does
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8") if length else ""
+            status, answer, headers = fake.handle(
+                self.command, self.path, {k.title(): v for k, v in self.headers.items()}, body
+            )
+            payload = json.dumps(answer, indent=2).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """A started ``FakeStripe`` without a webhook target (set ``webhook_target``/``webhook_secret``)."""
+    with FakeStripe() as fake:
+        yield fake
