@@ -37,8 +37,10 @@ import copy
 import hashlib
 import hmac
 import json
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,14 +178,14 @@ class FakeStripe:
         self._request_context: tuple[str | None, str | None] = (None, None)
         self._server: ThreadingHTTPServer | None = None
         self._wake = threading.Condition(self._lock)
+        self.crashes: list[str] = []  # tracebacks of requests the fake itself failed on (a bug in it)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> FakeStripe:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server = server
-        threading.Thread(target=server.serve_forever, name="fake-stripe", daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-stripe", daemon=True).start()
         if self.auto_deliver:
             threading.Thread(target=self._deliver_forever, name="fake-stripe-webhooks", daemon=True).start()
         return self
@@ -199,8 +201,10 @@ class FakeStripe:
     def __enter__(self) -> FakeStripe:
         return self.start()
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+        if kind is None:
+            assert not self.crashes, "the fake Stripe API crashed:\n" + "\n".join(self.crashes)
 
     @property
     def base_url(self) -> str:
@@ -513,6 +517,15 @@ def _idempotency_error(key: str, how: str) -> Obj:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a test's short timeout) is no error of the fake's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -521,9 +534,13 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8") if length else ""
-            status, answer, headers = fake.handle(
-                self.command, self.path, {k.title(): v for k, v in self.headers.items()}, body
-            )
+            try:
+                status, answer, headers = fake.handle(
+                    self.command, self.path, {k.title(): v for k, v in self.headers.items()}, body
+                )
+            except Exception:
+                fake.crashes.append(traceback.format_exc())
+                status, answer, headers = 500, {"error": {"type": "api_error", "message": "The fake crashed"}}, {}
             payload = json.dumps(answer, indent=2).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
