@@ -216,8 +216,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in (
         "CLIENTLEDGER_PROCESSOR",
         "CLIENTLEDGER_STRIPE_API_KEY",
-        "CLIENTLEDGER_STRIPE_PAYMENT_METHOD",
-        "CLIENTLEDGER_STRIPE_CUSTOMER",
+        "CLIENTLEDGER_STRIPE_API_BASE",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -315,12 +314,10 @@ def no_stripe_telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def stripe_processor(
-    answers: list[Answer], *, api_key: str = TEST_KEY, **settings: str
-) -> tuple[StripeProcessor, FakeStripeHTTP]:
+def stripe_processor(answers: list[Answer], *, api_key: str = TEST_KEY) -> tuple[StripeProcessor, FakeStripeHTTP]:
     http = FakeStripeHTTP(answers)
     client = stripe.StripeClient(api_key, http_client=http)
-    return StripeProcessor(api_key, client=client, **settings), http
+    return StripeProcessor(api_key, client=client), http
 
 
 def payment_intent(
@@ -333,8 +330,9 @@ def payment_intent(
         "currency": "usd",
         "status": status,
         "last_payment_error": None,
+        "latest_charge": {"id": "ch_3Test", "object": "charge", "amount": amount, "status": "succeeded"},
         "payment_method": {
-            "id": "pm_1Generated",
+            "id": "pm_1Saved",
             "object": "payment_method",
             "type": "card",
             "card": {"brand": "visa", "last4": last4, "exp_month": 12, "exp_year": 2034},
@@ -351,14 +349,19 @@ def stripe_error(status: int, error_type: str, message: str, **fields: str) -> t
     return status, {"error": {"type": error_type, "message": message, **fields}}
 
 
-def test_stripe_charge_creates_and_confirms_a_payment_intent() -> None:
+def test_stripe_charge_confirms_a_payment_intent_on_the_saved_card_off_session() -> None:
     processor, http = stripe_processor([payment_intent(amount=15000)])
 
     charge = processor.charge(
-        amount=15000, card_number="4242 4242 4242 4242", idempotency_key="payment-p1", description="Session"
+        amount=15000,
+        payment_method="pm_1Saved",
+        customer="cus_Client",
+        idempotency_key="payment-p1",
+        description="Session",
+        metadata={"clientledger_payment_id": "p1"},
     )
 
-    assert charge == Charge(charge_id="pi_3Test", amount=15000, card_last4="4242")
+    assert charge == Charge(charge_id="ch_3Test", amount=15000, card_last4="4242", card_brand="visa")
     [sent] = http.sent
     assert (sent.method, sent.url) == ("post", "https://api.stripe.com/v1/payment_intents")
     assert sent.headers["Idempotency-Key"] == "payment-p1"
@@ -367,29 +370,27 @@ def test_stripe_charge_creates_and_confirms_a_payment_intent() -> None:
         "amount": "15000",
         "currency": "usd",
         "confirm": "true",
-        "payment_method": "pm_card_visa",
+        "payment_method": "pm_1Saved",
+        "customer": "cus_Client",
+        "off_session": "true",
         "allowed_payment_method_types[0]": "card",
         "expand[0]": "payment_method",
-        "error_on_requires_action": "true",
+        "expand[1]": "latest_charge",
         "description": "Session",
+        "metadata[clientledger_payment_id]": "p1",
     }
 
 
-@pytest.mark.parametrize(
-    ("card_number", "payment_method"),
-    [
-        ("4000000000000002", "pm_card_visa_chargeDeclined"),
-        ("4000000000009995", "pm_card_visa_chargeDeclinedInsufficientFunds"),
-        ("4000-0000-0000-0069", "pm_card_chargeDeclinedExpiredCard"),
-        ("pm_1SavedByStripeJs", "pm_1SavedByStripeJs"),
-    ],
-)
-def test_stripe_sends_test_numbers_as_stripes_test_payment_methods(card_number: str, payment_method: str) -> None:
-    processor, http = stripe_processor([payment_intent()])
+def test_stripe_charge_reads_the_card_from_the_charge_when_the_payment_method_is_not_expanded() -> None:
+    status, body = payment_intent()
+    body["payment_method"] = "pm_1Saved"
+    body["latest_charge"]["payment_method_details"] = {"type": "card", "card": {"brand": "amex", "last4": "0005"}}
+    processor, http = stripe_processor([(status, body)])
 
-    processor.charge(amount=100, card_number=card_number, idempotency_key="k")
+    charge = processor.charge(amount=15000, payment_method="pm_1Saved", customer=None, idempotency_key="k")
 
-    assert http.sent[0].form["payment_method"] == payment_method
+    assert (charge.charge_id, charge.card_brand, charge.card_last4) == ("ch_3Test", "amex", "0005")
+    assert http.sent[0].form["error_on_requires_action"] == "true"
 
 
 def test_stripe_card_decline_becomes_card_declined_with_stripes_message() -> None:
@@ -403,7 +404,7 @@ def test_stripe_card_decline_becomes_card_declined_with_stripes_message() -> Non
     processor, http = stripe_processor([declined])
 
     with pytest.raises(CardDeclined) as caught:
-        processor.charge(amount=15000, card_number="4000000000009995", idempotency_key="payment-p2")
+        processor.charge(amount=15000, payment_method="pm_1Saved", customer="cus_C", idempotency_key="payment-p2")
 
     assert caught.value.message == "Your card has insufficient funds."
     assert isinstance(caught.value.__cause__, stripe.CardError)
@@ -414,7 +415,7 @@ def test_stripe_connection_error_becomes_processor_unavailable() -> None:
     processor, http = stripe_processor([connection_error("Connection reset by peer")])
 
     with pytest.raises(ProcessorUnavailable) as caught:
-        processor.charge(amount=100, card_number=None, idempotency_key="k")
+        processor.charge(amount=100, payment_method="pm_1Saved", customer=None, idempotency_key="k")
 
     assert caught.value.status_code == 503
     assert "Connection reset by peer" in caught.value.message
@@ -434,7 +435,7 @@ def test_stripe_api_errors_become_processor_unavailable(answer: Answer) -> None:
     processor, _ = stripe_processor([answer])
 
     with pytest.raises(ProcessorUnavailable):
-        processor.charge(amount=100, card_number=None, idempotency_key="k")
+        processor.charge(amount=100, payment_method="pm_1Saved", customer=None, idempotency_key="k")
 
 
 @pytest.mark.parametrize(
@@ -445,7 +446,7 @@ def test_stripe_api_errors_become_processor_unavailable(answer: Answer) -> None:
             r"Amount must be at least \$0\.50 usd",
         ),
         (
-            stripe_error(404, "invalid_request_error", "No such PaymentMethod: 'pm_gone'", code="resource_missing"),
+            stripe_error(400, "invalid_request_error", "No such PaymentMethod: 'pm_gone'", code="resource_missing"),
             "No such PaymentMethod",
         ),
         (
@@ -458,102 +459,63 @@ def test_stripe_final_refusals_become_card_declined(answer: Answer, message: str
     processor, _ = stripe_processor([answer])
 
     with pytest.raises(CardDeclined, match=message):
-        processor.charge(amount=30, card_number=None, idempotency_key="k")
+        processor.charge(amount=30, payment_method="pm_gone", customer=None, idempotency_key="k")
 
 
 def test_stripe_payment_needing_authentication_is_a_decline_not_a_charge() -> None:
     processor, _ = stripe_processor([payment_intent(status="requires_action")])
 
     with pytest.raises(CardDeclined, match="requires_action"):
-        processor.charge(amount=100, card_number=VISA, idempotency_key="k")
+        processor.charge(amount=100, payment_method="pm_1Saved", customer="cus_C", idempotency_key="k")
 
 
-def test_stripe_refuses_bad_input_before_calling_stripe() -> None:
+def test_stripe_refuses_bad_input_and_card_numbers_before_calling_stripe() -> None:
     processor, http = stripe_processor([])
 
-    with pytest.raises(CardDeclined, match="incorrect"):
-        processor.charge(amount=100, card_number="4242424242424241", idempotency_key="k")
-    with pytest.raises(CardDeclined, match="cannot be sent to Stripe"):
-        processor.charge(amount=100, card_number="5105105105105100", idempotency_key="k")
+    with pytest.raises(CardDeclined, match="pm_"):
+        processor.charge(amount=100, payment_method=VISA, customer=None, idempotency_key="k")
+    with pytest.raises(CardDeclined, match="pm_"):
+        processor.save_card(customer="cus_C", payment_method="4242 4242 4242 4242", idempotency_key="k")
     with pytest.raises(ValueError, match="amount"):
-        processor.charge(amount=0, card_number=VISA, idempotency_key="k")
+        processor.charge(amount=0, payment_method="pm_1Saved", customer=None, idempotency_key="k")
     with pytest.raises(ValueError, match="amount"):
-        processor.refund(charge_id="pi_1", amount=-5, idempotency_key="k")
+        processor.refund(charge_id="ch_1", amount=-5, idempotency_key="k")
+    with pytest.raises(ValueError, match="idempotency_key"):
+        processor.create_customer(name="Ada", email=None, idempotency_key=" ")
     assert http.sent == []
 
 
-def test_stripe_live_key_refuses_test_cards_and_a_missing_card_on_file() -> None:
+def test_stripe_live_key_refuses_stripes_test_payment_methods() -> None:
     processor, http = stripe_processor([], api_key=LIVE_KEY)
 
     with pytest.raises(CardDeclined, match="live mode"):
-        processor.charge(amount=100, card_number=VISA, idempotency_key="k")
-    with pytest.raises(CardDeclined, match="no card on file"):
-        processor.charge(amount=100, card_number=None, idempotency_key="k")
+        processor.charge(amount=100, payment_method="pm_card_visa", customer=None, idempotency_key="k")
+    with pytest.raises(CardDeclined, match="live mode"):
+        processor.save_card(customer="cus_C", payment_method="pm_card_visa", idempotency_key="k")
     assert http.sent == []
 
 
-def test_stripe_card_on_file_uses_the_configured_payment_method_off_session() -> None:
-    processor, http = stripe_processor(
-        [payment_intent(last4="1881")], payment_method="pm_1OnFile", customer="cus_Client"
-    )
-
-    charge = processor.charge(amount=2000, card_number=None, idempotency_key="k")
-
-    assert charge.card_last4 == "1881"
-    form = http.sent[0].form
-    assert (form["payment_method"], form["customer"], form["off_session"]) == (
-        "pm_1OnFile",
-        "cus_Client",
-        "true",
-    )
-    assert "error_on_requires_action" not in form
-
-
-def test_stripe_card_on_file_falls_back_to_the_customers_default_payment_method() -> None:
-    customer = {
-        "id": "cus_Client",
-        "object": "customer",
-        "invoice_settings": {"default_payment_method": "pm_1Default"},
-    }
-    processor, http = stripe_processor([(200, customer), payment_intent()], customer="cus_Client")
-
-    processor.charge(amount=2000, card_number=None, idempotency_key="k")
-
-    lookup, create = http.sent
-    assert (lookup.method, lookup.url) == ("get", "https://api.stripe.com/v1/customers/cus_Client")
-    assert create.form["payment_method"] == "pm_1Default"
-
-
-def test_stripe_customer_without_a_default_card_is_declined() -> None:
-    customer = {
-        "id": "cus_Client",
-        "object": "customer",
-        "invoice_settings": {"default_payment_method": None},
-    }
-    processor, http = stripe_processor([(200, customer)], customer="cus_Client")
-
-    with pytest.raises(CardDeclined, match="no card on file"):
-        processor.charge(amount=2000, card_number=None, idempotency_key="k")
-    assert len(http.sent) == 1
-
-
-def test_stripe_refund_refunds_the_payment_intent_with_the_idempotency_key() -> None:
-    answer = {
-        "id": "re_3Test",
-        "object": "refund",
-        "amount": 2500,
-        "payment_intent": "pi_3Test",
-        "status": "succeeded",
-    }
+def test_stripe_refund_refunds_the_charge_with_its_metadata_and_the_idempotency_key() -> None:
+    answer = {"id": "re_3Test", "object": "refund", "amount": 2500, "charge": "ch_3Test", "status": "succeeded"}
     processor, http = stripe_processor([(200, answer)])
 
-    refund = processor.refund(charge_id="pi_3Test", amount=2500, idempotency_key="refund-r1")
+    refund = processor.refund(
+        charge_id="ch_3Test", amount=2500, idempotency_key="refund-r1", metadata={"clientledger_refund_id": "r1"}
+    )
 
-    assert refund == Refund(refund_id="re_3Test", charge_id="pi_3Test", amount=2500)
+    assert refund == Refund(refund_id="re_3Test", charge_id="ch_3Test", amount=2500)
     [sent] = http.sent
     assert (sent.method, sent.url) == ("post", "https://api.stripe.com/v1/refunds")
     assert sent.headers["Idempotency-Key"] == "refund-r1"
-    assert sent.form == {"payment_intent": "pi_3Test", "amount": "2500"}
+    assert sent.form == {"charge": "ch_3Test", "amount": "2500", "metadata[clientledger_refund_id]": "r1"}
+
+
+@pytest.mark.parametrize("status", ["pending", "requires_action"])
+def test_stripe_refund_stripe_has_not_finished_is_accepted(status: str) -> None:
+    answer = {"id": "re_1", "object": "refund", "amount": 100, "charge": "ch_1", "status": status}
+    processor, _ = stripe_processor([(200, answer)])
+
+    assert processor.refund(charge_id="ch_1", amount=100, idempotency_key="k").refund_id == "re_1"
 
 
 def test_stripe_refund_errors_are_translated() -> None:
@@ -570,11 +532,11 @@ def test_stripe_refund_errors_are_translated() -> None:
     processor, _ = stripe_processor([connection_error("timed out"), refused, (200, failed)])
 
     with pytest.raises(ProcessorUnavailable, match="timed out"):
-        processor.refund(charge_id="pi_1", amount=100, idempotency_key="k")
+        processor.refund(charge_id="ch_1", amount=100, idempotency_key="k")
     with pytest.raises(CardDeclined, match="already been refunded"):
-        processor.refund(charge_id="pi_1", amount=100, idempotency_key="k")
-    with pytest.raises(CardDeclined, match="lost_or_stolen_card"):
-        processor.refund(charge_id="pi_1", amount=100, idempotency_key="k")
+        processor.refund(charge_id="ch_1", amount=100, idempotency_key="k")
+    with pytest.raises(CardDeclined, match="reported lost or stolen"):
+        processor.refund(charge_id="ch_1", amount=100, idempotency_key="k")
 
 
 def test_stripe_processor_needs_an_api_key() -> None:
