@@ -34,39 +34,27 @@ charge happened but the answer was lost); ``delay_next(seconds)`` holds the next
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 
-from tests.support.fake_stripe_api import (
-    API_VERSION,
-    TEST_PAYMENT_METHODS,
-    Obj,
-    Params,
-    StripeFault,
-    StripeState,
-    invalid,
-    new_id,
-)
+from tests.support.fake_stripe_api import StripeState
+from tests.support.fake_stripe_cards import API_VERSION, TEST_PAYMENT_METHODS, Obj, Params, StripeFault, invalid, new_id
+from tests.support.fake_stripe_events import DEFAULT_EVENTS, Delivery, Outbox, WebhookTarget
 
 __all__ = ["FAKE_API_KEY", "TEST_PAYMENT_METHODS", "FakeStripe", "RecordedRequest", "fake_stripe", "parse_form"]
 
 FAKE_API_KEY = "sk_test_clientledgerFakeStripe000000"
-WebhookTarget = str | Callable[[bytes, dict[str, str]], int]
-DEFAULT_EVENTS = ("charge.refunded", "refund.created", "refund.updated")
 
 _ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "customers"): frozenset({"name", "email", "description", "metadata", "phone", "expand"}),
@@ -108,16 +96,6 @@ class RecordedRequest:
     status: int
 
 
-@dataclass
-class Delivery:
-    event: Obj
-    statuses: list[int | str] = field(default_factory=list)  # one per attempt: HTTP status or error
-
-    @property
-    def delivered(self) -> bool:
-        return any(isinstance(s, int) and 200 <= s < 300 for s in self.statuses)
-
-
 def parse_form(body: str) -> Params:
     """Stripe's form encoding, nested: ``a[b][0]=x`` -> ``{"a": {"b": ["x"]}}``; ``a[]=`` appends."""
     root: Params = {}
@@ -145,13 +123,6 @@ def _listify(node: Any) -> Any:
     return items
 
 
-def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """``Stripe-Signature`` exactly as Stripe computes it: HMAC-SHA256 of ``"<t>.<payload>"``."""
-    t = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode("utf-8"), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
-
-
 class FakeStripe:
     """Stripe's API on a random loopback port, in memory, thread-safe (one lock for all state)."""
 
@@ -165,19 +136,15 @@ class FakeStripe:
         auto_deliver: bool = False,
     ) -> None:
         self.api_key = api_key
-        self.webhook_target = webhook_target
-        self.webhook_secret = webhook_secret
-        self.enabled_events = enabled_events
         self.auto_deliver = auto_deliver
         self._lock = threading.RLock()
+        self.outbox = Outbox(self._lock, target=webhook_target, secret=webhook_secret, enabled_events=enabled_events)
         self._state = StripeState(self._emit)
         self._requests: list[RecordedRequest] = []
         self._idempotent: dict[str, tuple[str, Params, int, Obj]] = {}
-        self._deliveries: list[Delivery] = []
         self._faults: list[tuple[str, Any]] = []
         self._request_context: tuple[str | None, str | None] = (None, None)
         self._server: ThreadingHTTPServer | None = None
-        self._wake = threading.Condition(self._lock)
         self.crashes: list[str] = []  # tracebacks of requests the fake itself failed on (a bug in it)
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -187,7 +154,7 @@ class FakeStripe:
         self._server = server
         threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-stripe", daemon=True).start()
         if self.auto_deliver:
-            threading.Thread(target=self._deliver_forever, name="fake-stripe-webhooks", daemon=True).start()
+            self.outbox.start_auto_delivery()
         return self
 
     def stop(self) -> None:
@@ -195,8 +162,7 @@ class FakeStripe:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        with self._wake:
-            self._wake.notify_all()
+        self.outbox.stop()
 
     def __enter__(self) -> FakeStripe:
         return self.start()
@@ -235,13 +201,8 @@ class FakeStripe:
 
     @property
     def events(self) -> list[Obj]:
-        with self._lock:
-            return [copy.deepcopy(d.event) for d in self._deliveries]
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        with self._lock:
-            return [Delivery(copy.deepcopy(d.event), list(d.statuses)) for d in self._deliveries]
+        """Every event made so far (of the enabled types), oldest first."""
+        return [d.event for d in self.outbox.deliveries]
 
     # --- what tests do -----------------------------------------------------------------------------
 
@@ -269,99 +230,29 @@ class FakeStripe:
         with self._lock:
             self._request_context = (None, None)
             refund = self._state.create_refund(params)
-        self._after_events()
-        return copy.deepcopy(refund)
+            return copy.deepcopy(refund)
 
     def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> Obj:
         with self._lock:
             self._request_context = (None, None)
             refund = self._state.fail_refund(refund_id, reason)
-        self._after_events()
-        return copy.deepcopy(refund)
+            return copy.deepcopy(refund)
 
     def deliver_events(self) -> list[Delivery]:
-        """POST every event not yet delivered (2xx) to the webhook target, in order; the attempts made."""
-        with self._lock:
-            pending = [d for d in self._deliveries if not d.delivered]
-        for delivery in pending:
-            self._send(delivery)
-        return pending
+        """POST every event not yet delivered (2xx) to the webhook target, in order."""
+        return self.outbox.deliver()
 
     def redeliver(self, event_id: str) -> int | str:
         """Send one event again, as Stripe may (the receiver must record it once)."""
-        with self._lock:
-            delivery = next(d for d in self._deliveries if d.event["id"] == event_id)
-        return self._send(delivery)
+        return self.outbox.redeliver(event_id)
 
     def wait_until_delivered(self, timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._wake:
-            while not all(d.delivered for d in self._deliveries):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._wake.wait(min(left, 0.05))
-        return True
-
-    # --- events ------------------------------------------------------------------------------------
+        """With ``auto_deliver``: wait (at most ``timeout`` s) until every event got a 2xx."""
+        return self.outbox.wait_until_delivered(timeout)
 
     def _emit(self, event_type: str, obj: Obj, previous: Obj | None) -> None:
-        if event_type not in self.enabled_events:
-            return
         request_id, key = self._request_context
-        data: Obj = {"object": copy.deepcopy(obj)}
-        if previous is not None:
-            data["previous_attributes"] = copy.deepcopy(previous)
-        event: Obj = {
-            "id": new_id("evt"),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": int(time.time()),
-            "data": data,
-            "livemode": False,
-            "pending_webhooks": 1 if self.webhook_target is not None else 0,
-            "request": {"id": request_id, "idempotency_key": key},
-            "type": event_type,
-        }
-        self._deliveries.append(Delivery(event))
-
-    def _after_events(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
-
-    def _send(self, delivery: Delivery) -> int | str:
-        if self.webhook_target is None or self.webhook_secret is None:
-            raise AssertionError("FakeStripe needs webhook_target and webhook_secret to deliver events")
-        body = json.dumps(delivery.event, indent=2).encode()
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": sign(body, self.webhook_secret),
-        }
-        outcome: int | str
-        try:
-            if callable(self.webhook_target):
-                outcome = self.webhook_target(body, headers)
-            else:
-                outcome = httpx.post(self.webhook_target, content=body, headers=headers, timeout=5.0).status_code
-        except (httpx.HTTPError, OSError) as exc:
-            outcome = f"{type(exc).__name__}: {exc}"
-        with self._wake:
-            delivery.statuses.append(outcome)
-            self._wake.notify_all()
-        return outcome
-
-    def _deliver_forever(self) -> None:
-        """With ``auto_deliver``: each new event is sent once, soon after the answer that made it."""
-        while True:
-            with self._wake:
-                while self._server is not None and all(d.statuses for d in self._deliveries):
-                    self._wake.wait(0.1)
-                if self._server is None:
-                    return
-                todo = [d for d in self._deliveries if not d.statuses]
-            for delivery in todo:
-                self._send(delivery)
+        self.outbox.emit(event_type, obj, previous, request_id=request_id, key=key)
 
     # --- the API -----------------------------------------------------------------------------------
 
@@ -382,7 +273,6 @@ class FakeStripe:
                 return status, {"error": dict(error)}, answer_headers
             status, answer, replayed = self._answer(method, url.path, params, key, headers, request_id)
             self._record(method, url.path, params, key, body, headers, status)
-        self._after_events()
         if key is not None:
             answer_headers["Idempotency-Key"] = key
         if replayed:
@@ -549,6 +439,8 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
+            fake.outbox.release(headers.get("Request-Id", ""))
 
         do_GET = do_POST = do_DELETE = _serve
 

@@ -9,97 +9,20 @@ raises ``StripeFault`` with Stripe's error body and HTTP status. Stripe's test p
 from __future__ import annotations
 
 import copy
-import secrets
-import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
-Params = dict[str, Any]
-
-API_VERSION = "2026-10-28.endive"
-DECLINED = "Your card was declined."
-
-
-class StripeFault(Exception):
-    """Stripe's answer to a refused request. ``saved``: Stripe began executing it, so an
-    idempotent retry replays this answer (card declines); validation errors are not saved."""
-
-    def __init__(self, status: int, error: Obj, *, saved: bool = False) -> None:
-        super().__init__(error.get("message", ""))
-        self.status = status
-        self.error = error
-        self.saved = saved
-
-
-def invalid(message: str, *, param: str | None = None, code: str | None = None, status: int = 400) -> StripeFault:
-    error: Obj = {"type": "invalid_request_error", "message": message}
-    if param is not None:
-        error["param"] = param
-    if code is not None:
-        error["code"] = code
-        error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
-    return StripeFault(status, error)
-
-
-def no_such(kind: str, object_id: str, *, param: str | None = None) -> StripeFault:
-    """404 for an id in the URL, 400 for one named by a parameter, as Stripe answers."""
-    status = 400 if param is not None else 404
-    return invalid(f"No such {kind}: '{object_id}'", param=param, code="resource_missing", status=status)
-
-
-@dataclass(frozen=True)
-class TestCard:
-    brand: str
-    last4: str
-    decline_code: str | None = None  # the charge is declined with it
-    code: str = "card_declined"
-    message: str = DECLINED
-    attach_declined: bool = True  # a declining card is refused when saved, too
-    refund_fails: bool = False
-    needs_authentication: bool = False
-
-
-_INSUFFICIENT = TestCard("visa", "9995", "insufficient_funds", message="Your card has insufficient funds.")
-_EXPIRED = TestCard("visa", "0069", "expired_card", code="expired_card", message="Your card has expired.")
-_CVC = TestCard(
-    "visa", "0127", "incorrect_cvc", code="incorrect_cvc", message="Your card's security code is incorrect."
+from tests.support.fake_stripe_cards import (
+    AUTH_MESSAGE,
+    TEST_PAYMENT_METHODS,
+    FakeCard,
+    Obj,
+    Params,
+    decline,
+    invalid,
+    new_id,
+    no_such,
 )
-_PROCESSING = TestCard(
-    "visa",
-    "0119",
-    "processing_error",
-    code="processing_error",
-    message="An error occurred while processing your card. Try again in a little bit.",
-)
-TEST_PAYMENT_METHODS: dict[str, TestCard] = {
-    "pm_card_visa": TestCard("visa", "4242"),
-    "pm_card_visa_debit": TestCard("visa", "5556"),
-    "pm_card_mastercard": TestCard("mastercard", "4444"),
-    "pm_card_amex": TestCard("amex", "0005"),
-    "pm_card_discover": TestCard("discover", "1117"),
-    "pm_card_chargeDeclined": TestCard("visa", "0002", "generic_decline"),
-    "pm_card_visa_chargeDeclined": TestCard("visa", "0002", "generic_decline"),
-    "pm_card_chargeDeclinedInsufficientFunds": _INSUFFICIENT,
-    "pm_card_visa_chargeDeclinedInsufficientFunds": _INSUFFICIENT,
-    "pm_card_visa_chargeDeclinedLostCard": TestCard("visa", "9987", "lost_card"),
-    "pm_card_visa_chargeDeclinedStolenCard": TestCard("visa", "9979", "stolen_card"),
-    "pm_card_chargeDeclinedExpiredCard": _EXPIRED,
-    "pm_card_chargeDeclinedIncorrectCvc": _CVC,
-    "pm_card_chargeDeclinedProcessingError": _PROCESSING,
-    "pm_card_chargeCustomerFail": TestCard("visa", "0341", "generic_decline", attach_declined=False),
-    "pm_card_refundFail": TestCard("visa", "5126", refund_fails=True),
-    "pm_card_authenticationRequired": TestCard("visa", "3184", needs_authentication=True),
-}
-_AUTH_MESSAGE = "Your card was declined. This transaction requires authentication."
-
-_ALNUM = string.ascii_letters + string.digits
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{''.join(secrets.choice(_ALNUM) for _ in range(24))}"
 
 
 def _int(params: Params, name: str, *, required: bool = True) -> int | None:
@@ -161,7 +84,7 @@ class StripeState:
     def __init__(self, emit: Callable[[str, Obj, Obj | None], None]) -> None:
         self.emit = emit
         self.objects: dict[str, dict[str, Obj]] = {kind: {} for kind in _PREFIXES.values()}
-        self._cards: dict[str, TestCard] = {}  # minted pm id -> the test card it came from
+        self._cards: dict[str, FakeCard] = {}  # minted pm id -> the test card it came from
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -217,8 +140,8 @@ class StripeState:
         self._cards[minted["id"]] = card
         return minted
 
-    def card_of(self, pm: Obj) -> TestCard:
-        return self._cards.get(pm["id"], TestCard(pm["card"]["brand"], pm["card"]["last4"]))
+    def card_of(self, pm: Obj) -> FakeCard:
+        return self._cards.get(pm["id"], FakeCard(pm["card"]["brand"], pm["card"]["last4"]))
 
     # --- customers, payment methods, setup intents -----------------------------------------------
 
@@ -247,7 +170,7 @@ class StripeState:
         pm = self._payment_method(pm_id, param=None)
         card = self.card_of(pm)
         if card.decline_code is not None and card.attach_declined:
-            raise self._decline(card, extra={"payment_method": copy.deepcopy(pm)})
+            raise decline(card, extra={"payment_method": copy.deepcopy(pm)})
         if pm.get("_detached") or (pm["customer"] not in (None, customer_id)):
             raise invalid(
                 "The payment method you provided has already been attached to a customer.",
@@ -350,20 +273,20 @@ class StripeState:
             intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
             return
         if card.needs_authentication:
-            card = TestCard(card.brand, card.last4, "authentication_required", "authentication_required", _AUTH_MESSAGE)
+            card = FakeCard(card.brand, card.last4, "authentication_required", "authentication_required", AUTH_MESSAGE)
         charge = self._new_charge(intent, pm, card)
         intent["latest_charge"] = charge["id"]
         if card.decline_code is None:
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
             return
-        fault = self._decline(card, extra={"charge": charge["id"], "payment_method": copy.deepcopy(pm)})
+        fault = decline(card, extra={"charge": charge["id"], "payment_method": copy.deepcopy(pm)})
         intent["status"] = "requires_payment_method"
         intent["last_payment_error"] = {k: v for k, v in fault.error.items() if k != "payment_intent"}
         fault.error["payment_intent"] = copy.deepcopy(intent)
         raise fault
 
-    def _new_charge(self, intent: Obj, pm: Obj, card: TestCard) -> Obj:
+    def _new_charge(self, intent: Obj, pm: Obj, card: FakeCard) -> Obj:
         declined = card.decline_code is not None
         charge: Obj = {
             "id": new_id("ch"),
@@ -399,18 +322,6 @@ class StripeState:
         self.objects["charges"][charge["id"]] = charge
         return charge
 
-    def _decline(self, card: TestCard, *, extra: Obj) -> StripeFault:
-        error: Obj = {
-            "type": "card_error",
-            "code": card.code,
-            "decline_code": card.decline_code,
-            "message": card.message,
-            "doc_url": f"https://stripe.com/docs/error-codes/{card.code.replace('_', '-')}",
-            "request_log_url": "https://dashboard.stripe.com/test/logs",
-            **extra,
-        }
-        return StripeFault(402, error, saved=True)
-
     # --- refunds ---------------------------------------------------------------------------------
 
     def create_refund(self, params: Params) -> Obj:
@@ -440,7 +351,7 @@ class StripeState:
                 param="amount",
                 code="amount_too_large",
             )
-        fails = self._cards.get(charge["payment_method"], TestCard("", "")).refund_fails
+        fails = self._cards.get(charge["payment_method"], FakeCard("", "")).refund_fails
         refund: Obj = {
             "id": new_id("re"),
             "object": "refund",
