@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+import stripe
 
 from tests.support.fake_stripe_cards import API_VERSION, Obj, new_id
 
@@ -171,3 +172,23 @@ class Outbox:
                 todo = [d for d in self._deliveries if not d.statuses and d.held_for is None]
             for delivery in todo:
                 self._send(delivery)
+
+
+class SignedReceiver:
+    """A webhook endpoint as a callable target: keeps each event whose signature the SDK accepts
+    (``stripe.Webhook.construct_event``, 5 minutes' tolerance), answers 400 to any other."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.events: list[Obj] = []
+
+    def __call__(self, body: bytes, headers: dict[str, str]) -> int:
+        try:
+            stripe.Webhook.construct_event(body.decode(), headers.get("Stripe-Signature", ""), self.secret)
+        except (stripe.SignatureVerificationError, ValueError):
+            return 400
+        self.events.append(json.loads(body))
+        return 200
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.events]
