@@ -349,7 +349,7 @@ class FakeStripe:
             }
             if resource in labels:
                 if resource == "payment_methods" and rest[0] in TEST_PAYMENT_METHODS:
-                    return state.render(state._payment_method(rest[0], param=None), expand)
+                    return state.render(state.payment_method(rest[0], param=None), expand)
                 return state.render(state.get(resource, rest[0], label=labels[resource]), expand)
         if method == "POST" and not rest and ("POST", resource) in _ALLOWED:
             _check_params(params, _ALLOWED[("POST", resource)])

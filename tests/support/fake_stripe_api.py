@@ -85,6 +85,7 @@ class StripeState:
         self.emit = emit
         self.objects: dict[str, dict[str, Obj]] = {kind: {} for kind in _PREFIXES.values()}
         self._cards: dict[str, FakeCard] = {}  # minted pm id -> the test card it came from
+        self._detached: set[str] = set()  # Stripe never lets a detached payment method be used again
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class StripeState:
                 raise invalid(f"This property cannot be expanded ({head}).", param="expand")
         return out
 
-    def _payment_method(self, pm_id: str, *, param: str | None) -> Obj:
+    def payment_method(self, pm_id: str, *, param: str | None) -> Obj:
         """A stored payment method, or a new one minted from a test id (as Stripe does)."""
         card = TEST_PAYMENT_METHODS.get(pm_id)
         if card is None:
@@ -167,11 +168,11 @@ class StripeState:
         customer_id = _str(params, "customer", required=True)
         assert customer_id is not None
         self.get("customers", customer_id, label="customer", param="customer")
-        pm = self._payment_method(pm_id, param=None)
+        pm = self.payment_method(pm_id, param=None)
         card = self.card_of(pm)
         if card.decline_code is not None and card.attach_declined:
             raise decline(card, extra={"payment_method": copy.deepcopy(pm)})
-        if pm.get("_detached") or (pm["customer"] not in (None, customer_id)):
+        if pm["id"] in self._detached or (pm["customer"] not in (None, customer_id)):
             raise invalid(
                 "The payment method you provided has already been attached to a customer.",
                 param="payment_method",
@@ -184,7 +185,7 @@ class StripeState:
         if pm["customer"] is None:
             raise invalid("The payment method you provided is not attached to a customer so detachment is impossible.")
         pm["customer"] = None
-        pm["_detached"] = True
+        self._detached.add(pm["id"])
         return pm
 
     def create_setup_intent(self, params: Params) -> Obj:
@@ -228,8 +229,8 @@ class StripeState:
         if "card" not in params.get("allowed_payment_method_types", ["card"]):
             raise invalid("The payment method type card is not allowed.", param="payment_method")
         pm_id = _str(params, "payment_method")
-        pm = self._payment_method(pm_id, param="payment_method") if pm_id is not None else None
-        if pm is not None and (pm.get("_detached") or pm["customer"] not in (None, customer_id)):
+        pm = self.payment_method(pm_id, param="payment_method") if pm_id is not None else None
+        if pm is not None and (pm["id"] in self._detached or pm["customer"] not in (None, customer_id)):
             raise invalid(
                 "The provided PaymentMethod was previously used with a PaymentIntent without Customer "
                 "attachment, shared with a connected account without Customer attachment, or was detached "
