@@ -1,11 +1,12 @@
 """Payment processors behind one interface; ``get_processor`` picks one from the environment.
 
 ``CLIENTLEDGER_PROCESSOR`` is ``simulated`` (the default: no network, Stripe's test-card
-behaviour) or ``stripe``. Stripe reads ``CLIENTLEDGER_STRIPE_API_KEY`` (required) and, for charging
-the card on file, ``CLIENTLEDGER_STRIPE_PAYMENT_METHOD`` and ``CLIENTLEDGER_STRIPE_CUSTOMER``
-(optional); the web's card form (Stripe Elements) reads ``CLIENTLEDGER_STRIPE_PUBLISHABLE_KEY``.
-``StripeProcessor`` lives in ``stripe_adapter`` and is imported only when chosen, so the simulated
-path never loads the Stripe SDK.
+behaviour) or ``stripe``. Stripe reads ``CLIENTLEDGER_STRIPE_API_KEY`` (required) and
+``CLIENTLEDGER_STRIPE_API_BASE`` (optional: another address for Stripe's API, such as the local
+fake the tests run; a live key is only sent over ``https://``). Cards on file are no setting: they
+live per client in the ``cards`` table; the web's card form (Stripe Elements) reads
+``CLIENTLEDGER_STRIPE_PUBLISHABLE_KEY``. ``StripeProcessor`` lives in ``stripe_adapter`` and is
+imported only when chosen, so the simulated path never loads the Stripe SDK.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from clientledger.payments.processors.simulated import SimulatedProcessor
 
 __all__ = [
     "PROCESSOR_ENV",
+    "STRIPE_API_BASE_ENV",
     "STRIPE_API_KEY_ENV",
-    "STRIPE_CUSTOMER_ENV",
-    "STRIPE_PAYMENT_METHOD_ENV",
     "CardDetails",
     "Charge",
     "PaymentProcessor",
@@ -30,8 +30,7 @@ __all__ = [
 
 PROCESSOR_ENV = "CLIENTLEDGER_PROCESSOR"
 STRIPE_API_KEY_ENV = "CLIENTLEDGER_STRIPE_API_KEY"
-STRIPE_PAYMENT_METHOD_ENV = "CLIENTLEDGER_STRIPE_PAYMENT_METHOD"
-STRIPE_CUSTOMER_ENV = "CLIENTLEDGER_STRIPE_CUSTOMER"
+STRIPE_API_BASE_ENV = "CLIENTLEDGER_STRIPE_API_BASE"
 
 _CHOICES = ("simulated", "stripe")
 
@@ -52,9 +51,5 @@ def get_processor(name: str | None = None) -> PaymentProcessor:
             raise ValueError(f"the stripe payment processor needs {STRIPE_API_KEY_ENV} set to a Stripe secret key")
         from clientledger.payments.processors.stripe_adapter import StripeProcessor
 
-        return StripeProcessor(  # type: ignore[return-value]  # until the adapter speaks the new port
-            api_key,
-            payment_method=os.environ.get(STRIPE_PAYMENT_METHOD_ENV, "").strip() or None,
-            customer=os.environ.get(STRIPE_CUSTOMER_ENV, "").strip() or None,
-        )
+        return StripeProcessor(api_key, api_base=os.environ.get(STRIPE_API_BASE_ENV, "").strip() or None)
     raise ValueError(f"unknown payment processor {chosen!r}: {PROCESSOR_ENV} must be one of {_CHOICES}")

@@ -1,66 +1,90 @@
-# mypy: ignore-errors
-# Being rewritten against the card-free port (kit/processing.py); kept importable until then.
-# ruff: noqa: F821
-"""Card charges and refunds through Stripe's PaymentIntents API, with the stripe-python v16 client.
+"""Card charges, saved cards and refunds through Stripe, with the stripe-python v16 client.
 
 Choices made here, and why:
 
+- No card number ever reaches this module. A card is a Stripe PaymentMethod (``pm_...``) saved on
+  the Stripe Customer (``cus_...``) that stands for a client: the card form (Stripe Elements, fed by
+  ``card_setup``'s SetupIntent) sends the number to Stripe and gives us the ``pm_...`` id. Anything
+  else offered as a payment method is refused before any request.
 - A charge is one ``POST /v1/payment_intents`` with ``confirm=true``: creating and confirming in
   one request means one idempotency key covers the whole charge, so a retry after a timeout can
   never charge twice. ``allowed_payment_method_types=["card"]`` keeps redirect-based methods out
-  (the API version this SDK pins, ``2026-10-28.endive``, refuses the older
-  ``payment_method_types``), and ``error_on_requires_action`` turns a 3-D Secure challenge, which
-  staff at a front desk cannot complete, into a decline instead of a half-finished payment.
-- The ``charge_id`` is the PaymentIntent id (``pi_...``); a refund is
-  ``POST /v1/refunds`` with ``payment_intent`` and ``amount``.
-- Raw card numbers never go to Stripe (that needs PCI SAQ D and Stripe's approval). A number is
-  accepted only when it is one of Stripe's documented test cards, and then sent as that card's
-  test PaymentMethod id (``pm_card_visa``, ``pm_card_visa_chargeDeclined``,
-  ``pm_card_visa_chargeDeclinedInsufficientFunds``, ``pm_card_chargeDeclinedExpiredCard``...;
-  the table is ``TEST_CARDS`` in ``base.py``), only with a test-mode key. A ``pm_...`` id is
-  passed through unchanged, which is how a real integration sends a card saved by Stripe.js.
-- ``card_number=None`` (the card on file) uses, in order: the configured ``payment_method``; the
-  configured ``customer``'s ``invoice_settings.default_payment_method``; with a test-mode key,
-  ``pm_card_visa``. When the card on file is charged for a configured customer, the request is
-  ``off_session`` (the client is not present), as Stripe asks for merchant-initiated payments.
+  (the API version this SDK pins, ``2026-10-28.endive``, takes it instead of the older
+  ``payment_method_types``). A saved card (a ``customer`` is given) is charged ``off_session``:
+  the client is not at the desk, as Stripe asks for merchant-initiated payments; a card that would
+  need the client to authenticate is then declined (``authentication_required``). Without a
+  customer, ``error_on_requires_action`` likewise turns a 3-D Secure challenge, which staff cannot
+  complete, into a decline instead of a half-finished payment.
+- ``Charge.charge_id`` (our ``processor_ref``) is the Stripe **Charge** id (``ch_...``, the
+  PaymentIntent's ``latest_charge``), not the PaymentIntent id: the contract calls it "the
+  processor's charge id", and Stripe's refund and dispute events (``charge.refunded``,
+  ``refund.updated``, a dashboard refund) name the ``charge``, so an event finds its payment by
+  the id we stored. A refund is ``POST /v1/refunds`` with ``charge``; an older ``pi_...`` ref (from
+  before this choice) is refunded with ``payment_intent``.
+- A refund Stripe answers ``succeeded``, ``pending`` or ``requires_action`` is accepted: Stripe
+  took it, and should a pending one fail later, its ``refund.updated`` event (``status: failed``)
+  says so through the webhook, which names our refund by the ``metadata`` passed here. ``failed``
+  or ``canceled`` at once is ``CardDeclined`` with the reason.
 - Errors split by whether retrying can help. A final refusal becomes ``CardDeclined`` with
   Stripe's message (``stripe.CardError``, written for the person paying; and
-  ``InvalidRequestError`` / ``IdempotencyError``, e.g. "Amount must be at least $0.50 usd" or
+  ``InvalidRequestError`` / ``IdempotencyError``, e.g. "No such PaymentMethod: 'pm_x'" or
   "Charge ... has already been refunded"): the same request will never succeed. Everything else
   (network, Stripe 5xx, rate limit, a bad or revoked API key) becomes ``ProcessorUnavailable``:
   the outcome is unknown or the fix is outside the request, so the caller keeps the movement
   pending and retries with the same idempotency key. The ``stripe.StripeError`` stays on
   ``__cause__``.
+- A live key never goes anywhere but over HTTPS, and never with Stripe's test payment methods.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import stripe
 
-from clientledger.kit.errors import CardDeclined, ClientLedgerError, NoCardOnFile, ProcessorUnavailable
+from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
+from clientledger.kit.processing import CardDetails, Charge, Refund
 from clientledger.payments.processors.base import (
     GENERIC_DECLINE_MESSAGE,
-    TEST_CARDS_BY_PAYMENT_METHOD,
-    Charge,
-    Refund,
+    REFUND_REFUSED_MESSAGE,
     require_key,
     require_positive_cents,
 )
 
 if TYPE_CHECKING:
-    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+    from stripe.params import (
+        CustomerCreateParams,
+        PaymentIntentCreateParams,
+        RefundCreateParams,
+        SetupIntentCreateParams,
+    )
 
 DEFAULT_MAX_NETWORK_RETRIES = 2
-"""Safe because every request carries an idempotency key; Stripe replays rather than repeats."""
+"""Safe because every request that moves money carries an idempotency key: Stripe replays it."""
+
+DEFAULT_TIMEOUT = (5.0, 30.0)
+"""Seconds to connect, then to wait for an answer: a desk never waits Stripe's default 80 s."""
 
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
-_UNFINISHED_REFUND_STATUSES = frozenset({"failed", "canceled"})
+_TEST_PAYMENT_METHOD_PREFIX = "pm_card_"
+_REFUSED_REFUND_STATUSES = frozenset({"failed", "canceled"})
+_REFUND_FAILURE_REASONS = {
+    "expired_or_canceled_card": "the card has expired or was canceled",
+    "lost_or_stolen_card": "the card was reported lost or stolen",
+    "declined": "the card's bank declined it",
+    "insufficient_funds": "the account has insufficient funds",
+    "merchant_request": "the refund was canceled",
+    "charge_for_pending_refund_disputed": "the charge is disputed",
+}
 
 
 class StripeProcessor:
-    """``PaymentProcessor`` backed by Stripe. Build one per process and share it: it is thread-safe."""
+    """``PaymentProcessor`` backed by Stripe. Build one per process and share it: it is thread-safe.
+
+    ``api_base`` points the SDK at another address than ``https://api.stripe.com`` (a local fake
+    in tests, or a proxy); ``client`` replaces the SDK client altogether.
+    """
 
     name: str = "stripe"
 
@@ -68,47 +92,55 @@ class StripeProcessor:
         self,
         api_key: str,
         *,
+        api_base: str | None = None,
         client: stripe.StripeClient | None = None,
-        payment_method: str | None = None,
-        customer: str | None = None,
         currency: str = "usd",
+        max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("StripeProcessor needs a Stripe secret API key (sk_test_... or sk_live_...)")
         self._test_mode = api_key.startswith(_TEST_KEY_PREFIXES)
-        self._client = (
-            client
-            if client is not None
-            else stripe.StripeClient(api_key, max_network_retries=DEFAULT_MAX_NETWORK_RETRIES)
-        )
-        self._payment_method = payment_method or None
-        self._customer = customer or None
+        api_base = (api_base or "").strip().rstrip("/") or None
+        if api_base is not None and not self._test_mode and not api_base.startswith("https://"):
+            raise ValueError("a live Stripe key is only ever sent over https://")
+        if client is None:
+            client = stripe.StripeClient(
+                api_key,
+                base_addresses={"api": api_base} if api_base is not None else None,
+                max_network_retries=max_network_retries,
+                http_client=stripe.RequestsClient(timeout=timeout),
+            )
+        self._client = client
         self._currency = currency
 
     def charge(
         self,
         *,
         amount: int,
-        card_number: str | None,
+        payment_method: str,
+        customer: str | None,
         idempotency_key: str,
         description: str = "",
+        metadata: Mapping[str, str] | None = None,
     ) -> Charge:
         require_positive_cents(amount)
         require_key(idempotency_key)
-        payment_method, known_last4 = self._payment_method_for(card_number)
+        self._require_payment_method(payment_method)
         params: PaymentIntentCreateParams = {
             "amount": amount,
             "currency": self._currency,
             "payment_method": payment_method,
             "confirm": True,
             "allowed_payment_method_types": ["card"],
-            "expand": ["payment_method"],
+            "expand": ["payment_method", "latest_charge"],
         }
         if description:
             params["description"] = description
-        if self._customer is not None:
-            params["customer"] = self._customer
-        if card_number is None and self._customer is not None:
+        if metadata:
+            params["metadata"] = dict(metadata)
+        if customer:
+            params["customer"] = customer
             params["off_session"] = True
         else:
             params["error_on_requires_action"] = True
@@ -118,57 +150,105 @@ class StripeProcessor:
             raise _translate(exc) from exc
         if intent.status != "succeeded":
             raise CardDeclined(_unfinished_message(intent))
-        return Charge(charge_id=intent.id, amount=intent.amount, card_last4=_last4(intent) or known_last4)
+        charge = intent.latest_charge
+        charge_id = charge.id if isinstance(charge, stripe.Charge) else (charge or intent.id)
+        brand, last4 = _card_of(intent)
+        return Charge(charge_id=charge_id, amount=intent.amount, card_last4=last4, card_brand=brand)
 
-    def refund(self, *, charge_id: str, amount: int, idempotency_key: str) -> Refund:
+    def refund(
+        self, *, charge_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> Refund:
         require_positive_cents(amount)
         require_key(idempotency_key)
         if not isinstance(charge_id, str) or not charge_id.strip():
             raise ValueError("charge_id must be a non-empty string")
-        params: RefundCreateParams = {"payment_intent": charge_id, "amount": amount}
+        params: RefundCreateParams = {"amount": amount}
+        if charge_id.startswith("pi_"):
+            params["payment_intent"] = charge_id
+        else:
+            params["charge"] = charge_id
+        if metadata:
+            params["metadata"] = dict(metadata)
         try:
             refund = self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        if refund.status in _UNFINISHED_REFUND_STATUSES:
-            reason = refund.failure_reason or refund.status
-            raise CardDeclined(f"Stripe could not return the money to the card ({reason}).")
+        if refund.status in _REFUSED_REFUND_STATUSES:
+            raise CardDeclined(_refund_refused_message(refund))
         return Refund(refund_id=refund.id, charge_id=charge_id, amount=refund.amount)
 
-    def _payment_method_for(self, card_number: str | None) -> tuple[str, str]:
-        """The PaymentMethod id to charge, and the last four digits when they are known already."""
-        if card_number is None:
-            return self._card_on_file()
-        if card_number.startswith("pm_"):
-            known = TEST_CARDS_BY_PAYMENT_METHOD.get(card_number)
-            return card_number, (known.last4 if known else "")
-        digits = normalize_card_number(card_number)
-        test_card = TEST_CARDS_BY_NUMBER.get(digits)
-        if test_card is None:
-            raise CardDeclined(
-                "This card number cannot be sent to Stripe directly; charge the card on file "
-                "or a card saved through Stripe."
-            )
-        if not self._test_mode:
-            raise CardDeclined(f"{GENERIC_DECLINE_MESSAGE} Your request was in live mode, but used a known test card.")
-        return test_card.payment_method, test_card.last4
+    def create_customer(
+        self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> str:
+        require_key(idempotency_key)
+        params: CustomerCreateParams = {"name": name}
+        if email:
+            params["email"] = email
+        if metadata:
+            params["metadata"] = dict(metadata)
+        try:
+            customer = self._client.v1.customers.create(params, {"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return customer.id
 
-    def _card_on_file(self) -> tuple[str, str]:
-        if self._payment_method is not None:
-            return self._payment_method, ""
-        if self._customer is not None:
-            try:
-                customer = self._client.v1.customers.retrieve(self._customer)
-            except stripe.StripeError as exc:
-                raise _translate(exc) from exc
-            settings = customer.invoice_settings
-            default = settings.default_payment_method if settings is not None else None
-            if default is None:
-                raise NoCardOnFile("There is no card on file for this client.")
-            return (default if isinstance(default, str) else default.id), ""
-        if self._test_mode:
-            return TEST_CARDS_BY_NUMBER[CARD_ON_FILE_NUMBER].payment_method, CARD_ON_FILE_NUMBER[-4:]
-        raise NoCardOnFile("There is no card on file: configure a Stripe payment method or customer.")
+    def save_card(self, *, customer: str, payment_method: str, idempotency_key: str) -> CardDetails:
+        """Attach the payment method; a test id such as ``pm_card_visa`` comes back as a new ``pm_...``."""
+        require_key(idempotency_key)
+        self._require_payment_method(payment_method)
+        if not isinstance(customer, str) or not customer.strip():
+            raise ValueError("customer must be a non-empty string")
+        try:
+            attached = self._client.v1.payment_methods.attach(
+                payment_method, {"customer": customer}, {"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        card = attached.card
+        if card is None:
+            raise CardDeclined("Only cards can be saved: this payment method is not a card.")
+        return CardDetails(
+            payment_method=attached.id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+
+    def remove_card(self, *, payment_method: str) -> None:
+        """Detach the card. One Stripe no longer knows, or that is attached to no one, is gone already."""
+        self._require_payment_method(payment_method)
+        try:
+            self._client.v1.payment_methods.detach(payment_method)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404 or "not attached" in str(exc.user_message or ""):
+                return
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def card_setup(self, *, customer: str, idempotency_key: str) -> str | None:
+        """A SetupIntent's client secret, for Stripe Elements to save a card for later off-session use."""
+        require_key(idempotency_key)
+        if not isinstance(customer, str) or not customer.strip():
+            raise ValueError("customer must be a non-empty string")
+        params: SetupIntentCreateParams = {
+            "customer": customer,
+            "usage": "off_session",
+            "allowed_payment_method_types": ["card"],
+        }
+        try:
+            intent = self._client.v1.setup_intents.create(params, {"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return intent.client_secret
+
+    def _require_payment_method(self, payment_method: str) -> None:
+        """Only a Stripe payment-method id is ever sent: never a card number, never free text."""
+        if not isinstance(payment_method, str) or not payment_method.startswith("pm_"):
+            raise CardDeclined("Only a card saved with the card processor (a pm_... payment method) can be used.")
+        if not self._test_mode and payment_method.startswith(_TEST_PAYMENT_METHOD_PREFIX):
+            raise CardDeclined(f"{GENERIC_DECLINE_MESSAGE} Your request was in live mode, but used a known test card.")
 
 
 def _translate(exc: stripe.StripeError) -> ClientLedgerError:
@@ -188,8 +268,20 @@ def _unfinished_message(intent: stripe.PaymentIntent) -> str:
     return f"The card payment did not complete (Stripe status: {intent.status})."
 
 
-def _last4(intent: stripe.PaymentIntent) -> str:
+def _refund_refused_message(refund: stripe.Refund) -> str:
+    reason = refund.failure_reason or ""
+    detail = _REFUND_FAILURE_REASONS.get(reason, reason.replace("_", " ") or refund.status or "")
+    return f"{REFUND_REFUSED_MESSAGE[:-1]}: {detail}." if detail else REFUND_REFUSED_MESSAGE
+
+
+def _card_of(intent: stripe.PaymentIntent) -> tuple[str | None, str]:
+    """Brand and last four digits, from the expanded payment method, else from the charge."""
     payment_method = intent.payment_method
     if isinstance(payment_method, stripe.PaymentMethod) and payment_method.card is not None:
-        return payment_method.card.last4
-    return ""
+        return payment_method.card.brand, payment_method.card.last4
+    charge = intent.latest_charge
+    details = charge.payment_method_details if isinstance(charge, stripe.Charge) else None
+    card = details.card if details is not None else None
+    if card is not None:
+        return card.brand, card.last4 or ""
+    return None, ""
