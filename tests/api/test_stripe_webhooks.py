@@ -41,7 +41,8 @@ def deliver(owner: Api, evt: dict[str, Any], *, signature: str | None = "sign", 
         signature = stripe.sign(payload, **sign_args)
     if signature is not None:
         headers["Stripe-Signature"] = signature
-    return owner.http.post(WEBHOOK, content=payload, headers=headers)
+    answer: httpx.Response = owner.http.post(WEBHOOK, content=payload, headers=headers)
+    return answer
 
 
 def received(owner: Api, evt: dict[str, Any]) -> dict[str, Any]:

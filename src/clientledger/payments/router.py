@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clientledger.api.deps import Idem, Staff, get_runner, request_id
-from clientledger.api.errors import declare
+from clientledger.api.errors import ErrorResponse, declare
 from clientledger.kit.config import Settings
 from clientledger.payments import service as payments
 from clientledger.payments.processor_events import receive_processor_event
@@ -59,18 +57,31 @@ def refund_payment(payment_id: str, rc: Staff, idem: Idem, data: RefundCreate | 
 STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
 
 
+_SIGNATURE_HEADER = {
+    "name": "Stripe-Signature",
+    "in": "header",
+    "required": True,
+    "description": 'Stripe\'s `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed with the endpoint secret',
+    "schema": {"type": "string"},
+}
+_BAD_SIGNATURE = {
+    "model": ErrorResponse,
+    "description": "The `Stripe-Signature` is missing, wrong or more than 5 minutes old, or no webhook secret is "
+    "configured (`invalid_signature`); nothing was done.",
+}
+
+
 @router.post(
     STRIPE_WEBHOOK_PATH,
     response_model=ProcessorEventReceived,
-    responses={400: declare(400)[400], 413: declare()[413]},
-    openapi_extra={"security": []},
+    responses={400: _BAD_SIGNATURE, 413: declare()[413]},
+    openapi_extra={
+        "security": [],
+        "parameters": [_SIGNATURE_HEADER],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+    },
 )
-async def stripe_webhook(
-    request: Request,
-    stripe_signature: Annotated[
-        str | None, Header(description="Stripe's `t=<unix seconds>,v1=<hex HMAC-SHA256>` of the body")
-    ] = None,
-) -> ProcessorEventReceived:
+async def stripe_webhook(request: Request) -> ProcessorEventReceived:
     """Stripe's events in. No bearer token: the `Stripe-Signature` (at most 5 minutes old, checked with
     `CLIENTLEDGER_STRIPE_WEBHOOK_SECRET`) is the authentication; a bad or missing one is 400
     `invalid_signature` and changes nothing. Every event is stored by its id, so a repeat answers 200
@@ -78,7 +89,8 @@ async def stripe_webhook(
     Stripe's dashboard once (rule 7), and a refund that failed there as `failed`. Events for other
     types or unknown charges answer 200 and are recorded as ignored, so Stripe stops retrying."""
     settings: Settings = request.app.state.settings
-    event = read_stripe_event(await request.body(), stripe_signature, settings.stripe_webhook_secret)
+    signature = request.headers.get("stripe-signature")
+    event = read_stripe_event(await request.body(), signature, settings.stripe_webhook_secret)
     runner = get_runner(request)
     receipt = await run_in_threadpool(
         runner.unattended, receive_processor_event, event=event, request_id=request_id(request)
