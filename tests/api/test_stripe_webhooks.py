@@ -291,3 +291,16 @@ def test_the_webhook_needs_no_bearer_token_but_other_routes_still_do(owner: Api)
 
     assert (unsigned.status_code, unsigned.json()["error"]["code"]) == (400, "invalid_signature")
     assert (other.status_code, other.json()["error"]["code"]) == (401, "unauthorized")
+
+
+def test_a_payment_charged_through_a_payment_intent_is_found_by_it(owner: Api, db: Database) -> None:
+    """With the Stripe processor a payment's ``processor_ref`` is its PaymentIntent (``pi_...``): a
+    Refund names it as ``payment_intent``, next to the Charge id clientledger never stored."""
+    paid = overpaid_card(owner, "Intent Ivy")
+    refund = stripe.refund(stripe.new_id("ch"), 4000, payment_intent=paid["charge"])
+
+    answer = received(owner, stripe.event("refund.created", refund))
+
+    assert answer["outcome"].startswith("recorded refund")
+    assert state(owner, paid)["refunds"] == [(4000, "settled", refund["id"], "Refunded in Stripe")]
+    assert ledger_problems(db) == []

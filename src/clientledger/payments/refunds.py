@@ -9,6 +9,8 @@
 - recover: a refund left pending by a crash or an unreachable processor is sent again (at
   start-up and by ``clientledger verify --repair``); the key derived from the refund id makes the
   second call return the first result instead of refunding twice.
+- the processor's own word (its events, ``payments.processor_events``): a refund made in its
+  dashboard is recorded settled, nothing sent; a refund it fails later, even a settled one, fails.
 """
 
 from __future__ import annotations

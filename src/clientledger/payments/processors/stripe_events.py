@@ -22,7 +22,8 @@ from clientledger.kit.processing import METADATA_PRACTICE_ID, METADATA_REFUND_ID
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
-REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
+# ``refund.failed`` is sent by newer API versions, ``charge.refund.updated`` by older ones: a Refund each.
+REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"})
 CHARGE_REFUNDED = "charge.refunded"
 HANDLED_EVENTS = REFUND_EVENTS | {CHARGE_REFUNDED}
 
