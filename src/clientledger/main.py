@@ -45,7 +45,8 @@ log = logging.getLogger("clientledger")
 API_PREFIX = "/api/v1"
 
 #: What needs no bearer token (``(method, path under the prefix)``): everything else is 401 without one.
-OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/auth/tokens")}
+#: A processor's webhook is authenticated by its signature instead.
+OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/auth/tokens"), ("POST", "/webhooks/stripe")}
 
 #: Where a POST may carry an upload (an 835 file) up to ``max_upload_bytes`` rather than ``max_body_bytes``.
 UPLOAD_PATHS = {f"{API_PREFIX}/era-imports", web.ERA_UPLOAD_PATH}

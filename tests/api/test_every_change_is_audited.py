@@ -6,8 +6,9 @@ cover every one, so a new mutating route fails here until it is shown to audit.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from clientledger.db import Database
 from tests.api.conftest import API, Api, ledger_problems
 from tests.factories import Ledger, a_card_payment, a_prepaid_client, a_self_pay_bill, an_insured_bill
+from tests.support import stripe_events as stripe
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "era"
 
@@ -30,6 +32,16 @@ class Call:
     files: dict[str, tuple[str, bytes]] | None = None
     token: str | None = None  # another token than the owner's (the one a logout revokes)
     expect: int = 200
+    content: bytes | None = None
+    signed: dict[str, str] | None = None  # a processor's event: its signature instead of a bearer token
+
+
+@pytest.fixture(autouse=True)
+def stripe_webhook_secret(app: FastAPI) -> Iterator[None]:
+    before = app.state.settings
+    app.state.settings = dataclasses.replace(before, stripe_webhook_secret=stripe.SECRET)
+    yield
+    app.state.settings = before
 
 
 Setup = Callable[[Api, Ledger], Call]
@@ -126,6 +138,13 @@ def _era_import(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", "/era-imports", files={"file": ("remit.835", content)}, expect=201)
 
 
+def _stripe_refund(owner: Api, ledger: Ledger) -> Call:
+    _, line = a_card_payment(ledger)
+    assert line.processor_ref is not None
+    payload = stripe.body(stripe.event("refund.created", stripe.refund(line.processor_ref, 500)))
+    return Call("POST", "/webhooks/stripe", content=payload, signed={"Stripe-Signature": stripe.sign(payload)})
+
+
 MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/auth/tokens"): _login,
     ("DELETE", "/auth/tokens/current"): _logout,
@@ -157,6 +176,7 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("DELETE", "/clients/{client_id}/cards/{card_id}"): _card_removed,
     ("POST", "/bills/{bill_id}/insurance-payments"): _insurance_payment,
     ("POST", "/era-imports"): _era_import,
+    ("POST", "/webhooks/stripe"): _stripe_refund,
 }
 
 
@@ -179,13 +199,18 @@ def test_each_mutating_request_writes_an_audit_event_naming_its_user(
     headers = {"Authorization": f"Bearer {call.token or owner.token}", "X-Request-Id": rid}
     if call.method == "POST" and operation[1] == "/auth/tokens":
         del headers["Authorization"]
+    if call.signed is not None:
+        headers = {**call.signed, "X-Request-Id": rid}
 
-    r = owner.http.request(call.method, API + call.path, json=call.json, files=call.files, headers=headers)
+    r = owner.http.request(
+        call.method, API + call.path, json=call.json, content=call.content, files=call.files, headers=headers
+    )
 
     assert r.status_code == call.expect, r.text
     mine = [e for e in owner.get("/audit?limit=200")["data"] if e["request_id"] == rid]
     assert mine, f"{call.method} {call.path} wrote no audit event"
-    assert {e["user_id"] for e in mine} == {_user_id(owner)}
+    # A processor's event is no user's doing: its events name nobody.
+    assert {e["user_id"] for e in mine} == {None if call.signed is not None else _user_id(owner)}
     assert ledger_problems(db) == []
 
 

@@ -147,6 +147,8 @@ def record_refund(
     line: LineRecord | None = None,
     new: NewRows | None = None,
     writes: Writes | None = None,
+    made_by_processor: bool = False,
+    processor_refund_id: str | None = None,
 ) -> RecordedRefund:
     """Record a refund of a client payment: its row, ``refunded``, and the postings of the entry.
 
@@ -156,6 +158,8 @@ def record_refund(
     becomes where its bill no longer bills it (see ``undo_refund``). ``line`` is the payment's live
     line when the caller already read it; with ``new`` and ``writes`` the refund's row goes to
     ``new`` and the payment's ``refunded`` to ``writes``, for the caller to send with its entry.
+    ``made_by_processor``: a refund the processor made without being asked (its dashboard), settled
+    already, with the processor's id when it is known; nothing is sent.
     """
     line_id = None
     lines = [cr(cash(payment.method), plan.amount, payment_id=payment.id)]
@@ -172,7 +176,7 @@ def record_refund(
         "from_bill": plan.from_bill,
         "source": source,
     }
-    pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None
+    pending = PaymentMethod(payment.method).settles_later and payment.charge_id is not None and not made_by_processor
     row = new_refund_row(
         tx,
         payment_id=payment.id,
@@ -182,6 +186,7 @@ def record_refund(
         status="pending" if pending else "settled",
         reason=reason,
         allocation=json.dumps(allocation),
+        processor_refund_id=processor_refund_id,
     )
     if new is not None and writes is not None:
         new.refunds[row["id"]] = row

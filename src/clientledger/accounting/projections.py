@@ -34,7 +34,17 @@ from clientledger.accounting.writes import Row, Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
 from clientledger.kit.vocabulary import BillStatus
-from clientledger.models import bill_items, bill_lines, bills, clients, credit_lots, line_lots, payments, refunds
+from clientledger.models import (
+    bill_items,
+    bill_lines,
+    bills,
+    charge_directory,
+    clients,
+    credit_lots,
+    line_lots,
+    payments,
+    refunds,
+)
 from clientledger.rules.bills import bill_status
 
 
@@ -230,6 +240,13 @@ INSERT_LINES = Statement.insert(bill_lines)
 INSERT_LOTS = Statement.insert(credit_lots)
 INSERT_DRAWS = Statement.insert(line_lots)
 INSERT_REFUNDS = Statement.insert(refunds)
+INSERT_CHARGES = Statement.insert(charge_directory)
+
+
+def charge_rows(payment_rows: Iterable[Row]) -> list[Row]:
+    """The ``charge_directory`` rows of new processor payments: a processor event names only the
+    charge, and this is how it finds the practice (written with the payment, so never missing)."""
+    return [{"charge_id": p["charge_id"], "practice_id": p["practice_id"]} for p in payment_rows if p.get("charge_id")]
 
 
 def queue_new(writes: Writes, new: NewRows) -> None:
@@ -237,6 +254,7 @@ def queue_new(writes: Writes, new: NewRows) -> None:
     writes.add(INSERT_BILLS, list(new.bills.values()))
     writes.add(INSERT_ITEMS, list(new.items.values()))
     writes.add(INSERT_PAYMENTS, list(new.payments.values()))
+    writes.add(INSERT_CHARGES, charge_rows(new.payments.values()))
     writes.add(INSERT_LINES, list(new.lines.values()))
     writes.add(INSERT_LOTS, list(new.lots.values()))
     writes.add(INSERT_DRAWS, new.draws)

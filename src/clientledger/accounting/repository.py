@@ -339,6 +339,7 @@ def new_refund_row(
     status: str,
     reason: str | None,
     allocation: str,
+    processor_refund_id: str | None = None,
 ) -> dict[str, Any]:
     return dict(
         id=new_id("rf"),
@@ -348,7 +349,7 @@ def new_refund_row(
         from_credit=from_credit,
         from_bills=from_bills,
         status=status,
-        processor_refund_id=None,
+        processor_refund_id=processor_refund_id,
         reason=reason,
         allocation=allocation,
         failure_reason=None,

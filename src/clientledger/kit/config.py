@@ -18,6 +18,8 @@ class Settings:
     #: Largest request body accepted (413 above it), and the larger one of an upload (an 835 file).
     max_body_bytes: int = MIB
     max_upload_bytes: int = 25 * MIB
+    #: The signing secret of the Stripe webhook endpoint (``whsec_...``); without it every event is refused.
+    stripe_webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -28,4 +30,5 @@ class Settings:
             session_idle_minutes=int(os.environ.get("CLIENTLEDGER_SESSION_IDLE_MINUTES", "30")),
             max_body_bytes=int(os.environ.get("CLIENTLEDGER_MAX_BODY_BYTES", str(MIB))),
             max_upload_bytes=int(os.environ.get("CLIENTLEDGER_MAX_UPLOAD_BYTES", str(25 * MIB))),
+            stripe_webhook_secret=os.environ.get("CLIENTLEDGER_STRIPE_WEBHOOK_SECRET") or None,
         )

@@ -133,6 +133,14 @@ class ProcessorUnavailable(ClientLedgerError):
     status_code = 503
 
 
+class InvalidSignature(ClientLedgerError):
+    """A processor event whose signature is missing, wrong or too old (or no secret to check it with):
+    it is not the processor speaking, so nothing is done."""
+
+    code = "invalid_signature"
+    status_code = 400
+
+
 class Forbidden(ClientLedgerError):
     code = "forbidden"
     status_code = 403

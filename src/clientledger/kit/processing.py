@@ -92,3 +92,42 @@ class PaymentProcessor(Protocol):
         """A client secret for the processor's own card form (Stripe's SetupIntent), or None when
         the processor has no such form (the simulator offers its test cards instead)."""
         ...
+
+
+# What clientledger writes on every refund it asks for (the processor's ``metadata``), so the
+# processor's event about that refund can be told from a refund made in the processor's dashboard.
+METADATA_REFUND_ID = "clientledger_refund_id"
+METADATA_PRACTICE_ID = "clientledger_practice_id"
+
+
+@dataclass(frozen=True)
+class ProcessorRefund:
+    """A refund as the processor's event describes it (Stripe's ``re_...``)."""
+
+    refund_id: str
+    amount: int
+    status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
+    charge_refs: tuple[str, ...]  # its charge and payment intent: either may be our ``charge_id``
+    our_refund_id: str | None = None  # ``metadata[METADATA_REFUND_ID]``: a refund clientledger asked for
+    our_practice_id: str | None = None
+    failure_reason: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "canceled")
+
+
+@dataclass(frozen=True)
+class ProcessorEvent:
+    """A signed event from the processor, reduced to what the ledger acts on.
+
+    ``refunds`` are the refunds it names (a refund event's own, a charge event's listed ones);
+    ``amount_refunded`` is a charge event's total refunded, and ``refunds_complete`` says whether
+    ``refunds`` lists every refund of the charge (else the total says what is missing)."""
+
+    id: str
+    type: str
+    charge_refs: tuple[str, ...]
+    refunds: tuple[ProcessorRefund, ...] = ()
+    amount_refunded: int | None = None
+    refunds_complete: bool = True

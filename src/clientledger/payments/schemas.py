@@ -55,3 +55,12 @@ class PaymentRead(ReadModel):
     lot_ids: list[str] = Field(default_factory=list)
     refunds: list[RefundRead] = Field(default_factory=list)
     created_at: UtcDateTime
+
+
+class ProcessorEventReceived(ReadModel):
+    """The answer to the processor: received (so it stops retrying), and what became of the event."""
+
+    received: bool = True
+    event_id: str
+    outcome: str
+    duplicate: bool = Field(default=False, description="The event had been received before: nothing was done again")

@@ -109,6 +109,13 @@ class Runner:
         with self.db.transaction(actor.ctx, write=False, processor=self.processor) as tx:
             return query(tx, **arguments)
 
+    # -- work no staff member asks for ----------------------------------------------------
+    def unattended(self, work: Callable[..., T], /, **arguments: Any) -> T:
+        """Work whose authority is checked before it, not a role (a processor's signed event): it
+        finds its practice itself, so it opens its own transactions on the app's database, with the
+        app's processor (``work(db, processor=..., **arguments)``)."""
+        return work(self.db, processor=self.processor, **arguments)
+
     # -- writing ---------------------------------------------------------------------------
     def run(self, actor: Actor, use_case: Callable[..., T], /, *, replay: Replay | None = None, **arguments: Any) -> T:
         """Run ``use_case`` and return its result (see ``outcome`` for the stored answer too)."""

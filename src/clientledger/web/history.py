@@ -110,6 +110,10 @@ _SENTENCES: dict[str, Callable[[Detail], str]] = {
     "payment.refunded": _refunded,
     "payment.prepaid": lambda d: f"Prepayment of {_money(d)} to credit",
     "refund.failed": lambda d: _with(f"Refund of {_money(d)} failed", d.get("message")),
+    "refund.settled": lambda d: f"Refund of {_money(d)} settled",
+    "payment.processor_refund_refused": lambda d: _with(
+        f"Refund of {_money(d)} made in Stripe not recorded", d.get("message")
+    ),
     "credit.added": _credit_added,
     "credit.removed": lambda d: _with(f"Credit removed ({_money(d)})", d.get("note")),
     "appointment.status_changed": _status_changed,
