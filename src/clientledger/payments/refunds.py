@@ -177,10 +177,15 @@ def settle_refund(
         assert charge_id is not None  # only a processor charge's refund is ever pending (``record_refund``)
         written = (charge_id, refund.amount)
     charge_id, amount = written
-    # The port takes ``metadata=refund_metadata(ctx.practice_id, refund_id)`` on the cards branch: pass it
-    # here, so the processor's refund.created echo is matched to this refund even before it is settled.
+    # The metadata names this refund, so the processor's refund.created echo is matched to it even
+    # before it is settled.
     try:
-        result = processor.refund(charge_id=charge_id, amount=amount, idempotency_key=f"refund-{refund_id}")
+        result = processor.refund(
+            charge_id=charge_id,
+            amount=amount,
+            idempotency_key=f"refund-{refund_id}",
+            metadata=refund_metadata(ctx.practice_id, refund_id),
+        )
     except ProcessorUnavailable:
         log.warning("refund %s stays pending: processor unavailable", refund_id)
         return "pending"
