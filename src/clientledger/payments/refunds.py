@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import record_refund, undo_refund
+from clientledger.accounting.outbox import announce_refund
 from clientledger.accounting.posting import lots_in
 from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import RefundRecord, open_lots
@@ -26,7 +27,7 @@ from clientledger.audit.service import record_event
 from clientledger.db import Ctx, Database, Tx
 from clientledger.kit.errors import CardDeclined, PaymentDeleted, ProcessorUnavailable
 from clientledger.kit.processing import PaymentProcessor
-from clientledger.kit.vocabulary import EntryKind
+from clientledger.kit.vocabulary import EntryKind, EventType
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
@@ -132,7 +133,8 @@ def settle_refund(
         _fail_refund(db, ctx, refund_id, exc.message)
         return "failed"
     with db.transaction(ctx) as tx:
-        mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id)
+        if mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id):
+            announce_refund(tx, refund_id, EventType.REFUND_SETTLED)
     return "settled"
 
 
@@ -153,6 +155,7 @@ def _fail_refund(db: Database, ctx: Ctx, refund_id: str, message: str) -> None:
             memo=message,
         )
         mark_refund_failed(tx, refund_id, reason=message)
+        announce_refund(tx, refund_id, EventType.REFUND_FAILED)
         record_event(
             tx,
             action="refund.failed",
