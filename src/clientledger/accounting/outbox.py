@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, exists, func, insert, literal_column, or_, select
+from sqlalchemy import BindParameter, Text, and_, bindparam, cast, exists, func, insert, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from clientledger.accounting.accounts import CLIENT_CREDIT
@@ -95,7 +95,8 @@ def _bill_paid(dialect: str) -> Any:
     due = bills.c.balance_due + bindparam("due")
     resp = bills.c.client_responsibility + bindparam("resp")
     ins = bills.c.insurance_due + bindparam("ins")
-    p, k = bindparam("practice_id"), bindparam("k")
+    p: BindParameter[str] = bindparam("practice_id")
+    k: BindParameter[str] = bindparam("k")
     data = _json(
         dialect,
         [
@@ -144,7 +145,7 @@ def _refund_event(dialect: str) -> Any:
             ("processor_ref", refunds.c.processor_refund_id),
         ],
     )
-    p = bindparam("practice_id")
+    p: BindParameter[str] = bindparam("practice_id")
     source = (
         select(bindparam("id"), p, bindparam("type"), data, bindparam("created_at"))
         .select_from(joined)
