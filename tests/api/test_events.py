@@ -150,6 +150,28 @@ def test_removing_credit_announces_it_gone_for_good(owner: Api) -> None:
     )
 
 
+def test_removing_a_credit_line_from_its_bill_announces_the_credit_gone_for_good(owner: Api) -> None:
+    client = owner.client("Line Gone")
+    owner.prepay(client["id"], "cash", 4000)
+    owner.post(f"/clients/{client['id']}/credits", {"amount": 3000, "reason": "courtesy"}, expect=201)
+    bill = owner.session_bill(client["id"], 6000)
+    [line] = bill["lines"]
+    owner.prepay(client["id"], "cash", 500)
+    seen = all_events(owner)
+
+    r = owner.http.delete(f"{API}/bills/{bill['id']}/lines/{line['id']}", headers=owner.headers())
+    assert r.status_code == 204
+    events = new_events(owner, seen)
+
+    # Off the bill and gone for good, lot by lot: the balance ($10.00 left over) is as it was.
+    assert types(events) == ["credit.returned", "credit.removed"] * 2
+    assert [e["data"]["lot_id"] for e in events] == [d["lot_id"] for d in line["lots"] for _ in range(2)]
+    assert [e["data"]["amount"] for e in events] == [4000, 4000, 2000, 2000]
+    assert [e["data"]["credit_balance"] for e in events] == [5500, 1500, 3500, 1500]
+    assert all(e["data"]["bill_id"] == bill["id"] and e["data"]["line_id"] == line["id"] for e in events)
+    assert owner.credit_balance(client["id"]) == 1500 == credit_sum(all_events(owner), client["id"])
+
+
 def test_a_card_refund_announces_the_refund_the_credit_paid_back_and_its_settlement(owner: Api) -> None:
     client = owner.client("Card Refund")
     bill = owner.session_bill(client["id"], 15000, apply_available_credit=False)
@@ -236,6 +258,18 @@ def test_an_insurance_adjustment_announces_the_overpaid_copay_as_credit(owner: A
         line["payment_id"],
     )
     assert credit["data"]["bill_id"] == bill["id"] and credit["data"]["credit_balance"] == 1000
+
+
+def test_a_bill_the_client_owes_nothing_on_is_announced_paid_when_the_payer_settles(owner: Api) -> None:
+    client = owner.client("Zero Copay", billing="insurance", copay=0)
+    bill = owner.session_bill(client["id"], 10000)
+    assert bill["status"] == "open" and "bill.paid" not in types(all_events(owner))
+    eob = {"item_id": bill["items"][0]["id"], "payer": "BRHP1", "paid": 10000, "patient_responsibility": 0}
+
+    owner.post(f"/bills/{bill['id']}/insurance-payments", eob, expect=200)
+
+    [paid] = [e for e in all_events(owner) if e["type"] == "bill.paid"]
+    assert (paid["data"]["id"], paid["data"]["insurance_due"], paid["data"]["balance_due"]) == (bill["id"], 0, 0)
 
 
 @pytest.mark.parametrize(("status", "source"), [("canceled", "cancellation"), ("no_show", "no_show")])

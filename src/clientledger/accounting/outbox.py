@@ -6,7 +6,8 @@
   ``NewRows`` (a refund written outside ``NewRows`` announces itself: ``announce_refund_row``);
 - its credit, from the ``client_credit`` postings, one event per lot and direction: a lot going up
   is ``credit.created`` when the entry opens it (in ``new.lots``, or a posting with ``lot_source``),
-  else ``credit.returned``; a lot going down means what the entry's kind says (``DRAWS``);
+  else ``credit.returned``; a lot going down means what the entry's kind says (``DRAWS``); a credit
+  line removed from its bill, whose entry touches no lot, is a return and a removal (``_line_removal``);
 - ``refund.settled`` for a refund settled at once (cash, check), ``bill.paid`` for each bill the entry
   makes paid (a new bill from its folded row; an existing one by an INSERT ... SELECT queued before
   the bill's UPDATE, which writes the event only if the bill was not paid and will be, by
@@ -29,9 +30,10 @@ from typing import Any
 from sqlalchemy import BindParameter, Text, and_, bindparam, cast, exists, func, insert, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from clientledger.accounting.accounts import CLIENT_CREDIT
+from clientledger.accounting.accounts import ADJUST_CREDIT_REMOVED, AR_CLIENT, CLIENT_CREDIT
 from clientledger.accounting.posting import Posting
 from clientledger.accounting.projections import Deltas, NewRows
+from clientledger.accounting.repository import line_draw_owners
 from clientledger.accounting.writes import Row, Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
@@ -61,7 +63,7 @@ DRAWS: dict[EntryKind, EventType | None] = {
     K.DISCOUNT: None,  # a discount touches no lot
     K.DISCOUNT_REDUCED: None,
     K.CREDIT_LINE_REFUNDED: None,  # the line's credit returns to its lots
-    K.CREDIT_LINE_REMOVED: None,  # the credit was applied when drawn; removing the line leaves the lots
+    K.CREDIT_LINE_REMOVED: None,  # touches no lot: said as returned and removed (``_line_removal``)
     K.REFUND_FAILED: None,  # the refund's credit returns (and what its bill no longer bills opens a lot)
 }
 del E, K
@@ -240,16 +242,18 @@ def announce(
     first += [_Event(EventType.PAYMENT_CREATED, _payment_data(p)) for p in new.payments.values()]
     first += [_Event(EventType.REFUND_CREATED, refund_data(r, client_id)) for r in new.refunds.values()]
     credit = _credit_events(kind, entry_id, postings, new, bill_id=bill_id, payment_id=payment_id)
+    credit += _line_removal(tx, kind, entry_id, postings, bill_id=bill_id)
     last = [
         _Event(EventType.REFUND_SETTLED, refund_data(r, client_id))
         for r in new.refunds.values()
         if r["status"] == RefundStatus.SETTLED
     ]
     last += [_Event(EventType.BILL_PAID, _bill_data(b)) for b in new.bills.values() if b["status"] == BillStatus.PAID]
-    # A bill can only become paid if its balance due did not rise (``_BILL``'s status rule).
-    touched = deltas.bill_due.keys() | deltas.bill_paid.keys() | deltas.bill_responsibility.keys()
-    touched |= deltas.bill_insurance_due.keys()
-    paid_bills = [(b, new_id("evt")) for b in sorted(touched) if deltas.bill_due.get(b, 0) <= 0]
+    # An existing bill can become paid only if its balance due fell, or stayed while what the client
+    # or the payers owe moved (``_BILL``'s status rule); the database says if it did.
+    moved = {b for b, v in [*deltas.bill_responsibility.items(), *deltas.bill_insurance_due.items()] if v}
+    candidates = {b for b, v in deltas.bill_due.items() if v < 0} | {b for b in moved if not deltas.bill_due.get(b)}
+    paid_bills = [(b, new_id("evt")) for b in sorted(candidates)]
     return Announcement(events=first + credit + last, paid_bills=paid_bills)
 
 
@@ -323,6 +327,34 @@ def _new_move(
         drawn = DRAWS.get(kind)
         kind_of = drawn if drawn is not None else (EventType.CREDIT_APPLIED if p.line_id else EventType.CREDIT_REMOVED)
     return _Move(kind_of, p.client_id, p.lot_id, payment_id=p.payment_id or payment_id, bill_id=p.bill_id or bill_id)
+
+
+def _line_removal(
+    tx: Tx, kind: EntryKind, entry_id: str | None, postings: Sequence[Posting], *, bill_id: str | None
+) -> list[_Event]:
+    """A client_credit line removed from its bill (rule 8): its credit is gone for good.
+
+    The entry (Dr ``ar:client`` / Cr ``adjust:credit_removed``) touches no lot: it is a return to
+    the lots the line drew on and a removal from them in one. Said as both, lot by lot, so the
+    credit events still add up to the balance, which the entry leaves as it was.
+    """
+    if kind is not EntryKind.CREDIT_LINE_REMOVED or not any(p.account == ADJUST_CREDIT_REMOVED for p in postings):
+        return []
+    line_id = next(p.line_id for p in postings if p.account == AR_CLIENT and p.line_id)
+    out = []
+    for lot_id, client_id, amount in line_draw_owners(tx, line_id):
+        data = {
+            "client_id": client_id,
+            "amount": amount,
+            "lot_id": lot_id,
+            "bill_id": bill_id,
+            "payment_id": None,
+            "line_id": line_id,
+            "entry_id": entry_id,
+        }
+        out.append(_Event(EventType.CREDIT_RETURNED, data, client_id=client_id))
+        out.append(_Event(EventType.CREDIT_REMOVED, dict(data), client_id=client_id))
+    return out
 
 
 def _bill_data(bill: Row) -> dict[str, Any]:
