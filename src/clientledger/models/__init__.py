@@ -559,12 +559,7 @@ webhook_attempts = Table(
     tenant_ref("delivery_id", "webhook_deliveries"),
     tenant_ref("endpoint_id", "webhook_endpoints"),
 )
-Index(
-    "ix_webhook_attempts_endpoint",
-    webhook_attempts.c.practice_id,
-    webhook_attempts.c.endpoint_id,
-    webhook_attempts.c.attempted_at,
-)
+Index("ix_webhook_attempts_endpoint", webhook_attempts.c.practice_id, webhook_attempts.c.endpoint_id, webhook_attempts.c.attempted_at)
 
 # Which practice a processor charge belongs to: a processor event (a Stripe webhook) names a charge
 # before anyone knows the practice, so this lookup is global (one row per card payment, written
