@@ -29,6 +29,7 @@ from clientledger.clients.router import router as clients_router
 from clientledger.credits.router import router as credits_router
 from clientledger.db import Database
 from clientledger.documents.router import router as documents_router
+from clientledger.events.router import router as events_router
 from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
 from clientledger.payments.processors import PaymentProcessor, get_processor
@@ -136,6 +137,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         reports_router,
         documents_router,
         audit_router,
+        events_router,
     ):
         api.include_router(router)
     app.include_router(api)

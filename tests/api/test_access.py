@@ -64,6 +64,8 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/clients/{client}/statement", None, READ, 200),
     ("GET", "/reports/aging", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
+    ("GET", "/events", None, READ, 200),
+    ("GET", "/events/{event}", None, READ, 200),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
 NOT_IN_MATRIX = {("GET", "/api/v1/healthz"), ("POST", "/api/v1/auth/tokens"), ("DELETE", "/api/v1/auth/tokens/current")}
@@ -92,6 +94,7 @@ def _world(api: Api) -> dict[str, str]:
     lot = api.post(f"/clients/{client['id']}/credits", {"amount": 500, "reason": "other"}, expect=201)
     unbilled = api.appointment(client["id"], 10000)
     card = api.post(f"/clients/{client['id']}/cards", {"payment_method": "pm_card_visa"}, expect=201)
+    event = api.get("/events?type=credit.created")["data"][0]
     return {
         "client": client["id"],
         "appt": appt["id"],
@@ -102,6 +105,7 @@ def _world(api: Api) -> dict[str, str]:
         "lot": lot["id"],
         "unbilled": unbilled["id"],
         "card": card["id"],
+        "event": event["id"],
         "uniq": re.sub(r"\W", "", api.token[-12:]).lower(),
     }
 
@@ -153,7 +157,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 22
+    assert checked == 23
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from clientledger.accounting import outbox
 from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_CREDIT, cash
 from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.accounting.projections import NewRows
@@ -124,7 +125,7 @@ def move_to_credit(
     else:
         row = new_lot_row(tx, client_id=client_id, source=source, amount=amount, payment_id=payment_id, bill_id=bill_id)
         lot_id = new.lots.setdefault(row["id"], row)["id"]
-    lines = [cr(CLIENT_CREDIT, amount, lot_id=lot_id, payment_id=payment_id)]
+    lines = [cr(CLIENT_CREDIT, amount, lot_id=lot_id, payment_id=payment_id, lot_source=source)]
     if line_id is not None:
         lines.append(dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
     return lot_id, lines
@@ -194,6 +195,7 @@ def record_refund(
     else:
         insert_refund_row(tx, row)
         add_refunded(tx, payment.id, plan.amount)
+        outbox.announce_refund_row(tx, row, client_id=payment.client_id)
     return RecordedRefund(row["id"], lines, pending)
 
 

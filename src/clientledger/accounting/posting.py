@@ -33,6 +33,9 @@ class Posting:
     line_id: str | None = None
     payment_id: str | None = None
     lot_id: str | None = None
+    # Set on the posting that opens a lot written outside ``NewRows``: its source, for the outbox's
+    # ``credit.created`` (stored nowhere else: a posting's row does not carry it).
+    lot_source: str | None = None
 
 
 def lots_in(lines: Iterable[Posting]) -> list[str]:

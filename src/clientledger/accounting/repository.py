@@ -18,7 +18,7 @@ from clientledger.accounting.writes import Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
-from clientledger.models import bill_lines, bills, credit_lots, line_lots, payments, refunds
+from clientledger.models import bill_lines, bills, credit_lots, line_lots, payments, refunds, same_practice
 from clientledger.rules.credit import Draw, LotBalance
 from clientledger.rules.freeing import PaidLine
 
@@ -241,6 +241,18 @@ def line_draws(tx: Tx, line_id: str) -> list[Draw]:
         .order_by(line_lots.c.lot_id)
     )
     return [Draw(r.lot_id, r.amount) for r in rows]
+
+
+def line_draw_owners(tx: Tx, line_id: str) -> list[tuple[str, str, int]]:
+    """``(lot_id, client_id, amount)`` a client_credit line holds from each lot, oldest lot first."""
+    joined = line_lots.join(credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id))
+    rows = tx.conn.execute(
+        select(line_lots.c.lot_id, credit_lots.c.client_id, line_lots.c.amount)
+        .select_from(joined)
+        .where(line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0)
+        .order_by(line_lots.c.lot_id)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
 
 
 # Payments and refunds

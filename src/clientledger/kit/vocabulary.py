@@ -196,3 +196,34 @@ class EntryKind(StrEnum):
 def sql_in(enum: type[StrEnum]) -> str:
     """``'a', 'b'``: the values of ``enum`` for a CHECK constraint's ``IN (...)``."""
     return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class EventType(StrEnum):
+    """What an outbox event tells a listener (``GET /events``, webhooks). Credit events carry the
+    amount (> 0) and the client's credit balance after them; the type gives the direction."""
+
+    PAYMENT_CREATED = "payment.created"
+    REFUND_CREATED = "refund.created"
+    REFUND_SETTLED = "refund.settled"
+    REFUND_FAILED = "refund.failed"
+    BILL_CREATED = "bill.created"
+    BILL_PAID = "bill.paid"
+    CREDIT_CREATED = "credit.created"  # a new lot (its ``source``)
+    CREDIT_APPLIED = "credit.applied"  # drawn onto a bill
+    CREDIT_RETURNED = "credit.returned"  # back into a lot from a bill (or a refund that failed)
+    CREDIT_REMOVED = "credit.removed"  # gone for good
+    CREDIT_REFUNDED = "credit.refunded"  # paid back to the card (or cash, check)
+
+    @property
+    def credit_sign(self) -> int:
+        """How the event moves the client's credit balance: +1, -1, or 0 (not a credit event)."""
+        return _CREDIT_SIGNS.get(self, 0)
+
+
+_CREDIT_SIGNS = {
+    EventType.CREDIT_CREATED: 1,
+    EventType.CREDIT_RETURNED: 1,
+    EventType.CREDIT_APPLIED: -1,
+    EventType.CREDIT_REMOVED: -1,
+    EventType.CREDIT_REFUNDED: -1,
+}

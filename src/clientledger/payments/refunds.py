@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from clientledger.accounting.journal import record
 from clientledger.accounting.moves import record_refund, undo_refund
+from clientledger.accounting.outbox import announce_refund
 from clientledger.accounting.posting import lots_in
 from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import PaymentRecord, RefundRecord, open_lots
@@ -29,7 +30,7 @@ from clientledger.clients.repository import lock_client
 from clientledger.db import Ctx, Database, Tx
 from clientledger.kit.errors import CardDeclined, PaymentDeleted, ProcessorUnavailable
 from clientledger.kit.processing import METADATA_PRACTICE_ID, METADATA_REFUND_ID, PaymentProcessor
-from clientledger.kit.vocabulary import EntryKind, RefundStatus
+from clientledger.kit.vocabulary import EntryKind, EventType, RefundStatus
 from clientledger.payments.repository import (
     get_payment_row,
     get_refund_row,
@@ -193,7 +194,8 @@ def settle_refund(
         _fail_refund(db, ctx, refund_id, exc.message)
         return "failed"
     with db.transaction(ctx) as tx:
-        mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id)
+        if mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id):
+            announce_refund(tx, refund_id, EventType.REFUND_SETTLED)
     return "settled"
 
 
@@ -224,6 +226,7 @@ def fail_refund(tx: Tx, refund_id: str, message: str) -> bool:
         memo=message,
     )
     mark_refund_failed(tx, refund_id, reason=message)
+    announce_refund(tx, refund_id, EventType.REFUND_FAILED)
     record_event(
         tx,
         action="refund.failed",
@@ -238,6 +241,7 @@ def settle_pending_refund(tx: Tx, refund: RefundRecord, *, processor_refund_id: 
     if refund.status != RefundStatus.PENDING:
         return False
     mark_refund_settled(tx, refund.id, processor_refund_id=processor_refund_id)
+    announce_refund(tx, refund.id, EventType.REFUND_SETTLED)
     record_event(
         tx,
         action="refund.settled",

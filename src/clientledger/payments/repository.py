@@ -82,12 +82,14 @@ def pending_refund_ids(tx: Tx) -> list[str]:
     )
 
 
-def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> None:
-    tx.conn.execute(
+def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> bool:
+    """Settle a pending refund; False if it was no longer pending (another worker settled it)."""
+    result = tx.conn.execute(
         update(refunds)
         .where(refunds.c.practice_id == tx.practice_id, refunds.c.id == refund_id, refunds.c.status == "pending")
         .values(status="settled", processor_refund_id=processor_refund_id, settled_at=tx.now)
     )
+    return result.rowcount == 1
 
 
 def mark_refund_failed(tx: Tx, refund_id: str, *, reason: str) -> None:
