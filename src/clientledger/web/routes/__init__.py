@@ -15,6 +15,7 @@ from clientledger.web.routes import (
     insurance,
     reports,
     settings,
+    webhooks,
 )
 
 
@@ -30,6 +31,7 @@ def web_routes() -> APIRouter:
         insurance,
         reports,
         settings,
+        webhooks,
         documents,
     ):
         router.include_router(module.router)
