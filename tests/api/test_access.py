@@ -61,6 +61,9 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/clients/{client}/statement", None, READ, 200),
     ("GET", "/reports/aging", None, READ, 200),
     ("GET", "/audit", None, READ, 200),
+    ("POST", "/webhook-endpoints", {"url": "https://93.184.216.34/hook", "events": ["credit.*"]}, OWNER_ONLY, 201),
+    ("GET", "/webhook-endpoints", None, OWNER_ONLY, 200),
+    ("DELETE", "/webhook-endpoints/{endpoint}", None, OWNER_ONLY, 204),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
 NOT_IN_MATRIX = {("GET", "/api/v1/healthz"), ("POST", "/api/v1/auth/tokens"), ("DELETE", "/api/v1/auth/tokens/current")}
@@ -85,6 +88,7 @@ def _world(api: Api) -> dict[str, str]:
     payment = api.prepay(client["id"], "cash", 5000)
     lot = api.post(f"/clients/{client['id']}/credits", {"amount": 500, "reason": "other"}, expect=201)
     unbilled = api.appointment(client["id"], 10000)
+    endpoint = api.post("/webhook-endpoints", {"url": "https://93.184.216.34/world"}, expect=201)
     return {
         "client": client["id"],
         "appt": appt["id"],
@@ -94,6 +98,7 @@ def _world(api: Api) -> dict[str, str]:
         "payment": payment["id"],
         "lot": lot["id"],
         "unbilled": unbilled["id"],
+        "endpoint": endpoint["id"],
         "uniq": re.sub(r"\W", "", api.token[-12:]).lower(),
     }
 
@@ -145,7 +150,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 19
+    assert checked == 20
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -115,6 +115,11 @@ def _era_import(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", "/era-imports", files={"file": ("remit.835", content)}, expect=201)
 
 
+def _endpoint_deleted(owner: Api, ledger: Ledger) -> Call:
+    endpoint = owner.post("/webhook-endpoints", {"url": "https://93.184.216.34/gone"}, expect=201)
+    return Call("DELETE", f"/webhook-endpoints/{endpoint['id']}", expect=204)
+
+
 MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/auth/tokens"): _login,
     ("DELETE", "/auth/tokens/current"): _logout,
@@ -144,6 +149,10 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/clients/{client_id}/credits/{lot_id}/remove"): _credit_removed,
     ("POST", "/bills/{bill_id}/insurance-payments"): _insurance_payment,
     ("POST", "/era-imports"): _era_import,
+    ("POST", "/webhook-endpoints"): lambda o, lg: Call(
+        "POST", "/webhook-endpoints", {"url": "https://93.184.216.34/audited"}, expect=201
+    ),
+    ("DELETE", "/webhook-endpoints/{endpoint_id}"): _endpoint_deleted,
 }
 
 

@@ -20,7 +20,7 @@ from clientledger.webhooks.schemas import EndpointLog
 from clientledger.webhooks.service import endpoint_logs
 from clientledger.webhooks.urls import UrlPolicy
 from tests.api.conftest import API, Api
-from tests.support.webhooks import Clock, Receiver, add_event, receiving, verify_signature
+from tests.support.webhooks import Clock, add_event, receiving, verify_signature
 
 LOOPBACK = UrlPolicy(allow_private=True)
 
@@ -168,7 +168,7 @@ def test_an_endpoint_receives_the_events_made_after_it(owner: Api, db: Database)
 def test_a_delivery_still_failing_after_three_days_is_abandoned(owner: Api, db: Database) -> None:
     clock = Clock()
     with receiving(fail_first=1000) as receiver:
-        endpoint_id, _ = _endpoint(owner, receiver.url)
+        _endpoint(owner, receiver.url)
         add_event(db, owner.practice_id, "refund.created")
         worker = _worker(db, clock)
         assert worker.run_once(practices=[owner.practice_id]).failed == 1

@@ -20,7 +20,7 @@ def url_policy(request: Request) -> UrlPolicy:
     return UrlPolicy.from_env(getattr(request.app.state, "webhook_resolver", None))
 
 
-@router.post("/webhook-endpoints", status_code=201, response_model=WebhookEndpointCreated, responses=declare(403))
+@router.post("/webhook-endpoints", status_code=201, response_model=WebhookEndpointCreated, responses=declare(403, 409))
 def create_endpoint(data: WebhookEndpointCreate, rc: Staff, idem: Idem, request: Request) -> Response:
     """Owner only: send the practice's events (those matching `events`, default all) to `url`, signed
     with `secret` (shown in this answer only; a replay of this request shows it again)."""
@@ -40,7 +40,7 @@ def list_endpoints(rc: Staff, paging: Paging) -> Page[WebhookEndpointRead]:
     return page_in_memory(rc.read(webhooks.list_endpoints), paging, key=lambda e: e.id)
 
 
-@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, responses=declare(403, 404))
+@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, responses=declare(403, 404, 409))
 def delete_endpoint(endpoint_id: str, rc: Staff, idem: Idem) -> Response:
     """Owner only: stop sending to the endpoint; deliveries it had not yet received are dropped."""
     return rc.answer(webhooks.delete_endpoint, idem, status_code=204, endpoint_id=endpoint_id)

@@ -133,7 +133,7 @@ class UrlPolicy:
             pass
         try:
             found = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
-        except (OSError, UnicodeError, ValueError):
+        except Exception:  # a name that cannot be looked up, however the resolver says so
             found = []
         if not found:
             raise ValidationFailed(f"url: the host {host!r} cannot be found.")
