@@ -4,6 +4,7 @@ event types, a secret shown once and never stored."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -37,7 +38,7 @@ def named_http(db: Database, database_url: str) -> Iterator[TestClient]:
     app.state.runner.db.dispose()
 
 
-def _create(api: Api, body: object, *, key: str | None = None) -> tuple[int, dict[str, object]]:
+def _create(api: Api, body: object, *, key: str | None = None) -> tuple[int, dict[str, Any]]:
     r = api.http.post(f"{API}/webhook-endpoints", json=body, headers=api.headers(key))
     return r.status_code, r.json()
 

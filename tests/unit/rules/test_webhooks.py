@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -44,7 +45,7 @@ def _schedule(failures: int) -> list[datetime]:
 
 def test_attempts_are_at_most_a_minute_apart_for_ten_minutes_then_further_apart() -> None:
     times = _schedule(500)
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert gaps[:6] == [2, 5, 10, 20, 40, 60]
     early = [g for t, g in zip(times, gaps, strict=False) if t - T0 < timedelta(minutes=10)]
     assert early and max(early) <= 60
