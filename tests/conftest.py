@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from clientledger.db import Database
+from clientledger.kit import secrets as server_secrets
 from clientledger.migrate import upgrade
 from clientledger.models import TENANT_TABLES, metadata
 from tests.factories import Ledger, new_practice
@@ -73,6 +74,24 @@ def make_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
 
 
 DB_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+TEST_SERVER_KEY = "test-server-key-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_key_and_no_dns() -> Iterator[None]:
+    """The server key from the environment (so no key file is written, and ``serve`` processes the
+    tests start inherit it), and no real name lookup: webhook URLs in tests are IP literals, or names
+    a test's own resolver knows."""
+    from clientledger.webhooks import urls
+
+    def no_dns(host: str, port: int) -> list[str]:
+        raise OSError(f"tests look up no names ({host!r})")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(server_secrets.KEY_ENV, TEST_SERVER_KEY)
+        mp.setattr(urls, "system_resolver", no_dns)
+        yield
 
 
 @pytest.fixture(params=DB_KINDS)

@@ -1,4 +1,4 @@
-"""The ``clientledger`` command: init | serve | demo | verify | import-era."""
+"""The ``clientledger`` command: init | serve | demo | verify | import-era | deliver-events."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from clientledger.migrate import upgrade
 
 if TYPE_CHECKING:
     from clientledger.service_layer import Actor, Runner
+    from clientledger.webhooks.delivery import DeliveryThread
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Billing and client-credit ledger.")
 console = Console()
@@ -87,19 +88,58 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; they share the database")] = 1,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request")] = True,
+    deliver_events: Annotated[
+        bool,
+        typer.Option("--deliver-events/--no-deliver-events", help="Run the webhook delivery worker in this process"),
+    ] = True,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the API (and docs at /docs): migrate once, then run uvicorn with N workers."""
+    """Serve the API (and docs at /docs): migrate once, then run uvicorn with N workers.
+
+    The webhook delivery worker runs once per ``serve``, as a thread of this process (the
+    supervisor when N > 1), never in the API workers: N workers still make one worker.
+    """
+    url = Settings.from_env(database_url).database_url
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    delivery = _delivery_thread(url) if deliver_events else None
+    if delivery is not None:
+        _exit_on_sigterm()
+        delivery.start()
+    try:
+        _serve(url, host=host, port=port, workers=workers, access_log=access_log)
+    finally:
+        if delivery is not None:
+            delivery.stop()
+            delivery.worker.db.dispose()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM raises SystemExit here, so the worker is stopped: uvicorn re-raises the signal it caught
+    once it has shut down, which by default would end the process before ``finally`` runs."""
+    import signal
+
+    def _exit(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _delivery_thread(url: str) -> DeliveryThread:
+    from clientledger.webhooks.delivery import DeliveryThread, DeliveryWorker
+
+    return DeliveryThread(DeliveryWorker(Database(url)))
+
+
+def _serve(url: str, *, host: str, port: int, workers: int, access_log: bool) -> None:
+    """uvicorn: in this process with one worker, else a supervisor of N worker processes (spawned)."""
     import os
     import socket
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    url = Settings.from_env(database_url).database_url
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
     # Worker processes build their own app (factory=True) and read the URL from the environment.
     os.environ["CLIENTLEDGER_DATABASE_URL"] = url
     typer.echo(f"clientledger serving at http://{host}:{port}/ (API docs: http://{host}:{port}/docs)", err=True)
@@ -137,6 +177,22 @@ def serve(
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     Multiprocess(config, sockets=[sock]).run()
+
+
+@app.command("deliver-events")
+def deliver_events(database_url: DatabaseUrl = None) -> None:
+    """Send the outbox's due webhook deliveries once (new events fanned out first), print the counts, exit."""
+    from clientledger.webhooks.delivery import DeliveryWorker
+
+    db = _db(database_url)
+    upgrade(db)
+    report = DeliveryWorker(db).run_once()
+    db.dispose()
+    console.print(
+        f"{report.events} new events, {report.deliveries} deliveries made; attempts: {report.delivered} delivered, "
+        f"{report.failed} failed (to be retried), {report.abandoned} abandoned.",
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -40,6 +40,8 @@ from clientledger.practices.router import router as practices_router
 from clientledger.reports.router import router as reports_router
 from clientledger.service_layer import Runner
 from clientledger.web.routing import not_found_page, too_large_page
+from clientledger.webhooks.router import router as webhooks_router
+from clientledger.webhooks.urls import Resolver
 
 log = logging.getLogger("clientledger")
 
@@ -79,11 +81,15 @@ class ClientLedgerApp(FastAPI):
         return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
-def create_app(database_url: str | None = None, *, processor: PaymentProcessor | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None, *, processor: PaymentProcessor | None = None, resolver: Resolver | None = None
+) -> FastAPI:
     """The API on ``database_url`` (default: ``CLIENTLEDGER_DATABASE_URL``, then ``./clientledger.db``).
 
     The schema must already be migrated (``clientledger serve`` and ``init`` do it once, before
     any worker starts). Card refunds that a crash left pending are sent again at start-up.
+    ``resolver``: how a webhook URL's host is looked up (default: the system's resolver).
+    Webhooks are delivered by ``serve``'s one delivery worker, not by the app (``webhooks.delivery``).
     """
     settings = Settings.from_env(database_url)
     db = Database(settings.database_url)
@@ -100,6 +106,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
     app.state.runner = runner
     app.state.token_reader = tokens
     app.state.settings = settings
+    app.state.webhook_resolver = resolver
     install_error_handlers(app, not_found_page=not_found_page)
     # Outermost first: the request id, the size of the body, the token, then no card number in an API body.
 
@@ -136,6 +143,7 @@ def create_app(database_url: str | None = None, *, processor: PaymentProcessor |
         insurance_router,
         reports_router,
         documents_router,
+        webhooks_router,
         audit_router,
         events_router,
     ):

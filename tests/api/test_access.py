@@ -66,6 +66,9 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/audit", None, READ, 200),
     ("GET", "/events", None, READ, 200),
     ("GET", "/events/{event}", None, READ, 200),
+    ("POST", "/webhook-endpoints", {"url": "https://93.184.216.34/hook", "events": ["credit.*"]}, OWNER_ONLY, 201),
+    ("GET", "/webhook-endpoints", None, OWNER_ONLY, 200),
+    ("DELETE", "/webhook-endpoints/{endpoint}", None, OWNER_ONLY, 204),
 ]
 # Checked in test_auth.py: logging in needs no token, and logging out revokes the caller's own.
 NOT_IN_MATRIX = {("GET", "/api/v1/healthz"), ("POST", "/api/v1/auth/tokens"), ("DELETE", "/api/v1/auth/tokens/current")}
@@ -95,6 +98,7 @@ def _world(api: Api) -> dict[str, str]:
     unbilled = api.appointment(client["id"], 10000)
     card = api.post(f"/clients/{client['id']}/cards", {"payment_method": "pm_card_visa"}, expect=201)
     event = api.get("/events?type=credit.created")["data"][0]
+    endpoint = api.post("/webhook-endpoints", {"url": "https://93.184.216.34/world"}, expect=201)
     return {
         "client": client["id"],
         "appt": appt["id"],
@@ -106,6 +110,7 @@ def _world(api: Api) -> dict[str, str]:
         "unbilled": unbilled["id"],
         "card": card["id"],
         "event": event["id"],
+        "endpoint": endpoint["id"],
         "uniq": re.sub(r"\W", "", api.token[-12:]).lower(),
     }
 
@@ -157,7 +162,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 23
+    assert checked == 24
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -145,6 +145,11 @@ def _stripe_refund(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", "/webhooks/stripe", content=payload, signed={"Stripe-Signature": stripe.sign(payload)})
 
 
+def _endpoint_deleted(owner: Api, ledger: Ledger) -> Call:
+    endpoint = owner.post("/webhook-endpoints", {"url": "https://93.184.216.34/gone"}, expect=201)
+    return Call("DELETE", f"/webhook-endpoints/{endpoint['id']}", expect=204)
+
+
 MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/auth/tokens"): _login,
     ("DELETE", "/auth/tokens/current"): _logout,
@@ -177,6 +182,10 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/bills/{bill_id}/insurance-payments"): _insurance_payment,
     ("POST", "/era-imports"): _era_import,
     ("POST", "/webhooks/stripe"): _stripe_refund,
+    ("POST", "/webhook-endpoints"): lambda o, lg: Call(
+        "POST", "/webhook-endpoints", {"url": "https://93.184.216.34/audited"}, expect=201
+    ),
+    ("DELETE", "/webhook-endpoints/{endpoint_id}"): _endpoint_deleted,
 }
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, func, select, update
 from typer.testing import CliRunner
 
 from clientledger.cli import app
+from clientledger.db import Database
 from clientledger.models import clients, practices, users
+from clientledger.payments.processors import get_processor
+from clientledger.practices.repository import list_practices
+from clientledger.service_layer import Actor, Runner
+from clientledger.webhooks.schemas import WebhookEndpointCreate
+from clientledger.webhooks.service import create_endpoint
+from clientledger.webhooks.urls import UrlPolicy
+from tests.support.webhooks import add_event, receiving
 
 runner = CliRunner()
 
@@ -68,3 +77,32 @@ def test_verify_lists_a_balance_changed_without_a_journal_entry(database_url: st
     code, out = _cli(database_url, "verify")
     assert code == 1
     assert "credit_balance is 999" in out
+
+
+def test_deliver_events_sends_what_is_due_once_and_says_so(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLIENTLEDGER_WEBHOOKS_ALLOW_PRIVATE", "true")
+    assert _cli(database_url, "init", "--practice", "Hook Clinic", "--email", "owner@hook.example")[0] == 0
+    db = Database(database_url)
+    try:
+        [practice] = list_practices(db)
+        owner = Actor(practice_id=practice.id, user_id=None, role="owner")
+        with receiving(fail_first=1) as receiver:
+            created = Runner(db, get_processor()).run(
+                owner,
+                create_endpoint,
+                data=WebhookEndpointCreate(url=receiver.url, events=["payment.*"]),
+                policy=UrlPolicy.from_env(),
+            )
+            paid = add_event(db, practice.id, "payment.created")
+            add_event(db, practice.id, "bill.created")  # not asked for
+
+            code, out = _cli(database_url, "deliver-events")
+            assert code == 0, out
+            assert "2 new events, 1 deliveries made; attempts: 0 delivered, 1 failed (to be retried)" in out
+            code, out = _cli(database_url, "deliver-events")  # the retry is not due yet
+            assert code == 0 and "0 new events, 0 deliveries made; attempts: 0 delivered, 0 failed" in out
+        assert receiver.event_ids() == [paid]
+        assert receiver.hits[0].headers["clientledger-signature"].startswith("t=")
+        assert created.events == ["payment.*"]
+    finally:
+        db.dispose()

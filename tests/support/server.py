@@ -29,6 +29,7 @@ def _free_port() -> int:
 class Served:
     base: str  # http://127.0.0.1:<port>
     pid: int  # the serve process (with --workers 1, uvicorn serves in it: the worker's pid)
+    process: subprocess.Popen[bytes] | None = None  # to see how it ends
 
 
 @contextmanager
@@ -69,7 +70,7 @@ def serving(database_url: str, *, workers: int = 2, start_timeout: float = 30) -
                     log.seek(0)
                     raise RuntimeError(f"server did not start within {start_timeout:g} s: {log.read()[-4000:]!r}")
                 time.sleep(0.1)
-            yield Served(base, proc.pid)
+            yield Served(base, proc.pid, proc)
         finally:
             with suppress(ProcessLookupError):  # it may have exited already
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     """Change the practice's settings."""
     MANAGE_STAFF = "manage_staff"
     """Add staff members and choose their roles."""
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    """Add, list and delete webhook endpoints, and read their delivery logs."""
 
     @property
     def label(self) -> str:
@@ -53,14 +55,15 @@ _LABELS = {
     Permission.MANAGE_CREDIT: "add or remove credit",
     Permission.CHANGE_SETTINGS: "change the practice's settings",
     Permission.MANAGE_STAFF: "add staff members",
+    Permission.MANAGE_WEBHOOKS: "manage webhook endpoints",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.BILLER: frozenset(Permission) - {Permission.MANAGE_STAFF},
+    Role.BILLER: frozenset(Permission) - {Permission.MANAGE_STAFF, Permission.MANAGE_WEBHOOKS},
     Role.CLINICIAN: frozenset({Permission.READ}),
 }
-"""Clinicians read; billers do everything but staffing; owners do everything."""
+"""Clinicians read; billers do everything but staffing and webhooks; owners do everything."""
 
 
 def may(role: str, permission: Permission) -> bool:

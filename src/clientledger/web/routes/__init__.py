@@ -16,6 +16,7 @@ from clientledger.web.routes import (
     insurance,
     reports,
     settings,
+    webhooks,
 )
 
 
@@ -32,6 +33,7 @@ def web_routes() -> APIRouter:
         insurance,
         reports,
         settings,
+        webhooks,
         documents,
     ):
         router.include_router(module.router)

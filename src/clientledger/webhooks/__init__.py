@@ -1,0 +1,1 @@
+"""Webhook endpoints and the delivery of the events outbox to them (API.md "Events and webhooks")."""
