@@ -24,7 +24,7 @@ from clientledger.db import Database, utcnow
 from clientledger.main import create_app
 from tests.api.conftest import API, Api, new_owner
 from tests.support.clock import at_moment
-from tests.support.webhooks import (
+from tests.support.contract_webhooks import (
     receiver,
     signed_correctly,
     stripe_charge,
@@ -245,7 +245,6 @@ def test_with_the_simulator_a_client_without_a_card_is_charged_as_pm_card_visa(o
     assert (payment["card_brand"], payment["card_last4"]) == ("visa", "4242")
     assert isinstance(payment["processor_ref"], str) and payment["processor_ref"] != line["processor_ref"]
     assert owner.credit_balance(client["id"]) == 4000
-    assert _cards(owner, client["id"]) == []
 
 
 def test_get_payment_has_the_contracts_keys(owner: Api) -> None:
@@ -601,6 +600,33 @@ def test_the_credit_events_of_a_client_add_up_to_its_credit_balance(owner: Api) 
     assert owner.credit_balance(ada["id"]) == 1500
     for event in _credit_events(events, ada["id"]):
         assert event["data"]["lot_id"] in _lots(owner, ada["id"])
+
+
+def test_a_canceled_session_announces_its_freed_credit_and_its_refund(owner: Api) -> None:
+    """`credit.created` (a lot: its `source`); rule 6: `disposition: credit` puts what the client paid into a
+    `cancellation` lot with that payment as provenance; `refund` returns it to the original payment method."""
+    kept = owner.client("Cass Cancel")
+    appointment = owner.appointment(kept["id"], 12000)
+    bill = owner.bill(kept["id"], [appointment["id"]], apply_available_credit=False)
+    paid = owner.pay(bill["id"], "card", 12000)
+    back = owner.client("Rex Refund")
+    other = owner.appointment(back["id"], 9000)
+    owner.pay(owner.bill(back["id"], [other["id"]], apply_available_credit=False)["id"], "card", 9000)
+    log = _events(owner)
+
+    owner.post(f"/appointments/{appointment['id']}/status", {"status": "late_canceled", "fee": 2000}, expect=200)
+    step = _new_events(owner, log)
+    log += step
+    owner.post(f"/appointments/{other['id']}/status", {"status": "canceled", "disposition": "refund"}, expect=200)
+    refunded = _new_events(owner, log)
+
+    created = [e for e in step if e["type"] == "credit.created"]
+    assert [(e["data"]["source"], e["data"]["amount"]) for e in created] == [("cancellation", 10000)]
+    assert created[0]["data"]["payment_id"] == paid["payment_id"]
+    _has(refunded, "refund.created")
+    events = _events(owner)
+    assert _check_running_balance(events, kept["id"]) == owner.credit_balance(kept["id"]) == 10000
+    assert _check_running_balance(events, back["id"]) == owner.credit_balance(back["id"]) == 0
 
 
 def test_events_filter_by_type_and_page_with_limit_and_cursor(owner: Api, http: TestClient, db: Database) -> None:
