@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import stripe
 
+from clientledger.kit.cards import luhn_valid
 from clientledger.kit.errors import CardDeclined, ProcessorUnavailable
 from clientledger.kit.processing import CardDetails, PaymentProcessor
 from clientledger.payments.processors import get_processor
-from clientledger.payments.processors.base import luhn_valid
 from clientledger.payments.processors.stripe_adapter import StripeProcessor
 from tests.support.fake_stripe import FAKE_API_KEY, FakeStripe
 from tests.support.fake_stripe_events import SignedReceiver
