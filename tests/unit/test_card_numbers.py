@@ -60,3 +60,11 @@ def test_any_card_number_looks_in_every_value_and_key() -> None:
 )
 def test_luhn_check(digits: str, valid: bool) -> None:
     assert luhn_valid(digits) is valid
+
+
+def test_a_forms_random_guard_values_are_not_read_as_card_numbers() -> None:
+    from clientledger.api.edge import carries_card_number
+
+    guard = "csrf_token=4242-4242-4242-4242&nonce=4242-4242-4242-4242&amount=30"
+    assert not carries_card_number(guard.encode(), "application/x-www-form-urlencoded")
+    assert carries_card_number(b"memo=4242-4242-4242-4242", "application/x-www-form-urlencoded")

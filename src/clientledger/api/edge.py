@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientledger.api.errors import error_response
 from clientledger.auth.service import Principal
-from clientledger.kit.cards import REFUSED_MESSAGE, any_card_number, contains_card_number
+from clientledger.kit.cards import REFUSED_MESSAGE, UNCHECKED_FORM_FIELDS, any_card_number, contains_card_number
 from clientledger.kit.errors import Unauthorized
 
 FRAME_ANCESTORS = "frame-ancestors 'none'"
@@ -326,7 +326,9 @@ def carries_card_number(body: bytes, content_type: str) -> bool:
     text = body.decode("utf-8", "replace")
     if content_type.startswith("application/x-www-form-urlencoded"):
         return any(
-            contains_card_number(k) or contains_card_number(v) for k, v in parse_qsl(text, keep_blank_values=True)
+            contains_card_number(k) or contains_card_number(v)
+            for k, v in parse_qsl(text, keep_blank_values=True)
+            if k not in UNCHECKED_FORM_FIELDS
         )
     if contains_card_number(text):
         return True

@@ -71,3 +71,7 @@ def any_card_number(values: object) -> bool:
     if isinstance(values, list | tuple):
         return any(any_card_number(v) for v in values)
     return False
+
+
+UNCHECKED_FORM_FIELDS = frozenset({"csrf_token", "nonce"})
+"""A form's random guard values (URL-safe tokens, where ``-`` may join digits) are no one's text."""

@@ -27,7 +27,7 @@ from starlette.datastructures import FormData
 
 from clientledger.auth.sessions import Session, csrf_token_for, resume_session
 from clientledger.kit.cards import REFUSED_MESSAGE as CARD_NUMBER_REFUSED
-from clientledger.kit.cards import contains_card_number
+from clientledger.kit.cards import UNCHECKED_FORM_FIELDS, contains_card_number
 from clientledger.kit.days import PracticeDay
 from clientledger.kit.errors import AlreadySubmitted, ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents, parse_dollars
@@ -307,7 +307,11 @@ async def action(request: Request) -> Web:
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token_for(token)):
         raise CsrfRejected("CSRF token missing or wrong")
-    if any(contains_card_number(k) or (isinstance(v, str) and contains_card_number(v)) for k, v in form.multi_items()):
+    if any(
+        contains_card_number(k) or (isinstance(v, str) and contains_card_number(v))
+        for k, v in form.multi_items()
+        if k not in UNCHECKED_FORM_FIELDS
+    ):
         # Refused before any use case runs: the page says why, and nothing changes.
         raise ValidationFailed(CARD_NUMBER_REFUSED)
     return Web(request=request, runner=runner(request), session=session, token=token, form=form)
