@@ -91,7 +91,8 @@ def test_a_refund_stripe_fails_later_is_failed_in_the_ledger(stripe_desk: tuple[
     client = api.client()
     payment = api.prepay(client["id"], "card", 8000, payment_method="pm_card_refundFail")
 
-    api.post(f"/payments/{payment['id']}/refunds", {"amount": 3000}, expect=201)  # Stripe: pending
+    answered = api.post(f"/payments/{payment['id']}/refunds", {"amount": 3000}, expect=201)
+    assert answered["status"] == "pending"  # Stripe took it; the bank has not said yet
     assert api.get(f"/clients/{client['id']}")["credit_balance"] == 5000
 
     fake.deliver_events()
@@ -100,6 +101,34 @@ def test_a_refund_stripe_fails_later_is_failed_in_the_ledger(stripe_desk: tuple[
     assert [r["status"] for r in shown["refunds"]] == ["failed"]
     assert shown["refunded"] == 0
     assert api.get(f"/clients/{client['id']}")["credit_balance"] == 8000
+
+
+def test_a_refund_stripe_holds_pending_settles_when_stripe_says_it_went_through(
+    stripe_desk: tuple[Api, FakeStripe],
+) -> None:
+    api, fake = stripe_desk
+    client = api.client()
+    payment = api.prepay(client["id"], "card", 9000, payment_method="pm_card_visa")
+    fake.hold_refunds()
+
+    answered = api.post(f"/payments/{payment['id']}/refunds", {"amount": 4000}, expect=201)
+    assert answered["status"] == "pending"
+    fake.deliver_events()  # refund.created, still pending: nothing changes
+    held = api.get(f"/payments/{payment['id']}")
+    assert [(r["status"], r["processor_ref"]) for r in held["refunds"]] == [("pending", answered["processor_ref"])]
+    assert held["refunded"] == 4000 and answered["processor_ref"].startswith("re_")
+    assert api.get(f"/clients/{client['id']}")["credit_balance"] == 5000
+
+    fake.succeed_refund(answered["processor_ref"])
+    fake.deliver_events()
+
+    shown = api.get(f"/payments/{payment['id']}")
+    assert [(r["amount"], r["status"]) for r in shown["refunds"]] == [(4000, "settled")]
+    assert shown["refunded"] == 4000
+    assert api.get(f"/clients/{client['id']}")["credit_balance"] == 5000
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+    settled = api.get("/events?type=refund.settled")["data"]
+    assert len(settled) == 1
 
 
 def test_a_dashboard_refund_is_recorded_once(stripe_desk: tuple[Api, FakeStripe]) -> None:

@@ -130,6 +130,33 @@ def test_a_refund_stripe_accepts_then_the_bank_refuses_arrives_as_a_signed_refun
     assert fake.get(charge.charge_id)["amount_refunded"] == 0
 
 
+def test_a_refund_stripe_answers_pending_is_pending_until_the_bank_confirms_and_asking_makes_none(
+    fake: FakeStripe, processor: StripeProcessor
+) -> None:
+    charge = processor.charge(amount=6000, payment_method="pm_card_visa", customer=None, idempotency_key="p-13")
+    fake.hold_refunds()
+
+    refund = processor.refund(charge_id=charge.charge_id, amount=2500, idempotency_key="refund-8")
+
+    assert refund.pending is True
+    assert processor.check_refund(refund_id=refund.refund_id) is False
+    fake.succeed_refund(refund.refund_id)
+    assert processor.check_refund(refund_id=refund.refund_id) is True
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+    assert len(fake.requests_to("GET", f"/v1/refunds/{refund.refund_id}")) == 2
+    assert fake.get(charge.charge_id)["amount_refunded"] == 2500
+
+
+def test_asking_about_a_refund_the_bank_refused_is_a_decline_with_its_reason(processor: StripeProcessor) -> None:
+    customer, card = client_with_card(processor, "pm_card_refundFail")
+    charge = processor.charge(amount=8000, payment_method=card.payment_method, customer=customer, idempotency_key="p")
+    refund = processor.refund(charge_id=charge.charge_id, amount=8000, idempotency_key="refund-9")
+    assert refund.pending is True  # Stripe's first answer; the bank refuses it afterwards
+
+    with pytest.raises(CardDeclined, match="expired or was canceled"):
+        processor.check_refund(refund_id=refund.refund_id)
+
+
 def test_a_refund_sends_refund_created_and_charge_refunded_naming_the_charge(
     fake: FakeStripe, processor: StripeProcessor, receiver: SignedReceiver
 ) -> None:

@@ -20,7 +20,8 @@ Events: ``refund.created`` and ``charge.refunded`` (``data.previous_attributes``
 ``amount_refunded`` before) when a refund succeeds; a refund of a ``pm_card_refundFail`` charge is
 answered ``pending``, then fails at once: ``refund.created`` (pending) then ``refund.updated``
 (``status: failed``, ``failure_reason``, ``previous_attributes.status: pending``). ``refund.failed`` is
-made too but only sent when listed in ``enabled_events``. Events queue up and are sent by
+made too but only sent when listed in ``enabled_events``. ``hold_refunds()`` answers new refunds
+``pending`` (a slow bank) until ``succeed_refund(id)`` sends ``refund.updated`` and ``charge.refunded``. Events queue up and are sent by
 ``deliver_events()`` (so a test decides when "later" is), or at once from a background thread with
 ``auto_deliver=True``. A ``webhook_target`` is a URL (POSTed with httpx) or a callable
 ``(body, headers) -> status`` (e.g. forwarding to a ``TestClient``). ``refund_in_dashboard`` makes a
@@ -231,6 +232,16 @@ class FakeStripe:
             self._request_context = (None, None)
             refund = self._state.create_refund(params)
             return copy.deepcopy(refund)
+
+    def hold_refunds(self, hold: bool = True) -> None:
+        """New refunds (of cards that do not fail) are answered ``pending`` until ``succeed_refund``."""
+        with self._lock:
+            self._state.hold_refunds = hold
+
+    def succeed_refund(self, refund_id: str) -> Obj:
+        with self._lock:
+            self._request_context = (None, None)
+            return copy.deepcopy(self._state.succeed_refund(refund_id))
 
     def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> Obj:
         with self._lock:

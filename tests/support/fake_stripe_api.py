@@ -86,6 +86,7 @@ class StripeState:
         self.objects: dict[str, dict[str, Obj]] = {kind: {} for kind in _PREFIXES.values()}
         self._cards: dict[str, FakeCard] = {}  # minted pm id -> the test card it came from
         self._detached: set[str] = set()  # Stripe never lets a detached payment method be used again
+        self.hold_refunds = False  # new refunds stay ``pending`` until ``succeed_refund`` (a slow bank)
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -362,7 +363,7 @@ class StripeState:
             "currency": charge["currency"],
             "metadata": _metadata(params),
             "reason": _str(params, "reason"),
-            "status": "pending" if fails else "succeeded",
+            "status": "pending" if fails or self.hold_refunds else "succeeded",
             "failure_reason": None,
             "balance_transaction": new_id("txn"),
             "destination_details": {"type": "card", "card": {"type": "refund", "reference_status": "pending"}},
@@ -374,11 +375,25 @@ class StripeState:
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         self.emit("refund.created", refund, None)
         if not fails:
-            self.emit("charge.refunded", charge, before)
+            if refund["status"] == "succeeded":
+                self.emit("charge.refunded", charge, before)
             return refund
         answered = copy.deepcopy(refund)  # pending, as Stripe first answers; then the bank refuses it
         self.fail_refund(refund["id"])
         return answered
+
+    def succeed_refund(self, refund_id: str) -> Obj:
+        """A held refund goes through: ``refund.updated`` (to succeeded), then ``charge.refunded``."""
+        refund = self.get("refunds", refund_id, label="refund")
+        if refund["status"] != "pending":
+            return refund
+        refund["status"] = "succeeded"
+        refund["destination_details"]["card"]["reference_status"] = "available"
+        charge = self.objects["charges"][refund["charge"]]
+        before = {"amount_refunded": charge["amount_refunded"] - refund["amount"], "refunded": False}
+        self.emit("refund.updated", refund, {"status": "pending"})
+        self.emit("charge.refunded", charge, before)
+        return refund
 
     def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> Obj:
         """The card's bank refuses a refund after Stripe accepted it: ``refund.updated`` to failed."""

@@ -26,9 +26,13 @@ class Charge:
 
 @dataclass(frozen=True)
 class Refund:
+    """A refund the processor took. ``pending``: it has not gone through yet (Stripe's ``pending``);
+    its event, or ``check_refund`` later, says whether it did."""
+
     refund_id: str
     charge_id: str
     amount: int
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,11 @@ class PaymentProcessor(Protocol):
     ) -> Refund:
         """Return ``amount`` cents of an earlier charge to its card; ``CardDeclined`` if refused.
         ``metadata`` travels with the refund (its echo in a processor event names our refund)."""
+        ...
+
+    def check_refund(self, *, refund_id: str) -> bool:
+        """Ask again about a refund the processor answered ``pending``: True when it went through,
+        False while it is still pending, ``CardDeclined`` when it failed. Never makes a refund."""
         ...
 
     def create_customer(

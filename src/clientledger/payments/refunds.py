@@ -36,6 +36,7 @@ from clientledger.payments.repository import (
     get_refund_row,
     mark_refund_failed,
     mark_refund_settled,
+    note_pending_processor_refund,
     payment_line,
     pending_refund_ids,
 )
@@ -168,7 +169,13 @@ def settle_refund(
 
     ``written`` is the charge id and amount of a refund just committed as pending, so it need not be
     read again; a concurrent recovery sending it too gets the processor's first answer (same key),
-    and only a pending refund is ever marked settled."""
+    and only a pending refund is ever marked settled.
+
+    A refund the processor took but answered ``pending`` (Stripe's, until the bank confirms it)
+    stays pending here, with the processor's id: its event settles or fails it, and a later call
+    asks the processor about that id instead of sending it again (an idempotency key does not
+    last for ever, a second refund would)."""
+    held_by_processor: str | None = None
     if written is None:
         with db.transaction(ctx, write=False) as tx:
             refund = get_refund_row(tx, refund_id)
@@ -177,16 +184,22 @@ def settle_refund(
             return str(refund.status)
         assert charge_id is not None  # only a processor charge's refund is ever pending (``record_refund``)
         written = (charge_id, refund.amount)
+        held_by_processor = refund.processor_refund_id
     charge_id, amount = written
-    # The metadata names this refund, so the processor's refund.created echo is matched to it even
-    # before it is settled.
     try:
-        result = processor.refund(
-            charge_id=charge_id,
-            amount=amount,
-            idempotency_key=f"refund-{refund_id}",
-            metadata=refund_metadata(ctx.practice_id, refund_id),
-        )
+        if held_by_processor is not None:
+            went_through = processor.check_refund(refund_id=held_by_processor)
+            processor_refund_id = held_by_processor
+        else:
+            # The metadata names this refund, so the processor's refund.created echo is matched to
+            # it even before it is settled.
+            result = processor.refund(
+                charge_id=charge_id,
+                amount=amount,
+                idempotency_key=f"refund-{refund_id}",
+                metadata=refund_metadata(ctx.practice_id, refund_id),
+            )
+            went_through, processor_refund_id = not result.pending, result.refund_id
     except ProcessorUnavailable:
         log.warning("refund %s stays pending: processor unavailable", refund_id)
         return "pending"
@@ -194,7 +207,11 @@ def settle_refund(
         _fail_refund(db, ctx, refund_id, exc.message)
         return "failed"
     with db.transaction(ctx) as tx:
-        if mark_refund_settled(tx, refund_id, processor_refund_id=result.refund_id):
+        if not went_through:
+            if held_by_processor is None:
+                note_pending_processor_refund(tx, refund_id, processor_refund_id)
+            return "pending"
+        if mark_refund_settled(tx, refund_id, processor_refund_id=processor_refund_id):
             announce_refund(tx, refund_id, EventType.REFUND_SETTLED)
     return "settled"
 

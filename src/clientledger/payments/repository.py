@@ -92,6 +92,20 @@ def mark_refund_settled(tx: Tx, refund_id: str, *, processor_refund_id: str) -> 
     return result.rowcount == 1
 
 
+def note_pending_processor_refund(tx: Tx, refund_id: str, processor_refund_id: str) -> None:
+    """The processor took a refund that is still pending: remember its id (while it is pending)."""
+    tx.conn.execute(
+        update(refunds)
+        .where(
+            refunds.c.practice_id == tx.practice_id,
+            refunds.c.id == refund_id,
+            refunds.c.status == "pending",
+            refunds.c.processor_refund_id.is_(None),
+        )
+        .values(processor_refund_id=processor_refund_id)
+    )
+
+
 def mark_refund_failed(tx: Tx, refund_id: str, *, reason: str) -> None:
     tx.conn.execute(
         update(refunds)

@@ -83,6 +83,12 @@ class SimulatedProcessor:
             raise CardDeclined(REFUND_REFUSED_MESSAGE)
         return Refund(refund_id=REFUND_PREFIX + _key_digest(idempotency_key), charge_id=charge_id, amount=amount)
 
+    def check_refund(self, *, refund_id: str) -> bool:
+        """The simulator's refunds go through at once: none is ever pending."""
+        if not isinstance(refund_id, str) or not refund_id.startswith(REFUND_PREFIX):
+            raise ValueError("refund_id must be one of the simulator's refund ids")
+        return True
+
     def create_customer(
         self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
     ) -> str:

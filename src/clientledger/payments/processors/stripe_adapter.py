@@ -175,7 +175,20 @@ class StripeProcessor:
             raise _translate(exc) from exc
         if refund.status in _REFUSED_REFUND_STATUSES:
             raise CardDeclined(_refund_refused_message(refund))
-        return Refund(refund_id=refund.id, charge_id=charge_id, amount=refund.amount)
+        return Refund(
+            refund_id=refund.id, charge_id=charge_id, amount=refund.amount, pending=refund.status != "succeeded"
+        )
+
+    def check_refund(self, *, refund_id: str) -> bool:
+        if not isinstance(refund_id, str) or not refund_id.startswith("re_"):
+            raise ValueError("refund_id must be a Stripe refund id (re_...)")
+        try:
+            refund = self._client.v1.refunds.retrieve(refund_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        if refund.status in _REFUSED_REFUND_STATUSES:
+            raise CardDeclined(_refund_refused_message(refund))
+        return refund.status == "succeeded"
 
     def create_customer(
         self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
