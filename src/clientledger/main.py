@@ -34,6 +34,7 @@ from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
 from clientledger.payments.processors import PaymentProcessor, get_processor
 from clientledger.payments.refunds import recover_pending_refunds
+from clientledger.payments.router import STRIPE_WEBHOOK_PATH
 from clientledger.payments.router import router as payments_router
 from clientledger.practices.repository import practice_ids
 from clientledger.practices.router import router as practices_router
@@ -113,7 +114,7 @@ def create_app(
     async def authenticate_token(token: str) -> Principal:
         return await authenticate_with(tokens, token)
 
-    app.add_middleware(CardNumberGuardMiddleware)
+    app.add_middleware(CardNumberGuardMiddleware, unchecked_paths={f"{API_PREFIX}{STRIPE_WEBHOOK_PATH}"})
     app.add_middleware(
         BearerFirstMiddleware,
         authenticate=authenticate_token,

@@ -304,3 +304,17 @@ def test_a_payment_charged_through_a_payment_intent_is_found_by_it(owner: Api, d
     assert answer["outcome"].startswith("recorded refund")
     assert state(owner, paid)["refunds"] == [(4000, "settled", refund["id"], "Refunded in Stripe")]
     assert ledger_problems(db) == []
+
+
+def test_an_event_whose_random_ids_hold_a_luhn_valid_run_of_digits_is_still_received(owner: Api) -> None:
+    """Stripe's body is signed and typed by no one: its ids are not read as card numbers (a refusal
+    would have Stripe retry the event for days and the refund never reach the ledger)."""
+    paid = overpaid_card(owner, "Digits Dee")
+    refund = stripe.refund(paid["charge"], 1000) | {"id": "re_4242424242424242Ab"}
+
+    answer = received(owner, stripe.event("refund.created", refund, id="evt_4000056655665556Xy"))
+
+    assert answer["outcome"].startswith("recorded refund")
+    assert state(owner, paid)["refunds"] == [(1000, "settled", "re_4242424242424242Ab", "Refunded in Stripe")]
+    memo = {"type": "cash", "amount": 100, "memo": "ref 4242424242424242"}
+    assert owner.post(f"/bills/{paid['bill']}/payments", memo, expect=422)["error"]["code"] == "validation_error"
