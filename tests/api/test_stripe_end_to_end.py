@@ -146,3 +146,27 @@ def test_a_dashboard_refund_is_recorded_once(stripe_desk: tuple[Api, FakeStripe]
     assert shown["refunded"] == 2500
     assert [(r["amount"], r["status"]) for r in shown["refunds"]] == [(2500, "settled")]
     assert api.get(f"/clients/{client['id']}")["credit_balance"] == 3500
+
+
+def test_two_dashboard_refunds_told_first_as_the_charges_total_are_each_recorded_once(
+    stripe_desk: tuple[Api, FakeStripe],
+) -> None:
+    api, fake = stripe_desk
+    client = api.client()
+    payment = api.prepay(client["id"], "card", 6000, payment_method="pm_card_visa")
+    one = fake.refund_in_dashboard(payment["processor_ref"], 1000)
+    two = fake.refund_in_dashboard(payment["processor_ref"], 2500)
+    both = [e for e in fake.events if e["type"] == "charge.refunded"][-1]
+    assert "refunds" not in both["data"]["object"]  # as Stripe sends it: the total, not the list
+
+    assert fake.redeliver(both["id"]) == 200  # the charge's total of both arrives first
+    fake.deliver_events()
+
+    shown = api.get(f"/payments/{payment['id']}")
+    assert shown["refunded"] == 3500
+    assert sorted((r["amount"], r["status"], r["processor_ref"]) for r in shown["refunds"]) == [
+        (1000, "settled", one["id"]),
+        (2500, "settled", two["id"]),
+    ]
+    assert api.get(f"/clients/{client['id']}")["credit_balance"] == 2500
+    assert fake.requests_to("GET", "/v1/refunds")  # the list was asked for

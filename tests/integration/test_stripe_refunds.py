@@ -249,3 +249,23 @@ def test_events_are_signed_as_the_stripe_sdk_signs_them() -> None:
     ours = sign(payload.encode(), WEBHOOK_SECRET, timestamp=1_700_000_000)
 
     assert ours == stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET, timestamp=1_700_000_000)
+
+
+def test_a_charges_refunds_are_listed_with_their_ids_status_and_metadata(
+    fake: FakeStripe, processor: StripeProcessor
+) -> None:
+    charge = processor.charge(amount=9000, payment_method="pm_card_visa", customer=None, idempotency_key="p-14")
+    other = processor.charge(amount=9000, payment_method="pm_card_visa", customer=None, idempotency_key="p-15")
+    ours = processor.refund(
+        charge_id=charge.charge_id, amount=1000, idempotency_key="refund-10", metadata={"clientledger_refund_id": "r10"}
+    )
+    theirs = fake.refund_in_dashboard(charge.charge_id, 2000)
+    processor.refund(charge_id=other.charge_id, amount=500, idempotency_key="refund-11")
+
+    listed = processor.charge_refunds(charge_id=charge.charge_id)
+
+    assert listed is not None
+    assert sorted((r.refund_id, r.amount, r.status, r.our_refund_id) for r in listed) == sorted(
+        [(ours.refund_id, 1000, "succeeded", "r10"), (theirs["id"], 2000, "succeeded", None)]
+    )
+    assert all(charge.charge_id in r.charge_refs for r in listed)

@@ -348,6 +348,9 @@ class FakeStripe:
         if not isinstance(expand, list):
             raise invalid("Invalid array", param="expand")
         state = self._state
+        if method == "GET" and not rest and resource == "refunds":
+            _check_params(params, frozenset({"charge", "payment_intent", "limit", "starting_after", "expand"}))
+            return state.list_refunds(params)
         if method == "GET" and len(rest) == 1:
             _check_params(params, frozenset({"expand"}))
             labels = {

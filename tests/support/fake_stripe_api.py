@@ -382,6 +382,30 @@ class StripeState:
         self.fail_refund(refund["id"])
         return answered
 
+    def list_refunds(self, params: Params) -> Obj:
+        """``GET /v1/refunds``: newest first, by ``charge`` or ``payment_intent``, paged by ``limit``."""
+        charge, intent = _str(params, "charge"), _str(params, "payment_intent")
+        limit = _int(params, "limit", required=False) or 10
+        if not 1 <= limit <= 100:
+            raise invalid("Invalid integer: limit must be between 1 and 100", param="limit")
+        found = [
+            r
+            for r in reversed(list(self.objects["refunds"].values()))
+            if (charge is None or r["charge"] == charge) and (intent is None or r["payment_intent"] == intent)
+        ]
+        after = _str(params, "starting_after")
+        if after is not None:
+            ids = [r["id"] for r in found]
+            if after not in ids:
+                raise no_such("refund", after, param="starting_after")
+            found = found[ids.index(after) + 1 :]
+        return {
+            "object": "list",
+            "url": "/v1/refunds",
+            "has_more": len(found) > limit,
+            "data": copy.deepcopy(found[:limit]),
+        }
+
     def succeed_refund(self, refund_id: str) -> Obj:
         """A held refund goes through: ``refund.updated`` (to succeeded), then ``charge.refunded``."""
         refund = self.get("refunds", refund_id, label="refund")

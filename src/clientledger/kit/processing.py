@@ -82,6 +82,11 @@ class PaymentProcessor(Protocol):
         False while it is still pending, ``CardDeclined`` when it failed. Never makes a refund."""
         ...
 
+    def charge_refunds(self, *, charge_id: str) -> tuple[ProcessorRefund, ...] | None:
+        """Every refund of a charge as the processor holds them (a webhook may tell only the total),
+        or None when the processor keeps no such list (the simulator)."""
+        ...
+
     def create_customer(
         self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None
     ) -> str:

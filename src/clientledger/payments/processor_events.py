@@ -11,14 +11,16 @@ the client, whose row is locked as in every use case before a balance is read.
 - A refund made in the processor's dashboard, full or partial, is recorded once by rule 7, settled
   at once, with the processor's id. A ``charge.refunded`` that does not list its refunds tells only
   the total: the part not yet recorded becomes a refund without a processor id, which the refund's
-  own event claims later instead of recording it again.
+  own event claims later instead of recording it again. So that two refunds are never told as one
+  total, such an event is first completed with the charge's refunds as the processor lists them.
 - A refund rule 7 cannot take (its payment's credit was spent on other bills) changes no balance:
   the outcome is stored on the event and in the audit trail for staff to see.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 
 from clientledger.audit.service import record_event
 from clientledger.clients.repository import lock_client
@@ -41,6 +43,8 @@ from clientledger.payments.repository import (
 
 REFUNDED_IN_PROCESSOR = "Refunded in Stripe"
 """The reason of a refund made in the processor's dashboard (how staff, and the matching, know it)."""
+
+log = logging.getLogger(__name__)
 
 # The directory and the events belong to no practice; the transactions reading them still need a context.
 _NO_PRACTICE = Ctx(practice_id="")
@@ -67,6 +71,8 @@ def receive_processor_event(
         owner = find_charge_owner(tx, event.charge_refs) if seen is None else None
     if seen is not None:
         return EventReceipt(event.id, seen, duplicate=True)
+    if owner is not None:
+        event = _with_every_refund(event, processor, owner.charge_id)
     try:
         if owner is None:
             outcome = _ignored(event)
@@ -84,6 +90,25 @@ def receive_processor_event(
     except EventSeen:
         with db.transaction(_NO_PRACTICE, write=False) as tx:
             return EventReceipt(event.id, processor_event_outcome(tx, event.id) or "received", duplicate=True)
+
+
+def _with_every_refund(event: ProcessorEvent, processor: PaymentProcessor, charge_id: str) -> ProcessorEvent:
+    """A charge event that tells only its total, completed with the charge's refunds as the
+    processor lists them (asked before any transaction opens): each is then recorded by its own id,
+    so two refunds told first as one total can never be counted twice. Without the list (the
+    processor is down, or keeps none) the total is acted on as told."""
+    if event.refunds_complete or event.amount_refunded is None:
+        return event
+    try:
+        listed = processor.charge_refunds(charge_id=charge_id)
+    except ClientLedgerError as exc:
+        log.warning("event %s: the refunds of %s could not be listed (%s)", event.id, charge_id, exc.message)
+        return event
+    if listed is None:
+        return event
+    ids = {refund.refund_id for refund in listed}
+    told = tuple(refund for refund in event.refunds if refund.refund_id not in ids)
+    return replace(event, refunds=listed + told, refunds_complete=True)
 
 
 def _ignored(event: ProcessorEvent) -> str:

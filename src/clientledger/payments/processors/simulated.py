@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 
 from clientledger.kit.errors import CardDeclined
+from clientledger.kit.processing import ProcessorRefund
 from clientledger.payments.processors.base import (
     REFUND_REFUSED_MESSAGE,
     TEST_CARDS_BY_PAYMENT_METHOD,
@@ -88,6 +89,10 @@ class SimulatedProcessor:
         if not isinstance(refund_id, str) or not refund_id.startswith(REFUND_PREFIX):
             raise ValueError("refund_id must be one of the simulator's refund ids")
         return True
+
+    def charge_refunds(self, *, charge_id: str) -> tuple[ProcessorRefund, ...] | None:
+        """Stateless, the simulator keeps no refunds to list."""
+        return None
 
     def create_customer(
         self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None

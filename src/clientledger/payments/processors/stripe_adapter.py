@@ -44,19 +44,21 @@ from typing import TYPE_CHECKING
 import stripe
 
 from clientledger.kit.errors import CardDeclined, ClientLedgerError, ProcessorUnavailable
-from clientledger.kit.processing import CardDetails, Charge, Refund
+from clientledger.kit.processing import CardDetails, Charge, ProcessorRefund, Refund
 from clientledger.payments.processors.base import (
     GENERIC_DECLINE_MESSAGE,
     REFUND_REFUSED_MESSAGE,
     require_key,
     require_positive_cents,
 )
+from clientledger.payments.processors.stripe_events import processor_refund
 
 if TYPE_CHECKING:
     from stripe.params import (
         CustomerCreateParams,
         PaymentIntentCreateParams,
         RefundCreateParams,
+        RefundListParams,
         SetupIntentCreateParams,
     )
 
@@ -189,6 +191,20 @@ class StripeProcessor:
         if refund.status in _REFUSED_REFUND_STATUSES:
             raise CardDeclined(_refund_refused_message(refund))
         return refund.status == "succeeded"
+
+    def charge_refunds(self, *, charge_id: str) -> tuple[ProcessorRefund, ...] | None:
+        if not isinstance(charge_id, str) or not charge_id.strip():
+            raise ValueError("charge_id must be a non-empty string")
+        params: RefundListParams = {"limit": 100}
+        if charge_id.startswith("pi_"):
+            params["payment_intent"] = charge_id
+        else:
+            params["charge"] = charge_id
+        try:
+            page = self._client.v1.refunds.list(params)
+            return tuple(processor_refund(r.to_dict()) for r in page.auto_paging_iter())
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
 
     def create_customer(
         self, *, name: str, email: str | None, idempotency_key: str, metadata: Mapping[str, str] | None = None

@@ -54,12 +54,12 @@ def _event(event: Any) -> ProcessorEvent:
     if not isinstance(obj, Mapping):
         raise TypeError("the event's object is not an object")
     if kind in REFUND_EVENTS:
-        refund = _refund(obj)
+        refund = processor_refund(obj)
         return ProcessorEvent(id=event["id"], type=kind, charge_refs=refund.charge_refs, refunds=(refund,))
     charge_refs = _refs(obj.get("id"), obj.get("payment_intent"))
     listed = obj.get("refunds")
     data = listed.get("data") if isinstance(listed, Mapping) else None
-    refunds = tuple(_refund(r, charge_refs=charge_refs) for r in data) if isinstance(data, list) else ()
+    refunds = tuple(processor_refund(r, charge_refs=charge_refs) for r in data) if isinstance(data, list) else ()
     return ProcessorEvent(
         id=event["id"],
         type=kind,
@@ -70,7 +70,8 @@ def _event(event: Any) -> ProcessorEvent:
     )
 
 
-def _refund(obj: Mapping[str, Any], *, charge_refs: tuple[str, ...] = ()) -> ProcessorRefund:
+def processor_refund(obj: Mapping[str, Any], *, charge_refs: tuple[str, ...] = ()) -> ProcessorRefund:
+    """A Stripe Refund object (from an event, or the API's list) as the ledger reads it."""
     metadata = obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     failure = obj.get("failure_reason")
