@@ -15,6 +15,8 @@ from clientledger.appointments import service as appointments
 from clientledger.appointments.schemas import AppointmentCreate, AppointmentStatusChange
 from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillCreate, BillRead, PaymentLineCreate
+from clientledger.cards import service as cards
+from clientledger.cards.schemas import CardCreate
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.credits import service as credits
@@ -127,8 +129,10 @@ def _prepaid_sessions(story: _Story) -> None:
 
 
 def _overpaid_card(story: _Story) -> None:
-    """The "i" icon: a card payment larger than the bill; part of it became credit, part refunded."""
+    """The "i" icon: a card payment larger than the bill; part of it became credit, part refunded.
+    He keeps a card on file (Stripe's test Mastercard), which his card payments are charged to."""
     client = story.client("Marcus Lee", "marcus@example.com")
+    story(cards.add_card, client_id=client.id, data=CardCreate(payment_method="pm_card_mastercard"))
     bill = story.bill(client.id, story.session(client.id, 1))
     payment_id = story.pay(bill.id, "card", 25000)
     assert payment_id is not None

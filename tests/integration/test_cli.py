@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from clientledger.cli import app
 from clientledger.db import Database
-from clientledger.models import clients, practices, users
+from clientledger.models import cards, clients, payments, practices, users
 from clientledger.payments.processors import get_processor
 from clientledger.practices.repository import list_practices
 from clientledger.service_layer import Actor, Runner
@@ -59,8 +59,15 @@ def test_demo_holds_every_case_and_verifies(database_url: str) -> None:
     with engine.connect() as conn:
         demo = conn.execute(select(practices.c.id)).scalar_one()
         names = set(conn.execute(select(clients.c.name).where(clients.c.practice_id == demo)).scalars())
+        saved = conn.execute(
+            select(clients.c.name, cards.c.brand, cards.c.last4, payments.c.card_last4)
+            .join(cards, (cards.c.practice_id == clients.c.practice_id) & (cards.c.client_id == clients.c.id))
+            .join(payments, (payments.c.practice_id == clients.c.practice_id) & (payments.c.client_id == clients.c.id))
+            .where(clients.c.practice_id == demo, payments.c.method == "card")
+        ).all()
     engine.dispose()
     assert {"Priya Patel", "Marcus Lee", "Sofia Alvarez", "Jordan Kim", "Elena Rossi", "Sam Okafor"} <= names
+    assert ("Marcus Lee", "mastercard", "4444", "4444") in saved  # his card on file paid his bill
 
 
 def test_verify_lists_a_balance_changed_without_a_journal_entry(database_url: str) -> None:
