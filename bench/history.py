@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, func, select, text
+from sqlalchemy import Connection, Table, create_engine, func, select, text, update
 from tests.factories import Ledger
 
 from bench.ledger_ops import PG_URL, postgres_schema
@@ -43,6 +43,7 @@ from clientledger.models import (
     appointments,
     bill_items,
     bill_lines,
+    bill_numbers,
     bills,
     clients,
     credit_lots,
@@ -101,12 +102,13 @@ _ORDER = (appointments, bills, bill_items, payments, bill_lines, credit_lots, li
 
 
 def _fresh(column: str) -> str:
-    """A clone's id: the original's prefix, the clone's time, 10 of the original's random
-    characters and a clone number in lower case (never in an original id), so ids stay unique,
-    the right length and in time order."""
+    """A clone's id: the original's prefix, the clone's time, the original's last 10 characters
+    and a clone number in lower case (never in an original id), so ids stay unique, the right
+    length and in time order. The last characters, not the first random ones: ids made in one
+    millisecond by one process count up from one random start, so only their tail differs."""
     return (
         f"(substr(t.{column}, 1, length(t.{column}) - 26) || c.tprefix || "
-        f"substr(t.{column}, length(t.{column}) - 15, 10) || c.suffix)"
+        f"substr(t.{column}, length(t.{column}) - 9, 10) || c.suffix)"
     )
 
 
@@ -134,16 +136,26 @@ def _clone(conn: Connection, practice_id: str, copies: int) -> None:
         ms = int(at.replace(tzinfo=dt.UTC).timestamp() * 1000)
         rows.append({"n": n, "tprefix": _encode(ms, 10), "suffix": f"x{n:05d}", "at": at})
     conn.execute(text("INSERT INTO bench_clones VALUES (:n, :tprefix, :suffix, :at)"), rows)
+    span = int(
+        conn.execute(
+            select(func.coalesce(func.max(bills.c.number), 0)).where(bills.c.practice_id == practice_id)
+        ).scalar_one()
+    )
     for table in _ORDER:
         names = [c.name for c in table.c if not (table.name == "postings" and c.name == "id")]
         values = [_fresh(n) if n in _KEYS else "c.at" if n == "created_at" else f"t.{n}" for n in names]
+        if table.name == "bills":  # numbers are unique per practice: each clone's bills come after all
+            values[names.index("number")] = "(t.number + (c.n + 1) * :span)"
         conn.execute(
             text(
                 f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(values)} "
                 f"FROM {table.name} t CROSS JOIN bench_clones c WHERE t.practice_id = :p AND {_template(table)}"
             ),
-            {"p": practice_id},
+            {"p": practice_id, "span": span},
         )
+    conn.execute(
+        update(bill_numbers).where(bill_numbers.c.practice_id == practice_id).values(last_number=(span * (copies + 1)))
+    )
     conn.execute(text("DROP TABLE bench_clones"))
     history.rebuild(conn, practice_id)
 
