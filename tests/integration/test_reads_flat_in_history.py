@@ -20,6 +20,7 @@ from clientledger.kit.days import PracticeDay
 from clientledger.migrate import upgrade
 from clientledger.models import client_credit_days, clients, credit_lots
 from clientledger.reports import service as reports
+from clientledger.web.routes.clients import client_page_data
 from tests.factories import Ledger, a_prepaid_client, a_session_bill
 from tests.support.clock import on_day
 
@@ -74,7 +75,6 @@ def test_a_clients_bill_list_sends_as_many_statements_for_30_bills_as_for_3(ledg
 
 
 def test_the_client_page_reads_its_bills_in_a_constant_number_of_statements(ledger: Ledger) -> None:
-    from clientledger.web.routes.clients import client_page_data
 
     few, many = _a_client_with_bills(ledger, 2), _a_client_with_bills(ledger, 20)
     counts = []
@@ -89,6 +89,7 @@ def test_the_client_page_reads_its_bills_in_a_constant_number_of_statements(ledg
 # --- the hot reads use an index, on both databases --------------------------------------------
 
 _HISTORY_TABLES = (
+    "appointments",
     "postings",
     "journal_entries",
     "credit_lots",
@@ -123,8 +124,9 @@ def _plans(db: Database, sent: list[tuple[str, Any]]) -> list[tuple[str, list[st
     return out
 
 
-# What narrows a read of a history table to its answer: a key of the object asked for, or a range.
-_NARROW = re.compile(r"\b(?!practice_id\b)(\w+_id|id|rowid|created_at|day)[=<>]")
+# What narrows a read of a history table to its answer: a key of the object asked for, or a range
+# of time. A range of a key is not one: ``client_id>?`` is how SQLite reads ``client_id IS NOT NULL``.
+_NARROW = re.compile(r"\b(?!practice_id\b)(\w+_id|id|rowid)=|\b(created_at|day|id|rowid)[<>]")
 
 
 def _history_reads(db: Database, sent: list[tuple[str, Any]]) -> list[str]:
@@ -165,6 +167,7 @@ def test_no_hot_read_scans_a_history_table(ledger: Ledger) -> None:
         lambda: ledger.look(reports.journal, start=None, end=None, limit=51, cursor=None),
         lambda: ledger.look(reports.journal, start=TODAY, end=TODAY, limit=51, cursor=None),
         lambda: ledger.look(reports.journal_csv, start=TODAY, end=TODAY),
+        lambda: ledger.look(client_page_data, client_id=client_id),
         lambda: ledger.bill(client_id, appointments),
     ]
     for read in reads:
@@ -204,6 +207,17 @@ def test_a_clients_credit_history_and_bills_read_through_their_client_indexes(le
         ledger.look(reports.credit_balances, as_of=TODAY - dt.timedelta(days=3))
     key = "sqlite_autoindex_client_credit_days" if ledger.db.dialect == "sqlite" else "pk_client_credit_days"
     assert _uses(ledger.db, _reads(sent), "FROM client_credit_days", key)
+
+
+def test_a_clients_appointments_are_read_newest_first_along_their_client_index(ledger: Ledger) -> None:
+    client_id, _ = _history(ledger)
+    with statements(ledger.db) as sent:
+        page = ledger.look(client_page_data, client_id=client_id)
+    assert [a.date for a in page.appointments] == sorted((a.date for a in page.appointments), reverse=True)
+    marker = "ORDER BY appointments.date DESC"
+    assert _uses(ledger.db, _reads(sent), marker, "ix_appointments_practice_client_date")
+    plans = [plan for statement, plan in _plans(ledger.db, _reads(sent)) if marker in " ".join(statement.split())]
+    assert not any("TEMP B-TREE" in step for plan in plans for step in plan)  # no sort: the index's order
 
 
 def test_journal_pages_run_oldest_first_by_time_and_seek_their_range(

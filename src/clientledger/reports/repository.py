@@ -81,11 +81,15 @@ def credit_balances_at(tx: Tx, end: dt.datetime, *, client_id: str | None = None
 
 def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime, client_id: str | None) -> dict[str, int]:
     """Per client (or only ``client_id``), the credit its entries in ``[start, end)`` added
-    (negative: used or removed)."""
+    (negative: used or removed).
+
+    Summed here, not by ``GROUP BY``: grouped by client, SQLite's planner walks the practice's
+    every posting through the client index; ungrouped, it seeks the day's entries by time, then
+    each entry's postings by key (less than a day of them)."""
     p = tx.practice_id
     which = postings.c.client_id.is_not(None) if client_id is None else postings.c.client_id == client_id
     moved = tx.conn.execute(
-        select(postings.c.client_id, func.sum(postings.c.amount))
+        select(postings.c.client_id, postings.c.amount)
         .select_from(
             journal_entries.join(
                 postings, same_practice(postings, journal_entries, postings.c.entry_id == journal_entries.c.id)
@@ -99,9 +103,11 @@ def _credit_moved(tx: Tx, start: dt.datetime, end: dt.datetime, client_id: str |
             postings.c.account == CLIENT_CREDIT,
             which,
         )
-        .group_by(postings.c.client_id)
     )
-    return {str(client_id): -int(total) for client_id, total in moved}
+    out: dict[str, int] = {}
+    for moved_client, amount in moved:
+        out[str(moved_client)] = out.get(str(moved_client), 0) - int(amount)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
