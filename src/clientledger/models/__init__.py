@@ -162,7 +162,13 @@ appointments = Table(
     tenant_key(),
     tenant_ref("client_id", "clients"),
 )
-Index("ix_appointments_client", appointments.c.client_id)
+Index(
+    "ix_appointments_practice_client_date",
+    appointments.c.practice_id,
+    appointments.c.client_id,
+    appointments.c.date,
+    appointments.c.id,
+)
 
 bills = Table(
     "bills",
