@@ -21,9 +21,10 @@ Events: ``refund.created`` and ``charge.refunded`` (``data.previous_attributes``
 answered ``pending``, then fails at once: ``refund.created`` (pending) then ``refund.updated``
 (``status: failed``, ``failure_reason``, ``previous_attributes.status: pending``). ``refund.failed`` is
 made too but only sent when listed in ``enabled_events``. ``hold_refunds()`` answers new refunds
-``pending`` (a slow bank) until ``succeed_refund(id)`` sends ``refund.updated`` and ``charge.refunded``. Events queue up and are sent by
-``deliver_events()`` (so a test decides when "later" is), or at once from a background thread with
-``auto_deliver=True``. A ``webhook_target`` is a URL (POSTed with httpx) or a callable
+``pending`` (a slow bank) until ``succeed_refund(id)`` sends ``refund.updated`` and
+``charge.refunded``; ``GET /v1/refunds?charge=`` lists a charge's refunds. Events queue up and are
+sent by ``deliver_events()`` (so a test decides when "later" is), or at once from a background
+thread with ``auto_deliver=True``. A ``webhook_target`` is a URL (POSTed with httpx) or a callable
 ``(body, headers) -> status`` (e.g. forwarding to a ``TestClient``). ``refund_in_dashboard`` makes a
 refund outside the app, as the Stripe dashboard would.
 
