@@ -206,11 +206,12 @@ def settle_refund(
     except CardDeclined as exc:
         _fail_refund(db, ctx, refund_id, exc.message)
         return "failed"
-    with db.transaction(ctx) as tx:
-        if not went_through:
-            if held_by_processor is None:
+    if not went_through:
+        if held_by_processor is None:
+            with db.transaction(ctx) as tx:
                 note_pending_processor_refund(tx, refund_id, processor_refund_id)
-            return "pending"
+        return "pending"
+    with db.transaction(ctx) as tx:
         if mark_refund_settled(tx, refund_id, processor_refund_id=processor_refund_id):
             announce_refund(tx, refund_id, EventType.REFUND_SETTLED)
     return "settled"
