@@ -175,11 +175,7 @@ class StripeProcessor:
             refund = self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        if refund.status in _REFUSED_REFUND_STATUSES:
-            raise CardDeclined(_refund_refused_message(refund))
-        return Refund(
-            refund_id=refund.id, charge_id=charge_id, amount=refund.amount, pending=refund.status != "succeeded"
-        )
+        return Refund(refund_id=refund.id, charge_id=charge_id, amount=refund.amount, pending=not _went_through(refund))
 
     def check_refund(self, *, refund_id: str) -> bool:
         if not isinstance(refund_id, str) or not refund_id.startswith("re_"):
@@ -188,9 +184,7 @@ class StripeProcessor:
             refund = self._client.v1.refunds.retrieve(refund_id)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        if refund.status in _REFUSED_REFUND_STATUSES:
-            raise CardDeclined(_refund_refused_message(refund))
-        return refund.status == "succeeded"
+        return _went_through(refund)
 
     def charge_refunds(self, *, charge_id: str) -> tuple[ProcessorRefund, ...] | None:
         if not isinstance(charge_id, str) or not charge_id.strip():
@@ -295,6 +289,13 @@ def _unfinished_message(intent: stripe.PaymentIntent) -> str:
     if error is not None and error.message:
         return error.message
     return f"The card payment did not complete (Stripe status: {intent.status})."
+
+
+def _went_through(refund: stripe.Refund) -> bool:
+    """Whether Stripe says the refund went through; ``CardDeclined`` when it failed or was canceled."""
+    if refund.status in _REFUSED_REFUND_STATUSES:
+        raise CardDeclined(_refund_refused_message(refund))
+    return refund.status == "succeeded"
 
 
 def _refund_refused_message(refund: stripe.Refund) -> str:
