@@ -37,12 +37,16 @@ from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import CreditRemove, CreditsRead, LotRead, ManualCreditCreate
 from clientledger.db import Ctx, Database, Tx
+from clientledger.households import service as households
+from clientledger.households.schemas import HouseholdCreate, HouseholdRead
 from clientledger.insurance import importer
 from clientledger.insurance import service as insurance
 from clientledger.insurance.era835 import Source
 from clientledger.insurance.schemas import AdjustmentIn, EraImportRead, InsurancePaymentCreate, InsurancePaymentResult
 from clientledger.kit.processing import PaymentProcessor
 from clientledger.models import journal_entries, postings
+from clientledger.packages import service as packages
+from clientledger.packages.schemas import PackageCreate, PackagePayment, PackageRead
 from clientledger.payments import service as payments
 from clientledger.payments.processors import SimulatedProcessor
 from clientledger.payments.schemas import ClientPaymentCreate, PaymentRead, RefundCreate, RefundRead
@@ -156,6 +160,35 @@ class Ledger:
             payment_method=payment_method,
         )
         return self.do(payments.record_prepayment, client_id=client_id, data=data)
+
+    def sell_package(
+        self,
+        client_id: str,
+        *,
+        sessions: int = 4,
+        price: int = 40000,
+        service_code: str | None = None,
+        type: str = "card",
+        amount: int | None = None,
+        name: str = "Four sessions",
+    ) -> PackageRead:
+        data = PackageCreate(
+            name=name,
+            sessions=sessions,
+            price=price,
+            service_code=service_code,
+            payment=PackagePayment(type=type, amount=amount),  # type: ignore[arg-type]
+        )
+        return self.do(packages.sell_package, client_id=client_id, data=data)
+
+    def packages(self, client_id: str) -> list[PackageRead]:
+        return self.look(packages.list_packages, client_id=client_id).data
+
+    def household(
+        self, client_ids: list[str], *, share_credit: bool = True, name: str = "The Rivera family"
+    ) -> HouseholdRead:
+        data = HouseholdCreate(name=name, client_ids=client_ids, share_credit=share_credit)
+        return self.do(households.create_household, data=data)
 
     def refund(self, payment_id: str, amount: int | None = None, *, reason: str | None = None) -> RefundRead:
         data = RefundCreate(amount=amount, reason=reason)

@@ -30,8 +30,10 @@ from clientledger.credits.router import router as credits_router
 from clientledger.db import Database
 from clientledger.documents.router import router as documents_router
 from clientledger.events.router import router as events_router
+from clientledger.households.router import router as households_router
 from clientledger.insurance.router import router as insurance_router
 from clientledger.kit.config import Settings
+from clientledger.packages.router import router as packages_router
 from clientledger.payments.processors import PaymentProcessor, get_processor
 from clientledger.payments.refunds import recover_pending_refunds
 from clientledger.payments.router import STRIPE_WEBHOOK_PATH
@@ -141,6 +143,8 @@ def create_app(
         payments_router,
         cards_router,
         credits_router,
+        packages_router,
+        households_router,
         insurance_router,
         reports_router,
         documents_router,

@@ -59,6 +59,18 @@ ENDPOINTS: list[tuple[str, str, Any, str, int]] = [
     ("GET", "/clients/{client}/cards", None, READ, 200),
     ("POST", "/clients/{client}/cards", {"payment_method": "pm_card_mastercard"}, WRITE, 201),
     ("DELETE", "/clients/{client}/cards/{card}", None, WRITE, 204),
+    (
+        "POST",
+        "/clients/{client}/packages",
+        {"name": "Two sessions", "sessions": 2, "price": 200, "payment": {"type": "cash"}},
+        WRITE,
+        201,
+    ),
+    ("GET", "/clients/{client}/packages", None, READ, 200),
+    ("GET", "/packages/{package}", None, READ, 200),
+    ("POST", "/households", {"name": "Matrix family", "client_ids": ["{free}"], "share_credit": True}, WRITE, 201),
+    ("GET", "/households/{household}", None, READ, 200),
+    ("POST", "/households/{household}/members", {"client_id": "{free2}"}, WRITE, 201),
     ("GET", "/reports/credit-balances", None, READ, 200),
     ("GET", "/reports/journal", None, READ, 200),
     ("GET", "/clients/{client}/statement", None, READ, 200),
@@ -99,6 +111,15 @@ def _world(api: Api) -> dict[str, str]:
     card = api.post(f"/clients/{client['id']}/cards", {"payment_method": "pm_card_visa"}, expect=201)
     event = api.get("/events?type=credit.created")["data"][0]
     endpoint = api.post("/webhook-endpoints", {"url": "https://93.184.216.34/world"}, expect=201)
+    package = api.post(
+        f"/clients/{client['id']}/packages",
+        {"name": "World package", "sessions": 2, "price": 200, "payment": {"type": "cash"}},
+        expect=201,
+    )
+    member = api.client("World Parent")
+    household = api.post(
+        "/households", {"name": "World", "client_ids": [member["id"]], "share_credit": True}, expect=201
+    )
     return {
         "client": client["id"],
         "appt": appt["id"],
@@ -111,6 +132,10 @@ def _world(api: Api) -> dict[str, str]:
         "card": card["id"],
         "event": event["id"],
         "endpoint": endpoint["id"],
+        "package": package["id"],
+        "household": household["id"],
+        "free": api.client("World Child")["id"],
+        "free2": api.client("World Baby")["id"],
         "uniq": re.sub(r"\W", "", api.token[-12:]).lower(),
     }
 
@@ -162,7 +187,7 @@ def test_another_practices_objects_are_404_on_every_endpoint_with_an_id(owner: A
         assert status == 404, (method, path, status, text)
         assert json.loads(text)["error"]["code"] == "not_found"
         checked += 1
-    assert checked == 24
+    assert checked == 30
     assert (owner.get(f"/clients/{world['client']}"), owner.get(f"/bills/{world['bill']}")) == before
     assert owner.get(f"/audit?object_id={world['client']}")["data"]
     assert intruder.get(f"/audit?object_id={world['client']}")["data"] == []

@@ -145,6 +145,22 @@ def _stripe_refund(owner: Api, ledger: Ledger) -> Call:
     return Call("POST", "/webhooks/stripe", content=payload, signed={"Stripe-Signature": stripe.sign(payload)})
 
 
+def _package_sold(owner: Api, ledger: Ledger) -> Call:
+    client = ledger.client("Packaged")
+    body = {"name": "Four sessions", "sessions": 4, "price": 40000, "payment": {"type": "cash"}}
+    return Call("POST", f"/clients/{client.id}/packages", body, expect=201)
+
+
+def _household_created(owner: Api, ledger: Ledger) -> Call:
+    ids = [ledger.client("Parent").id, ledger.client("Child").id]
+    return Call("POST", "/households", {"name": "Rivera", "client_ids": ids, "share_credit": True}, expect=201)
+
+
+def _member_added(owner: Api, ledger: Ledger) -> Call:
+    household = ledger.household([ledger.client("Parent").id])
+    return Call("POST", f"/households/{household.id}/members", {"client_id": ledger.client("Child").id}, expect=201)
+
+
 def _endpoint_deleted(owner: Api, ledger: Ledger) -> Call:
     endpoint = owner.post("/webhook-endpoints", {"url": "https://93.184.216.34/gone"}, expect=201)
     return Call("DELETE", f"/webhook-endpoints/{endpoint['id']}", expect=204)
@@ -178,6 +194,9 @@ MUTATIONS: dict[tuple[str, str], Setup] = {
     ("POST", "/clients/{client_id}/credits"): _credit_added,
     ("POST", "/clients/{client_id}/credits/{lot_id}/remove"): _credit_removed,
     ("POST", "/clients/{client_id}/cards"): _card_added,
+    ("POST", "/clients/{client_id}/packages"): _package_sold,
+    ("POST", "/households"): _household_created,
+    ("POST", "/households/{household_id}/members"): _member_added,
     ("DELETE", "/clients/{client_id}/cards/{card_id}"): _card_removed,
     ("POST", "/bills/{bill_id}/insurance-payments"): _insurance_payment,
     ("POST", "/era-imports"): _era_import,

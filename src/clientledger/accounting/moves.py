@@ -18,6 +18,7 @@ from clientledger.accounting.accounts import ADJUST_DISCOUNT, AR_CLIENT, CLIENT_
 from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.accounting.projections import NewRows
 from clientledger.accounting.repository import (
+    CreditPool,
     LineRecord,
     PaymentRecord,
     RefundRecord,
@@ -27,12 +28,11 @@ from clientledger.accounting.repository import (
     insert_line,
     insert_lot,
     insert_refund_row,
-    line_draws,
+    line_draw_owners,
     new_line_row,
     new_lot_row,
     new_refund_row,
-    open_lots,
-    open_lots_with_source,
+    open_credit_pool,
     paid_lines,
     payment_line,
     queue_refunded,
@@ -40,7 +40,7 @@ from clientledger.accounting.repository import (
 from clientledger.accounting.writes import Writes
 from clientledger.db import Tx
 from clientledger.kit.vocabulary import LineType, LotSource, PaymentMethod
-from clientledger.rules.credit import LotBalance, draw_fifo, plan_return
+from clientledger.rules.credit import Draw, draw_fifo, plan_return
 from clientledger.rules.freeing import plan_release
 from clientledger.rules.refunds import RefundPlan
 
@@ -52,35 +52,46 @@ def apply_credit(
     bill_id: str,
     amount: int,
     new: NewRows | None = None,
-    available: tuple[list[LotBalance], dict[str, str]] | None = None,
+    available: CreditPool | None = None,
 ) -> tuple[str | None, list[Posting]]:
-    """A client_credit line paying ``amount`` from the client's lots, oldest first (rule 2).
+    """A client_credit line paying ``amount`` from the credit the bill may spend, oldest lot first
+    (rule 2): ``available``, the pool the caller read under the locks of the clients it draws on,
+    else the client's own lots, read now (a rise: it takes what there is, as a package's lot counts
+    in ``credit_balance`` but pays no other bill). Each draw's posting names the lot's client.
 
     With ``new`` the line is added there (``record`` inserts it with its final amount), and so are
-    the drawn lots' sources, which the answer shows; ``available`` are the client's open lots and
-    their sources when the caller read them already, under the client's lock."""
+    the drawn lots' sources, which the answer shows."""
+    pool = available
+    if pool is None:
+        pool = open_credit_pool(tx, client_id)
+        amount = min(amount, pool.balance)
     if amount <= 0:
         return None, []
+    draws = draw_fifo(pool.lots, amount)
     if new is None:
-        draws = draw_fifo(open_lots(tx, client_id), amount)
         line_id = insert_line(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
     else:
-        lots, sources = available if available is not None else open_lots_with_source(tx, client_id)
-        draws = draw_fifo(lots, amount)
-        new.lot_sources.update(sources)
+        new.lot_sources.update(pool.sources)
+        new.lot_owners.update(pool.owners)
         row = new_line_row(tx, bill_id=bill_id, type=LineType.CLIENT_CREDIT, deduct=True)
         line_id = new.lines.setdefault(row["id"], row)["id"]
-    lines = [dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id, line_id=line_id) for d in draws]
+    lines = [
+        dr(CLIENT_CREDIT, d.amount, lot_id=d.lot_id, line_id=line_id, client_id=pool.owners.get(d.lot_id))
+        for d in draws
+    ]
     lines.append(cr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id))
     return line_id, lines
 
 
 def return_credit(tx: Tx, *, bill_id: str, line_id: str, amount: int) -> list[Posting]:
-    """Give ``amount`` of a client_credit line back to the lots it came from, most recently drawn first."""
+    """Give ``amount`` of a client_credit line back to the lots it came from, most recently drawn
+    first; each lot's posting names its client (a household member's lot goes back to that member)."""
+    held = line_draw_owners(tx, line_id)
+    owners = {lot_id: owner for lot_id, owner, _ in held}
     lines = [dr(AR_CLIENT, amount, bill_id=bill_id, line_id=line_id)]
     lines += [
-        cr(CLIENT_CREDIT, r.amount, lot_id=r.lot_id, line_id=line_id)
-        for r in plan_return(line_draws(tx, line_id), amount)
+        cr(CLIENT_CREDIT, r.amount, lot_id=r.lot_id, line_id=line_id, client_id=owners[r.lot_id])
+        for r in plan_return([Draw(lot_id, n) for lot_id, _, n in held], amount)
     ]
     return lines
 

@@ -59,6 +59,7 @@ DRAWS: dict[EntryKind, EventType | None] = {
     K.REFUND: E.CREDIT_REFUNDED,
     K.PAYMENT_RECEIVED: None,  # opens an overpayment lot
     K.PREPAYMENT: None,
+    K.PACKAGE_SOLD: None,  # opens the package's lot (and an overpayment lot for money beyond its price)
     K.MANUAL_CREDIT: None,
     K.DISCOUNT: None,  # a discount touches no lot
     K.DISCOUNT_REDUCED: None,

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, case, literal, or_, update
+from sqlalchemy import BindParameter, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,6 +42,7 @@ from clientledger.models import (
     clients,
     credit_lots,
     line_lots,
+    packages,
     payments,
     refunds,
 )
@@ -113,6 +114,7 @@ class NewRows:
     refunds: dict[str, Row] = field(default_factory=dict)
     draws: list[Row] = field(default_factory=list)
     lot_sources: dict[str, str] = field(default_factory=dict)  # of lots drawn, for the answer
+    lot_owners: dict[str, str] = field(default_factory=dict)  # their clients, for the answer
 
 
 def fold(tx: Tx, d: Deltas, new: NewRows) -> None:
@@ -219,6 +221,40 @@ _LINE_LOT = Statement(
 )
 
 
+def _package_sessions(dialect: str) -> Any:
+    """``rules.packages.sessions_left`` in SQL, for the package of a lot an entry moved: the sessions
+    used are the lines still holding some of the lot (a line refunded in full gave its session back;
+    a deleted one keeps it), and what is left is the lot's whole shares, at most the unused sessions."""
+    used = (
+        select(func.count())
+        .select_from(line_lots)
+        .where(
+            line_lots.c.practice_id == packages.c.practice_id,
+            line_lots.c.lot_id == packages.c.lot_id,
+            line_lots.c.amount > 0,
+        )
+        .scalar_subquery()
+    )
+    remaining = (
+        select(credit_lots.c.remaining)
+        .where(credit_lots.c.practice_id == packages.c.practice_id, credit_lots.c.id == packages.c.lot_id)
+        .scalar_subquery()
+    )
+    least = func.least if dialect == "postgresql" else func.min
+    greatest = func.greatest if dialect == "postgresql" else func.max
+    whole = remaining // (packages.c.price // packages.c.sessions)
+    return (
+        update(packages)
+        .where(packages.c.practice_id == _p, packages.c.lot_id == _k)
+        .values(sessions_used=used, sessions_remaining=greatest(0, least(packages.c.sessions - used, whole)))
+    )
+
+
+# A package's sessions follow its lot: run for every existing lot an entry moves (a lot that is no
+# package's matches no row).
+_PACKAGE = Statement({"postgresql": _package_sessions("postgresql"), "sqlite": _package_sessions("sqlite")})
+
+
 def _draw_upsert(insert_fn: Any) -> Any:
     stmt = insert_fn(line_lots)
     return stmt.on_conflict_do_update(
@@ -307,6 +343,8 @@ def queue_updates(writes: Writes, d: Deltas) -> None:
     writes.add(
         _LINE_LOT, [{"k": line, "lot": lot, "d": v, "practice_id": p} for (line, lot), v in d.line_lot.items() if v < 0]
     )
+    # Last: it reads the lots and their draws as this entry leaves them.
+    writes.add(_PACKAGE, [{"k": k, "practice_id": p} for k, v in d.lot_remaining.items() if v])
 
 
 def apply(tx: Tx, postings: list[Posting]) -> None:

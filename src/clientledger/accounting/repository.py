@@ -12,15 +12,17 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, insert, select, update
 
 from clientledger.accounting.writes import Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.errors import NotFound
 from clientledger.kit.ids import new_id
-from clientledger.models import bill_lines, bills, credit_lots, line_lots, payments, refunds, same_practice
+from clientledger.kit.vocabulary import LotSource
+from clientledger.models import bill_lines, bills, credit_lots, line_lots, packages, payments, refunds, same_practice
 from clientledger.rules.credit import Draw, LotBalance
 from clientledger.rules.freeing import PaidLine
+from clientledger.rules.packages import PackageState
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,86 @@ def open_lots(tx: Tx, client_id: str, *, payment_id: str | None = None) -> list[
     return [LotBalance(r.id, r.remaining) for r in tx.conn.execute(stmt, params)]
 
 
+@dataclass(frozen=True)
+class CreditPool:
+    """The credit a bill of one client may spend, read under the lock of each client it draws on.
+
+    ``lots``: the lots any bill's credit may draw on, in the order it is spent (the client's own,
+    oldest first, then the other members' of a household that shares credit, oldest first); a
+    package's lot is not among them: it pays only its own sessions, which ``packages`` lists (the
+    client's, oldest first). ``sources`` and ``owners`` say each lot's source and client.
+    """
+
+    lots: list[LotBalance]
+    sources: dict[str, str]
+    owners: dict[str, str]
+    packages: list[PackageState]
+
+    @property
+    def balance(self) -> int:
+        """What credit can pay on a bill (``min(balance, balance_due)`` is rule 2's amount)."""
+        return sum(lot.remaining for lot in self.lots)
+
+    def joined(self, other: CreditPool) -> CreditPool:
+        """This pool, then ``other``'s lots (another member's credit); packages stay the client's own."""
+        return CreditPool(
+            [*self.lots, *other.lots],
+            {**self.sources, **other.sources},
+            {**self.owners, **other.owners},
+            self.packages,
+        )
+
+
+# A client's open lots with their owner and, for a package's lot, the package: what paying a bill
+# from credit reads under the client's lock (``credit_pool``).
+_PACKAGE_OF_LOT = and_(packages.c.practice_id == credit_lots.c.practice_id, packages.c.lot_id == credit_lots.c.id)
+_POOL_COLUMNS = (
+    credit_lots.c.id,
+    credit_lots.c.remaining,
+    credit_lots.c.source,
+    credit_lots.c.client_id,
+    packages.c.id,
+    packages.c.sessions,
+    packages.c.price,
+    packages.c.service_code,
+    packages.c.sessions_used,
+)
+
+
+def pool_select(*where: ColumnElement[bool]) -> Select[Any]:
+    """Open lots (``remaining > 0``) meeting ``where``, oldest first, in ``credit_pool``'s shape."""
+    return (
+        select(*_POOL_COLUMNS)
+        .select_from(credit_lots.outerjoin(packages, _PACKAGE_OF_LOT))
+        .where(credit_lots.c.practice_id == bindparam("practice_id"), *where, credit_lots.c.remaining > 0)
+        .order_by(credit_lots.c.id)
+    )
+
+
+OPEN_POOL = pool_select(credit_lots.c.client_id == bindparam("client_id"))
+
+
+def credit_pool(rows: Iterable[Sequence[Any]]) -> CreditPool:
+    """``OPEN_POOL`` rows as a ``CreditPool``: package lots become the packages, the rest the lots."""
+    lots: list[LotBalance] = []
+    sources: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    held: list[PackageState] = []
+    for lot_id, remaining, source, client_id, package_id, sessions, price, code, used in rows:
+        sources[lot_id] = source
+        owners[lot_id] = client_id
+        if package_id is not None:
+            held.append(PackageState(package_id, lot_id, sessions, price, code, used, remaining))
+        elif LotSource(source).spendable:
+            lots.append(LotBalance(lot_id, remaining))
+    return CreditPool(lots, sources, owners, held)
+
+
+def open_credit_pool(tx: Tx, client_id: str) -> CreditPool:
+    """The client's own credit pool (no household's), read now: the caller holds the client's lock."""
+    return credit_pool(tx.conn.execute(OPEN_POOL, {"practice_id": tx.practice_id, "client_id": client_id}))
+
+
 def open_lots_with_source(tx: Tx, client_id: str) -> tuple[list[LotBalance], dict[str, str]]:
     """Lots with credit left, oldest first, and each one's source (what a credit line shows of them)."""
     return lots_with_source(tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}))
@@ -236,11 +318,12 @@ def insert_lot(
 def line_draws(tx: Tx, line_id: str) -> list[Draw]:
     """What a client_credit line currently holds from each lot, oldest lot first."""
     rows = tx.conn.execute(
-        select(line_lots.c.lot_id, line_lots.c.amount)
-        .where(line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0)
-        .order_by(line_lots.c.lot_id)
+        select(line_lots.c.lot_id, line_lots.c.amount).where(
+            line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0
+        )
     )
-    return [Draw(r.lot_id, r.amount) for r in rows]
+    # Sorted here: ORDER BY lot_id would tempt SQLite to walk the practice's draws by lot.
+    return sorted((Draw(r.lot_id, r.amount) for r in rows), key=lambda d: d.lot_id)
 
 
 def line_draw_owners(tx: Tx, line_id: str) -> list[tuple[str, str, int]]:
@@ -250,9 +333,8 @@ def line_draw_owners(tx: Tx, line_id: str) -> list[tuple[str, str, int]]:
         select(line_lots.c.lot_id, credit_lots.c.client_id, line_lots.c.amount)
         .select_from(joined)
         .where(line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0)
-        .order_by(line_lots.c.lot_id)
     )
-    return [(r[0], r[1], int(r[2])) for r in rows]
+    return sorted(((r[0], r[1], int(r[2])) for r in rows), key=lambda d: d[0])  # (see ``line_draws``)
 
 
 # Payments and refunds

@@ -12,12 +12,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clientledger.accounting.repository import LINE_COLUMNS, OPEN_LOTS, LineRecord, columns_of, lots_with_source
+from clientledger.accounting.repository import LINE_COLUMNS, OPEN_POOL, CreditPool, LineRecord, columns_of, credit_pool
 from clientledger.accounting.repository import insert_line as insert_line
 from clientledger.accounting.writes import Statement, read_together
 from clientledger.appointments.repository import APPOINTMENT_COLUMNS, AppointmentRecord
 from clientledger.clients.repository import CLIENT_COLUMNS, ClientRecord
 from clientledger.db import Tx
+from clientledger.households.repository import LOCK_HOUSEHOLD_OF, shared_pool
 from clientledger.kit.errors import NotFound
 from clientledger.models import (
     appointments,
@@ -32,7 +33,6 @@ from clientledger.models import (
     practices,
 )
 from clientledger.rules.bills import bill_status
-from clientledger.rules.credit import LotBalance
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,7 @@ class LotDrawRecord:
     lot_id: str
     amount: int
     source: str
+    client_id: str  # the lot's client: a household member's, when credit is shared
 
 
 _BILL_COLUMNS = columns_of(BillRecord, bills)
@@ -101,14 +102,13 @@ def _client_for_bill(client_id: str, row: Sequence[Any] | None) -> tuple[ClientR
 @dataclass(frozen=True)
 class BillInputs:
     """What creating a bill reads: the locked client, the practice's auto-apply setting, the
-    appointments asked for, and the client's open lots, oldest first, with their sources."""
+    appointments asked for, and the credit the bill may spend (its packages included)."""
 
     client: ClientRecord
     auto_apply: bool
     appointments: list[AppointmentRecord]
     number: int
-    lots: list[LotBalance]
-    lot_sources: dict[str, str]
+    pool: CreditPool
 
 
 # The client with the practice's auto-apply setting, locked FOR NO KEY UPDATE OF clients on
@@ -140,7 +140,7 @@ _APPOINTMENTS_TO_BILL = Statement(
         ),
     }
 )
-_OPEN_LOTS = Statement(OPEN_LOTS)
+_OPEN_POOL = Statement(OPEN_POOL)
 
 
 def _next_number(insert_fn: Any) -> Any:
@@ -156,32 +156,40 @@ _NEXT_NUMBER = Statement({"postgresql": _next_number(pg_insert), "sqlite": _next
 
 
 def bill_inputs(tx: Tx, client_id: str, appointment_ids: list[str]) -> BillInputs:
-    """The reads that start a bill (the client's lock first, the bill number last); one round trip
-    on PostgreSQL."""
+    """The reads that start a bill (the household's lock, if any, then the client's, the bill number
+    last); one round trip on PostgreSQL, and one more for a household that shares credit."""
     p = tx.practice_id
-    client_rows, appt_rows, lot_rows, number_rows = read_together(
+    household_rows, client_rows, appt_rows, lot_rows, number_rows = read_together(
         tx,
         [
+            (LOCK_HOUSEHOLD_OF, {"client_id": client_id, "practice_id": p}),
             (_LOCK_FOR_BILL, {"client_id": client_id, "practice_id": p}),
             (_APPOINTMENTS_TO_BILL, {"ids": appointment_ids, "practice_id": p}),
-            (_OPEN_LOTS, {"client_id": client_id, "practice_id": p}),
+            (_OPEN_POOL, {"client_id": client_id, "practice_id": p}),
             (_NEXT_NUMBER, {"practice_id": p}),
         ],
     )
     client, auto_apply = _client_for_bill(client_id, client_rows[0] if client_rows else None)
     appts = [AppointmentRecord(*r) for r in appt_rows]
-    return BillInputs(client, auto_apply, appts, int(number_rows[0][0]), *lots_with_source(lot_rows))
+    return BillInputs(client, auto_apply, appts, int(number_rows[0][0]), _pool(tx, client_id, household_rows, lot_rows))
+
+
+def _pool(tx: Tx, client_id: str, household_rows: list[tuple[Any, ...]], lot_rows: list[tuple[Any, ...]]) -> CreditPool:
+    own = credit_pool(lot_rows)
+    household = (str(household_rows[0][0]), bool(household_rows[0][1])) if household_rows else None
+    shared = shared_pool(tx, client_id=client_id, household=household)
+    return own if shared is None else own.joined(shared)
 
 
 @dataclass(frozen=True)
 class PaymentInputs:
     """What a payment on a bill reads once the client is locked: the client, the bill as it is now,
-    and the client's open lots (one round trip on PostgreSQL)."""
+    and the credit the bill may spend (one round trip on PostgreSQL, and one more for a household
+    that shares credit)."""
 
     client: ClientRecord
     bill: BillRecord
-    lots: list[LotBalance]
-    lot_sources: dict[str, str]
+    pool: CreditPool
 
 
 _LOCK_CLIENT = Statement(
@@ -192,19 +200,22 @@ _LOCK_CLIENT = Statement(
 
 
 def payment_inputs(tx: Tx, bill: BillRecord) -> PaymentInputs:
-    """Lock the bill's client, then read the bill again and the client's open lots under that lock."""
+    """Lock the bill's household (if any) and client, then read the bill again and the credit it may
+    spend under those locks."""
     p = tx.practice_id
-    client_rows, bill_rows, lot_rows = read_together(
+    household_rows, client_rows, bill_rows, lot_rows = read_together(
         tx,
         [
+            (LOCK_HOUSEHOLD_OF, {"client_id": bill.client_id, "practice_id": p}),
             (_LOCK_CLIENT, {"client_id": bill.client_id, "practice_id": p}),
             (_BILL_AGAIN, {"bill_id": bill.id, "practice_id": p}),
-            (_OPEN_LOTS, {"client_id": bill.client_id, "practice_id": p}),
+            (_OPEN_POOL, {"client_id": bill.client_id, "practice_id": p}),
         ],
     )
     if not client_rows or not bill_rows:
         raise NotFound(f"No bill {bill.id!r} in this practice.")
-    return PaymentInputs(ClientRecord(*client_rows[0]), BillRecord(*bill_rows[0]), *lots_with_source(lot_rows))
+    pool = _pool(tx, bill.client_id, household_rows, lot_rows)
+    return PaymentInputs(ClientRecord(*client_rows[0]), BillRecord(*bill_rows[0]), pool)
 
 
 _BILL = select(*_BILL_COLUMNS).where(
@@ -297,7 +308,7 @@ def lines_by_bill(tx: Tx, bill_ids: list[str]) -> dict[str, list[BillLineRecord]
 
 
 _DRAWS = (
-    select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source)
+    select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount, credit_lots.c.source, credit_lots.c.client_id)
     .select_from(
         line_lots.join(
             credit_lots,
@@ -308,7 +319,7 @@ _DRAWS = (
         line_lots.c.line_id.in_(bindparam("line_ids", expanding=True)),
         line_lots.c.practice_id == bindparam("practice_id"),
     )
-    .order_by(line_lots.c.lot_id)
+    # Each line's few draws are put in order here (see ``accounting.repository.line_draws``).
 )
 
 
@@ -319,6 +330,8 @@ def lot_draws_by_line(tx: Tx, line_ids: list[str]) -> dict[str, list[LotDrawReco
         for r in tx.conn.execute(_DRAWS, {"line_ids": line_ids, "practice_id": tx.practice_id}):
             draw = LotDrawRecord(*r)
             out.setdefault(draw.line_id, []).append(draw)
+        for draws in out.values():
+            draws.sort(key=lambda d: d.lot_id)
     return out
 
 

@@ -43,6 +43,9 @@ class LotDraw(ReadModel):
     lot_id: str
     amount: int
     source: str | None = None
+    client_id: str | None = Field(
+        default=None, description="The lot's client (another household member's, when shared)"
+    )
 
 
 class RefundSummary(ReadModel):

@@ -14,10 +14,10 @@ from clientledger.accounting.accounts import (
     cash,
 )
 from clientledger.accounting.journal import record
-from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line
+from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line, shrink_discount
 from clientledger.accounting.posting import Posting, cr, dr, lots_in
 from clientledger.accounting.projections import NewRows
-from clientledger.accounting.repository import LineRecord, new_line_row, new_payment_row
+from clientledger.accounting.repository import LineRecord, new_line_row, new_payment_row, open_credit_pool
 from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
@@ -50,10 +50,13 @@ from clientledger.clients.repository import get_client_row, lock_client
 from clientledger.credits.repository import payment_lot_rows
 from clientledger.credits.schemas import LotRead
 from clientledger.db import Tx
+from clientledger.households.repository import shared_credit_now
 from clientledger.kit.errors import Conflict, CreditAlreadyUsed, NotFound, UseRefund, ValidationFailed
 from clientledger.kit.ids import new_id
 from clientledger.kit.use_cases import ChargeRequest, Permission, use_case
-from clientledger.kit.vocabulary import BillStatus, EntryKind, LineType
+from clientledger.kit.vocabulary import AppointmentStatus, BillStatus, EntryKind, LineType
+from clientledger.packages.repository import INSERT_SESSIONS, session_of_line
+from clientledger.packages.service import session_lines
 from clientledger.payments.processors.base import Charge
 from clientledger.payments.refunds import begin_refund
 from clientledger.payments.repository import (
@@ -65,6 +68,7 @@ from clientledger.payments.repository import (
 from clientledger.rules.bills import check_payable
 from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply, credit_to_spend
 from clientledger.rules.insurance import claim_ref_for
+from clientledger.rules.packages import SessionOwed, draw_sessions
 from clientledger.rules.payments import split_payment
 from clientledger.rules.refunds import plan_line_refund, refundable
 from clientledger.rules.responsibility import billed_fee, is_claim, item_responsibility
@@ -139,6 +143,7 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
     }
     lines: list[Posting] = []
     owed = 0
+    sessions: list[SessionOwed] = []
     for appt_id in wanted:
         appt = found[appt_id]
         fee = billed_fee(status=appt.status, fee=appt.fee, status_fee=appt.status_fee)
@@ -162,22 +167,41 @@ def create_bill(tx: Tx, *, data: BillCreate) -> BillRead:
             "claim_ref": claim_ref_for(item_id) if is_claim(billing=client.billing, status=appt.status) else None,
         }
         owed += client_share
+        # A session held (scheduled or attended), not one canceled or missed, may draw on a package.
+        held = not AppointmentStatus(appt.status).bills_fee_only
+        sessions.append(SessionOwed(item_id, appt.service_code, held, client_share))
         lines += [
             dr(AR_CLIENT, client_share, bill_id=bill_id, item_id=item_id),
             dr(AR_INSURANCE, insurance_share, bill_id=bill_id, item_id=item_id),
             cr(REVENUE, fee, bill_id=bill_id, item_id=item_id),
         ]
-    credit = credit_to_apply(credit_balance=client.credit_balance, balance_due=owed) if apply else 0
+    # Sessions a package pays come first (each draws one session of the client's oldest package that
+    # covers it); the rest of what the client owes takes any other credit (rule 2).
+    drawn = draw_sessions(inputs.pool.packages, sessions) if apply else []
+    package_sessions = []
+    for draw in drawn:
+        more, session = session_lines(tx, draw, bill_id=bill_id, client_id=client.id, new=new)
+        lines += more
+        package_sessions.append(session)
+        owed -= draw.amount + draw.discount
+    credit = credit_to_apply(credit_balance=inputs.pool.balance, balance_due=owed) if apply else 0
     if credit:
-        available = (inputs.lots, inputs.lot_sources)
-        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=available)[1]
+        lines += apply_credit(tx, client_id=client.id, bill_id=bill_id, amount=credit, new=new, available=inputs.pool)[
+            1
+        ]
     writes = Writes(tx)
     record(tx, kind=EntryKind.BILL_CREATED, client_id=client.id, bill_id=bill_id, lines=lines, new=new, writes=writes)
+    writes.add(INSERT_SESSIONS, package_sessions)
+    detail: dict[str, object] = {"credit_applied": credit} if credit else {}
+    if drawn:
+        detail["package_sessions"] = [
+            {"package_id": d.package_id, "amount": d.amount, "discount": d.discount} for d in drawn
+        ]
     record_event(
         tx,
         action="bill.created",
-        object_ids=[bill_id, client.id, *wanted, *lots_in(lines)],
-        detail={"credit_applied": credit} if credit else None,
+        object_ids=[bill_id, client.id, *wanted, *lots_in(lines), *(d.package_id for d in drawn)],
+        detail=detail or None,
         writes=writes,
     )
     writes.flush()
@@ -224,7 +248,7 @@ def _written_line(new: NewRows, line_id: str) -> LineRead:
         charge_id=payment["charge_id"] if payment else None,
     )
     draws = [
-        LotDrawRecord(line_id, d["lot_id"], d["amount"], new.lot_sources[d["lot_id"]])
+        LotDrawRecord(line_id, d["lot_id"], d["amount"], new.lot_sources[d["lot_id"]], new.lot_owners[d["lot_id"]])
         for d in sorted((d for d in new.draws if d["line_id"] == line_id), key=lambda d: d["lot_id"])
     ]
     return _line_read(line["bill_id"], record, draws)
@@ -247,7 +271,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
     if data.type.is_credit:
         deduct = data.deduct_from_credit_balance is not False
         check_credit_payment(
-            amount=data.amount, balance_due=bill.balance_due, credit_balance=client.credit_balance, deduct=deduct
+            amount=data.amount, balance_due=bill.balance_due, credit_balance=inputs.pool.balance, deduct=deduct
         )
         return _credit_line(tx, inputs, amount=data.amount, deduct=deduct, action="bill.payment_added")
     split = split_payment(amount=data.amount, balance_due=bill.balance_due)
@@ -313,9 +337,8 @@ def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, ac
     new = NewRows()
     writes = Writes(tx)
     if deduct:
-        available = (inputs.lots, inputs.lot_sources)
         line_id, lines = apply_credit(
-            tx, client_id=client.id, bill_id=bill.id, amount=amount, new=new, available=available
+            tx, client_id=client.id, bill_id=bill.id, amount=amount, new=new, available=inputs.pool
         )
         assert line_id is not None
     else:
@@ -329,6 +352,16 @@ def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, ac
     record_event(tx, action=action, object_ids=objects, detail=detail, writes=writes)
     writes.flush()
     return _written_line(new, line_id)
+
+
+@use_case(Permission.READ)
+def spendable_credit(tx: Tx, *, client_id: str) -> int:
+    """Credit a bill of the client may spend: its lots but its packages' (which pay only their own
+    sessions), and in a household that shares credit, the other members' lots too."""
+    client = get_client_row(tx, client_id)
+    own = open_credit_pool(tx, client.id)
+    shared = shared_credit_now(tx, client.id)
+    return own.balance + (shared.balance if shared is not None else 0)
 
 
 def credit_default(bill: BillRead, *, credit_balance: int) -> int:
@@ -350,9 +383,7 @@ def apply_credit_to_bill(tx: Tx, *, bill_id: str, amount: int | None = None) -> 
     (``min(credit_balance, balance_due)``). The same client_credit line as a credit payment."""
     inputs = payment_inputs(tx, get_bill_row(tx, bill_id))
     check_payable(inputs.bill.status)
-    spend = credit_to_spend(
-        amount=amount, balance_due=inputs.bill.balance_due, credit_balance=inputs.client.credit_balance
-    )
+    spend = credit_to_spend(amount=amount, balance_due=inputs.bill.balance_due, credit_balance=inputs.pool.balance)
     return _credit_line(tx, inputs, amount=spend, deduct=True, action="bill.credit_applied")
 
 
@@ -368,15 +399,36 @@ def refund_line(tx: Tx, *, bill_id: str, line_id: str, amount: int | None, reaso
         return _with_refund(tx, get_line(tx, bill_id=bill_id, line_id=line_id), refund.id)
     take = plan_line_refund(amount=amount, line_amount=line.amount)
     lines = shrink_credit_line(tx, line, bill_id=bill_id, amount=take)
+    detail: dict[str, object] = {
+        "amount": take,
+        "reason": reason,
+        "deduct_from_credit_balance": line.deduct_from_credit_balance,
+    }
+    session = session_of_line(tx, line_id) if line.deduct_from_credit_balance else None
+    if session is not None and take == line.amount:
+        # The session goes back to its package with its share, and its discount comes off the bill.
+        discount = _live_line(tx, bill_id, session.discount_line_id)
+        if discount is not None and discount.amount > 0:
+            lines += shrink_discount(bill_id=bill_id, line_id=discount.id, amount=discount.amount)
+            detail["discount_removed"] = discount.amount
     kind = EntryKind.CREDIT_LINE_REFUNDED if line.deduct_from_credit_balance else EntryKind.DISCOUNT_REDUCED
     record(tx, kind=kind, client_id=client.id, bill_id=bill_id, lines=lines, memo=reason)
     record_event(
         tx,
         action="bill.line_refunded",
-        object_ids=[bill_id, line_id, client.id, *lots_in(lines)],
-        detail={"amount": take, "reason": reason, "deduct_from_credit_balance": line.deduct_from_credit_balance},
+        object_ids=[bill_id, line_id, client.id, *lots_in(lines), session.package_id if session else None],
+        detail=detail,
     )
     return get_line(tx, bill_id=bill_id, line_id=line_id)
+
+
+def _live_line(tx: Tx, bill_id: str, line_id: str | None) -> LineRecord | None:
+    if line_id is None:
+        return None
+    try:
+        return get_line_row(tx, bill_id, line_id)
+    except NotFound:
+        return None
 
 
 @use_case(Permission.REFUND)
@@ -497,7 +549,9 @@ def _line_read(bill_id: str, r: BillLineRecord, draws: list[LotDrawRecord]) -> L
         credited=None if is_credit else r.credited,
         refunded=None if is_credit else r.refunded,
         deduct_from_credit_balance=r.deduct_from_credit_balance if is_credit else None,
-        lots=[LotDraw(lot_id=d.lot_id, amount=d.amount, source=d.source) for d in draws] if is_credit else None,
+        lots=[LotDraw(lot_id=d.lot_id, amount=d.amount, source=d.source, client_id=d.client_id) for d in draws]
+        if is_credit
+        else None,
         card_brand=r.card_brand,
         card_last4=r.card_last4,
         processor_ref=r.charge_id,

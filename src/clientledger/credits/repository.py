@@ -160,9 +160,10 @@ def credit_line_removal_rows(tx: Tx, client_id: str) -> list[CreditMovement]:
                 credit_lots.c.client_id == client_id,
                 line_lots.c.amount > 0,
             )
-            .order_by(line_lots.c.lot_id)
         ):
             draws.setdefault(line_id, []).append((lot_id, amount))
+    for held in draws.values():
+        held.sort()  # oldest lot first (not in SQL: see ``accounting.repository.line_draws``)
     return [
         CreditMovement(*r[:-1], lot_id=lot_id, amount=0, removed_amount=removed)
         for r in removals

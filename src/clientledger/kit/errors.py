@@ -111,6 +111,13 @@ class Conflict(ClientLedgerError):
     status_code = 409
 
 
+class AlreadyInHousehold(ClientLedgerError):
+    """A client belongs to at most one household."""
+
+    code = "already_in_household"
+    status_code = 409
+
+
 class CardDeclined(ClientLedgerError):
     code = "card_declined"
     status_code = 402

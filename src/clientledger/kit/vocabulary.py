@@ -84,10 +84,17 @@ class LotSource(StrEnum):
     CANCELLATION = "cancellation"
     NO_SHOW = "no_show"
     MANUAL = "manual"
+    PACKAGE = "package"
 
     @property
     def label(self) -> str:
         return _LOT_LABELS[self]
+
+    @property
+    def spendable(self) -> bool:
+        """Whether any bill's credit may draw on a lot of this source: a package's lot pays only
+        its own sessions (``rules.packages``)."""
+        return self is not LotSource.PACKAGE
 
 
 _LOT_LABELS = {
@@ -97,6 +104,7 @@ _LOT_LABELS = {
     LotSource.CANCELLATION: "Canceled session",
     LotSource.NO_SHOW: "No-show",
     LotSource.MANUAL: "Manual",
+    LotSource.PACKAGE: "Package",
 }
 
 
@@ -191,6 +199,7 @@ class EntryKind(StrEnum):
     INSURANCE_PAYMENT = "insurance_payment"
     INSURANCE_PAYMENT_REPLACED = "insurance_payment_replaced"
     INSURANCE_REVERSAL = "insurance_reversal"
+    PACKAGE_SOLD = "package_sold"
 
 
 def sql_in(enum: type[StrEnum]) -> str:

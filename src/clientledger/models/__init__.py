@@ -301,7 +301,8 @@ credit_lots = Table(
     ref_column("bill_id", "bills"),
     created_column(),
     CheckConstraint(
-        "source in ('prepayment', 'overpayment', 'insurance_adjustment', 'cancellation', 'no_show', 'manual')",
+        "source in ('prepayment', 'overpayment', 'insurance_adjustment', 'cancellation', 'no_show', 'manual', "
+        "'package')",
         name="source",
     ),
     CheckConstraint("amount > 0", name="amount_pos"),
@@ -331,6 +332,87 @@ line_lots = Table(
     tenant_ref("line_id", "bill_lines"),
     tenant_ref("lot_id", "credit_lots"),
 )
+# A lot's draws: a package's sessions are counted from its lot's (``packages.sessions_used``).
+Index("ix_line_lots_lot", line_lots.c.practice_id, line_lots.c.lot_id)
+
+# A prepaid package of sessions: its payment's ``price`` is the lot (source ``package``) that pays
+# only its own sessions. ``sessions_used`` and ``sessions_remaining`` are projections of the lot and
+# its draws (``accounting.projections``, ``rules.packages.sessions_left``), checked by ``verify``.
+packages = Table(
+    "packages",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("service_code", String(20), nullable=True),
+    ref_column("lot_id", "credit_lots", nullable=False),
+    ref_column("payment_id", "payments", nullable=False),
+    Column("sessions_used", Integer, nullable=False, default=0),
+    Column("sessions_remaining", Integer, nullable=False),
+    created_column(),
+    UniqueConstraint("practice_id", "lot_id", name="uq_packages_lot"),
+    CheckConstraint("sessions >= 1", name="sessions_pos"),
+    CheckConstraint("price >= sessions", name="price_per_session"),
+    CheckConstraint("sessions_used >= 0 and sessions_used <= sessions", name="used_range"),
+    CheckConstraint("sessions_remaining >= 0 and sessions_remaining <= sessions - sessions_used", name="left_range"),
+    tenant_key(),
+    tenant_ref("client_id", "clients"),
+    tenant_ref("lot_id", "credit_lots"),
+    tenant_ref("payment_id", "payments"),
+)
+Index("ix_packages_client", packages.c.practice_id, packages.c.client_id, packages.c.id)
+
+# One session a bill drew from a package: its client_credit line and, when the session's share was
+# below what the client owed for it, the discount line that covers the rest.
+package_sessions = Table(
+    "package_sessions",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    ref_column("package_id", "packages", nullable=False),
+    ref_column("bill_id", "bills", nullable=False),
+    ref_column("item_id", "bill_items", nullable=False),
+    ref_column("line_id", "bill_lines", nullable=False),
+    ref_column("discount_line_id", "bill_lines"),
+    created_column(),
+    UniqueConstraint("practice_id", "line_id", name="uq_package_sessions_line"),
+    tenant_key(),
+    tenant_ref("package_id", "packages"),
+    tenant_ref("bill_id", "bills"),
+    tenant_ref("item_id", "bill_items"),
+    tenant_ref("line_id", "bill_lines"),
+    tenant_ref("discount_line_id", "bill_lines"),
+)
+Index("ix_package_sessions_package", package_sessions.c.practice_id, package_sessions.c.package_id)
+
+# A family or group of clients; with ``share_credit`` a member's bill may draw on the others' credit.
+households = Table(
+    "households",
+    metadata,
+    tenant_id_column(),
+    practice_column(),
+    Column("name", String(200), nullable=False),
+    Column("share_credit", Boolean, nullable=False),
+    created_column(),
+    tenant_key(),
+)
+
+# A client belongs to at most one household: the client is the key.
+household_members = Table(
+    "household_members",
+    metadata,
+    practice_column(),
+    ref_column("client_id", "clients", nullable=False),
+    ref_column("household_id", "households", nullable=False),
+    created_column(),
+    tenant_key("client_id"),
+    tenant_ref("client_id", "clients"),
+    tenant_ref("household_id", "households"),
+)
+Index("ix_household_members_household", household_members.c.practice_id, household_members.c.household_id)
 
 refunds = Table(
     "refunds",
