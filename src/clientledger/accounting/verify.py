@@ -20,6 +20,7 @@ from clientledger.accounting.accounts import (
 )
 from clientledger.accounting.posting import Posting
 from clientledger.accounting.projections import Deltas, derive
+from clientledger.kit.vocabulary import LotSource
 from clientledger.models import (
     bill_items,
     bill_lines,
@@ -29,12 +30,15 @@ from clientledger.models import (
     credit_lots,
     insurance_payments,
     line_lots,
+    package_sessions,
+    packages,
     payments,
     postings,
     practices,
     refunds,
 )
 from clientledger.rules.bills import bill_status, item_insurance_due
+from clientledger.rules.packages import sessions_left
 
 # A chunk of clients is verified at a time: every projection belongs to one client, so a chunk's
 # postings and rows are all that chunk needs, and memory stays flat however long the journal.
@@ -236,14 +240,15 @@ def _verify_clients(conn: Connection, practice_id: str, after: str | None, throu
         "amount",
         d.line_amount,
     )
-    of_lines = (
-        select(bill_lines.c.id)
-        .where(bill_lines.c.practice_id == p, bill_lines.c.bill_id.in_(of_bills))
+    # A draw is posted to its lot's client (a household member's lot may pay another member's bill).
+    of_lots = (
+        select(credit_lots.c.id)
+        .where(credit_lots.c.practice_id == p, *_within(credit_lots.c.client_id, after, through))
         .scalar_subquery()
     )
     for r in conn.execute(
         select(line_lots.c.line_id, line_lots.c.lot_id, line_lots.c.amount).where(
-            line_lots.c.practice_id == p, line_lots.c.line_id.in_(of_lines)
+            line_lots.c.practice_id == p, line_lots.c.lot_id.in_(of_lots)
         )
     ):
         want = d.line_lot.get((r.line_id, r.lot_id), 0)
@@ -298,6 +303,7 @@ def _verify_clients(conn: Connection, practice_id: str, after: str | None, throu
         )
     ).all()
     problems += [f"credit lot {r.id}: negative remaining" for r in negative]
+    problems += _packages(conn, p, d, _within(packages.c.client_id, after, through))
     problems += _insurance(conn, p, posted, of_bills)
     problems += history.check(
         conn,
@@ -305,6 +311,61 @@ def _verify_clients(conn: Connection, practice_id: str, after: str | None, throu
         journal_range=posted,
         stored_range=_within(client_credit_days.c.client_id, after, through),
     )
+    return problems
+
+
+def _packages(conn: Connection, practice_id: str, d: Deltas, among: list[ColumnElement[bool]]) -> list[str]:
+    """Each package against its lot as the journal leaves it.
+
+    ``sessions_used`` is the number of lines still holding some of the lot, ``sessions_remaining``
+    the whole shares left in it, at most the unused sessions (``rules.packages.sessions_left``);
+    the lot is a ``package`` lot of the price; and only the package's own sessions ever drew on it.
+    """
+    problems: list[str] = []
+    rows = conn.execute(
+        select(
+            packages.c.id,
+            packages.c.lot_id,
+            packages.c.sessions,
+            packages.c.price,
+            packages.c.sessions_used,
+            packages.c.sessions_remaining,
+            credit_lots.c.source,
+            credit_lots.c.amount,
+        )
+        .select_from(
+            packages.join(
+                credit_lots,
+                (credit_lots.c.practice_id == packages.c.practice_id) & (credit_lots.c.id == packages.c.lot_id),
+            )
+        )
+        .where(packages.c.practice_id == practice_id, *among)
+    ).all()
+    if not rows:
+        return problems
+    by_lot: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
+    for (line_id, lot_id), amount in d.line_lot.items():
+        by_lot[lot_id].append((line_id, amount))
+    sessions_of = {r.id: set[str]() for r in rows}
+    for package_id, line_id in conn.execute(
+        select(package_sessions.c.package_id, package_sessions.c.line_id).where(
+            package_sessions.c.practice_id == practice_id, package_sessions.c.package_id.in_(list(sessions_of))
+        )
+    ):
+        sessions_of[package_id].add(line_id)
+    for r in rows:
+        if r.source != LotSource.PACKAGE or r.amount != r.price:
+            problems.append(f"package {r.id}: its lot is {r.amount} of {r.source!r}, not {r.price} of 'package'")
+        draws = by_lot.get(r.lot_id, [])
+        strangers = sorted(line_id for line_id, _ in draws if line_id not in sessions_of[r.id])
+        if strangers:
+            problems.append(f"package {r.id}: lines {strangers} drew on its lot and are none of its sessions")
+        used = sum(1 for _, amount in draws if amount > 0)
+        left = sessions_left(sessions=r.sessions, used=used, remaining=d.lot_remaining.get(r.lot_id, 0), price=r.price)
+        if r.sessions_used != used:
+            problems.append(f"package {r.id}: sessions_used is {r.sessions_used}, the journal says {used}")
+        if r.sessions_remaining != left:
+            problems.append(f"package {r.id}: sessions_remaining is {r.sessions_remaining}, the journal says {left}")
     return problems
 
 
