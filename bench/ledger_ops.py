@@ -8,6 +8,10 @@ balance row per thread. Each figure is the median of ``BENCH_ROUNDS`` rounds (de
 so they share the database and the practice but not a lock. Every run ends with ``verify``.
 
 - bill: ``create_bill`` of one appointment, paid from the client's credit (auto-apply);
+- bill from a package: the same, its session drawn from the client's prepaid package (its share
+  below the fee, so a discount line too);
+- bill from a household: the same, paid from another member's credit (the household's lock, the
+  members' locks and their lots read first);
 - card payment: ``add_payment`` by card (simulated processor) on a bill, charge included;
 - card refund: ``refund_payment`` of such a payment, sent to the processor and settled after commit.
 """
@@ -164,6 +168,43 @@ def bills_with_credit(ledger: Ledger, threads: int, per_thread: int) -> float:
     return _median(threads, per_thread, of_round)
 
 
+def bills_from_packages(ledger: Ledger, n: int) -> float:
+    """``create_bill`` of one session drawn from a package (one thread): clients with a package of 10
+    sessions each (a share of $100 below the $150 fee, so a discount line too), billed in turn."""
+    per_package = 10
+    clients = [ledger.client(f"Bench package client {c}") for c in range(-(-(ROUNDS * n + 5) // per_package))]
+    appts: list[tuple[str, str]] = []
+    for c in clients:
+        ledger.sell_package(c.id, sessions=per_package, price=per_package * 10000, type="cash", name="Bench package")
+        appts += [(c.id, ledger.appointment(c.id, fee=FEE).id) for _ in range(per_package)]
+    for client_id, appt_id in appts[-5:]:  # warm
+        ledger.bill(client_id, [appt_id])
+
+    def of_round(r: int) -> Op:
+        return lambda _t, i: ledger.bill(*_one(appts[r * n + i]))
+
+    return _median(1, n, of_round)
+
+
+def _one(appt: tuple[str, str]) -> tuple[str, list[str]]:
+    return appt[0], [appt[1]]
+
+
+def bills_from_a_household(ledger: Ledger, n: int) -> float:
+    """``create_bill`` of a child's session paid from a parent's credit in a household (one thread)."""
+    parent, child = ledger.client("Bench parent"), ledger.client("Bench child")
+    ledger.prepay(parent.id, "cash", FEE * (ROUNDS * n + 10))
+    ledger.household([parent.id, child.id], share_credit=True, name="Bench household")
+    appts = [ledger.appointment(child.id, fee=FEE).id for _ in range(ROUNDS * n)]
+    for _ in range(5):  # warm
+        ledger.bill(child.id, [ledger.appointment(child.id, fee=FEE).id])
+
+    def of_round(r: int) -> Op:
+        return lambda _t, i: ledger.bill(child.id, [appts[r * n + i]])
+
+    return _median(1, n, of_round)
+
+
 def card_payments_and_refunds(ledger: Ledger, n: int) -> tuple[float, float]:
     """A card payment in full on each of ``n`` bills, then a full card refund of each (one thread)."""
     client = ledger.client("Bench card client")
@@ -214,6 +255,13 @@ def run_database(name: str, db: Database, floor: Callable[[int, int], float]) ->
         figures.append(
             Figure(f"bill with credit, {threads} thread{'s' if threads > 1 else ''}", rate, floor(threads, per_thread))
         )
+        print(figures[-1].line(), flush=True)
+    single = floor(1, N)
+    for label, bench in (
+        ("bill from a package", bills_from_packages),
+        ("bill from a household", bills_from_a_household),
+    ):
+        figures.append(Figure(f"{label}, 1 thread", bench(ledger, N), single))
         print(figures[-1].line(), flush=True)
     paid, refunded = card_payments_and_refunds(ledger, max(1, N // 2))
     one = floor(1, max(1, N // 2))
