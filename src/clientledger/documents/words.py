@@ -104,6 +104,8 @@ def describe(f: EntryFacts) -> str:
         return f"{_payment(f.payment, 'payment')} on {bill}" + (", overpayment to credit" if f.credit > 0 else "")
     if kind is EntryKind.PREPAYMENT:
         return _with_note(_payment(f.payment, "prepayment"), f.memo)
+    if kind is EntryKind.PACKAGE_SOLD:
+        return _with_note(_payment(f.payment, "package payment"), f.memo)
     if kind in _ON_BILL:
         return _ON_BILL[kind].format(bill=bill)
     if kind is EntryKind.CREDIT_REMOVED:

@@ -25,6 +25,7 @@ BILL_STATUSES = {b.value: b.label for b in BillStatus}
 BILLING = {b.value: b.label for b in Billing}
 ENTRY_KINDS = {
     "prepayment": "Prepayment",
+    "package_sold": "Package sold",
     "payment_received": "Overpayment on a bill",
     "bill_created": "Applied to a new bill",
     "credit_payment": "Paid on a bill",
