@@ -3,10 +3,10 @@ many whole sessions a package's lot still holds.
 
 A package sells ``sessions`` sessions for ``price``; its payment's ``price`` is one credit lot (source
 ``package``) that pays only the package's own sessions. Each session's share is ``price // sessions``;
-the last one takes the remainder (``price - share * (sessions - 1)``): the last session left takes
-all the lot still holds. A session never draws more than the client owes for it; when its share is
-below that, the rest is a discount on the session (the package's price, not the fee, is what it
-costs). ``sessions_left`` is the number of whole shares left in the lot, and never more than the
+the last one takes the remainder (``price - share * (sessions - 1)``): the last session left draws
+that share. A session never draws more than the client owes for it (what a smaller draw leaves in
+the lot stays the client's, refundable like any credit); when its share is below what the client
+owes, the rest is a discount on the session (the package's price, not the fee, is what it costs). ``sessions_left`` is the number of whole shares left in the lot, and never more than the
 sessions not yet used: a session refunded back to the package returns with its share, a session
 whose line was deleted is gone for good with its money, and money refunded from the lot takes the
 sessions it can no longer pay for.
@@ -96,13 +96,16 @@ class SessionDraw:
 
 
 def session_amount(package: PackageState, owed: int) -> int:
-    """What one session takes from the package's lot: its share (all that is left for the last
-    session left), never more than the client owes for it."""
+    """What one session takes from the package's lot: its share, the remainder's share for the last
+    session left, never more than the lot holds or the client owes for the session."""
     left = package.left
     if left <= 0:
         raise ValueError("the package has no session left")
-    share = session_share(price=package.price, sessions=package.sessions)
-    return min(package.remaining if left == 1 else share, owed)
+    if left == 1:
+        share = last_share(price=package.price, sessions=package.sessions)
+    else:
+        share = session_share(price=package.price, sessions=package.sessions)
+    return min(share, package.remaining, owed)
 
 
 def draw_sessions(packages: Sequence[PackageState], sessions: Sequence[SessionOwed]) -> list[SessionDraw]:
