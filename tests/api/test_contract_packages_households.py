@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from clientledger.billing import service as billing
@@ -256,11 +257,12 @@ def test_another_practices_client_package_and_household_are_404(owner: Api, http
 
 
 def test_a_retried_sale_with_the_same_idempotency_key_sells_one_package(owner: Api) -> None:
-    """A retried POST with the same `Idempotency-Key` answers the same and records nothing twice."""
+    """A retried POST with the same `Idempotency-Key` answers the same and records (and charges) nothing
+    twice; the same key with another body is 409 `idempotency_key_reused`."""
     client = owner.client("Rhea Retry")
 
-    first = _sell(owner, client["id"], key="sell-package-1")
-    again = _sell(owner, client["id"], key="sell-package-1")
+    first = _sell(owner, client["id"], type="card", key="sell-package-1")
+    again = _sell(owner, client["id"], type="card", key="sell-package-1")
 
     assert again == first
     assert owner.get(f"/clients/{client['id']}/packages")["data"] == [first]
@@ -510,6 +512,25 @@ def test_a_canceled_session_gives_its_package_session_back(owner: Api) -> None:
     assert owner.credit_balance(client["id"]) == 40000
 
 
+def test_insurance_lowering_the_copay_gives_the_package_its_money_back(owner: Api) -> None:
+    """Rule 5: what the client has paid beyond the new responsibility comes off the bill: client_credit
+    lines first (back to their lots). A session never draws more than the item's client responsibility."""
+    client = owner.client("Ina Insured", billing="insurance", copay=3000)
+    package = _sell(owner, client["id"], sessions=4, price=40000)
+    bill = _session(owner, client["id"], fee=10000)
+    [drawn], discounts = _split(bill)
+    assert (drawn["amount"], discounts, bill["balance_due"]) == (3000, [], 0)
+    item = bill["items"][0]
+
+    body = {"item_id": item["id"], "payer": "BRHP1", "paid": 10000, "patient_responsibility": 0, "adjustments": []}
+    owner.post(f"/bills/{bill['id']}/insurance-payments", body, expect=200)
+
+    after = owner.get(f"/bills/{bill['id']}")
+    assert ([x["amount"] for x in _credit_lines(after)], after["balance_due"], after["status"]) == ([0], 0, "paid")
+    assert _package(owner, package["id"]) == package
+    assert owner.credit_balance(client["id"]) == 40000
+
+
 def test_one_bill_of_several_sessions_draws_one_package_session_each(owner: Api) -> None:
     """… draws one session from the client's oldest package with sessions left, for each session."""
     client = owner.client("Sam Several")
@@ -606,6 +627,30 @@ def test_a_client_belongs_to_at_most_one_household(owner: Api) -> None:
 
     assert [m["client_id"] for m in owner.get(f"/households/{second['id']}")["members"]] == [c["id"]]
     assert len(owner.get(f"/households/{first['id']}")["members"]) == 2
+
+
+def test_a_household_names_each_client_once_and_someone(owner: Api) -> None:
+    """`POST /households` `name, client_ids, share_credit` (bool): a household of at least one client,
+    each named once; otherwise 422 and no household is made."""
+    a = owner.client("Dup Dana")
+    for body in (
+        {"name": "Twice", "client_ids": [a["id"], a["id"]]},
+        {"name": "Nobody", "client_ids": []},
+        {"name": "", "client_ids": [a["id"]]},
+        {"name": "Maybe", "client_ids": [a["id"]], "share_credit": "yes"},
+    ):
+        _error(_send(owner, "POST", "/households", body), 422, "validation_error")
+    assert _household(owner, [a["id"]])["members"][0]["client_id"] == a["id"]
+
+
+def test_the_openapi_document_declares_the_status_each_new_post_answers(app: FastAPI) -> None:
+    """201 for `POST /clients/{id}/packages`, `POST /households` and `POST /households/{id}/members`: what
+    the routes answer is what the OpenAPI document says."""
+    paths = app.openapi()["paths"]
+    for path in ("/clients/{client_id}/packages", "/households", "/households/{household_id}/members"):
+        responses = paths[API + path]["post"]["responses"]
+        assert "201" in responses, (path, sorted(responses))
+        assert "200" not in responses, (path, sorted(responses))
 
 
 def test_a_members_bill_draws_its_own_lots_first_then_the_others_oldest_first(owner: Api) -> None:
@@ -733,6 +778,27 @@ def test_a_package_sale_and_a_session_drawn_write_credit_events(owner: Api) -> N
     assert applied[0]["credit_balance"] == 32000
 
 
+def test_shared_credit_events_name_the_lots_owner_and_its_balance(owner: Api) -> None:
+    """Each credit event's `data` has `client_id, amount, lot_id, bill_id?, payment_id?` and `credit_balance`
+    (the client's balance after it): for a household member's lot, that member's."""
+    parent, child = owner.client("Ezra Parent"), owner.client("Elle Child")
+    owner.prepay(parent["id"], "cash", 15000)
+    [parent_lot] = _lots(owner, parent["id"])
+    _household(owner, [parent["id"], child["id"]])
+    bill = _session(owner, child["id"], fee=15000)
+    [line] = _split(bill)[0]
+    owner.post(f"/bills/{bill['id']}/lines/{line['id']}/refund", {}, expect=200)
+
+    applied = [e["data"] for e in _events(owner, "credit.applied")]
+    returned = [e["data"] for e in _events(owner, "credit.returned")]
+    assert [(d["client_id"], d["lot_id"], d["amount"], d["bill_id"], d["credit_balance"]) for d in applied] == [
+        (parent["id"], parent_lot, 15000, bill["id"], 0)
+    ]
+    assert [(d["client_id"], d["lot_id"], d["amount"], d["credit_balance"]) for d in returned] == [
+        (parent["id"], parent_lot, 15000, 15000)
+    ]
+
+
 # --- races --------------------------------------------------------------------------------------
 
 
@@ -752,23 +818,26 @@ def _race(ledger: Ledger, bills: list[BillCreate]) -> list[str]:
 
 
 def test_two_childrens_bills_at_once_never_overspend_their_parents_credit(ledger: Ledger) -> None:
-    """Rule 1: a `credit_balance` is never negative; shared credit is spent once."""
-    for round_ in range(4):
+    """Rule 1: a `credit_balance` is never negative; shared credit is spent once, whichever members' bills
+    (two children's, or a child's and the parent's own) are created at the same moment."""
+    for round_ in range(6):
         parent = ledger.client(f"Race Parent {round_}")
         kids = [ledger.client(f"Race Kid {round_} {n}") for n in range(2)]
         ledger.household([parent.id, *(k.id for k in kids)])
         ledger.manual_credit(parent.id, 15000)
+        racers = kids if round_ % 2 == 0 else [kids[0], parent]
         bills = [
             BillCreate(
-                client_id=k.id, appointment_ids=[ledger.appointment(k.id, fee=15000).id], apply_available_credit=True
+                client_id=c.id, appointment_ids=[ledger.appointment(c.id, fee=15000).id], apply_available_credit=True
             )
-            for k in kids
+            for c in racers
         ]
 
         made = [ledger.get_bill(bill_id) for bill_id in _race(ledger, bills)]
 
         assert sorted(b.balance_due for b in made) == [0, 15000]
         assert sorted(b.status for b in made) == ["open", "paid"]
+        assert sum(line.amount for b in made for line in b.lines) == 15000
         assert ledger.get_client(parent.id).credit_balance == 0
         assert all(ledger.get_client(k.id).credit_balance == 0 for k in kids)
     assert ledger.verify() == []
