@@ -327,14 +327,21 @@ def line_draws(tx: Tx, line_id: str) -> list[Draw]:
 
 
 def line_draw_owners(tx: Tx, line_id: str) -> list[tuple[str, str, int]]:
-    """``(lot_id, client_id, amount)`` a client_credit line holds from each lot, oldest lot first."""
-    joined = line_lots.join(credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id))
+    """``(lot_id, client_id, amount)`` a client_credit line holds from each lot, in the order it drew
+    them: the bill's client's own lots, oldest first, then other household members', oldest first."""
+    joined = (
+        line_lots.join(credit_lots, same_practice(credit_lots, line_lots, credit_lots.c.id == line_lots.c.lot_id))
+        .join(bill_lines, same_practice(bill_lines, line_lots, bill_lines.c.id == line_lots.c.line_id))
+        .join(bills, same_practice(bills, bill_lines, bills.c.id == bill_lines.c.bill_id))
+    )
     rows = tx.conn.execute(
-        select(line_lots.c.lot_id, credit_lots.c.client_id, line_lots.c.amount)
+        select(line_lots.c.lot_id, credit_lots.c.client_id, line_lots.c.amount, bills.c.client_id)
         .select_from(joined)
         .where(line_lots.c.practice_id == tx.practice_id, line_lots.c.line_id == line_id, line_lots.c.amount > 0)
     )
-    return sorted(((r[0], r[1], int(r[2])) for r in rows), key=lambda d: d[0])  # (see ``line_draws``)
+    # Sorted here (see ``line_draws``): own lots before the other members', each oldest first.
+    drawn = sorted(rows, key=lambda r: (r[1] != r[3], r[0]))
+    return [(r[0], r[1], int(r[2])) for r in drawn]
 
 
 # Payments and refunds

@@ -29,7 +29,7 @@ def get_household(household_id: str, rc: Staff) -> HouseholdRead:
 
 @router.post(
     "/households/{household_id}/members",
-    status_code=200,
+    status_code=201,
     response_model=HouseholdRead,
     responses=declare(403, 404, 409),
 )

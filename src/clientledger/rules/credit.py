@@ -102,8 +102,9 @@ def check_removal(*, amount: int, remaining: int) -> None:
 def plan_return(draws: Sequence[Draw], amount: int) -> list[Draw]:
     """Credit going back to lots (a refunded or freed client_credit line): to the lots it came from.
 
-    ``draws`` is what the line holds from each lot, oldest lot first; the most recently drawn lot
-    gets its credit back first. (A payment refund is the other way round: it takes the payment's
+    ``draws`` is what the line holds from each lot, in the order it drew them (oldest lot first,
+    a household member's own lots before the others'); the most recently drawn lot gets its
+    credit back first. (A payment refund is the other way round: it takes the payment's
     own lots oldest first, see ``rules.refunds.plan_refund``.)
     """
     if amount < 0:
