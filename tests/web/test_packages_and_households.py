@@ -204,3 +204,16 @@ def test_a_clinician_sees_no_sell_package_nor_household_buttons(owner: Api, db: 
     fields = {"name": "X", "sessions": "1", "price": "10", "type": "cash"}
     assert desk.post(f"/clients/{client.id}/packages/new", fields) == 403
     assert desk.ledger.packages(client.id) == []
+
+
+def test_new_bill_says_what_a_sharing_household_lets_the_bill_draw_on(desk: Desk) -> None:
+    ledger = desk.ledger
+    parent, child = ledger.client("Maria Rivera"), ledger.client("Leo Rivera")
+    ledger.prepay(parent.id, "cash", 20000)
+    ledger.household([parent.id, child.id], share_credit=True, name="The Rivera family")
+    ledger.appointment(child.id)
+
+    page = desk.page(f"/clients/{child.id}/bills/new")
+
+    assert "Available Credit ($0.00)" in page
+    assert "The Rivera family shares credit: this bill may draw on $200.00" in page

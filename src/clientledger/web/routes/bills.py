@@ -16,6 +16,8 @@ from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import LotRead
+from clientledger.households import service as households
+from clientledger.households.schemas import HouseholdRead
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
@@ -38,6 +40,8 @@ class NewBill:
     client: ClientRead
     unbilled: list[AppointmentRead]
     apply_by_default: bool
+    household: HouseholdRead | None = None
+    spendable: int = 0  # the credit a bill of the client may spend (a sharing household's included)
 
 
 @use_case(Permission.READ)
@@ -45,7 +49,13 @@ def new_bill_data(tx: Tx, *, client_id: str) -> NewBill:
     client = clients.get_client(tx, client_id=client_id)
     appts = appointments.list_client_appointments(tx, client_id=client_id)
     unbilled = sorted((a for a in appts if a.bill_id is None), key=lambda a: (a.date, a.id))
-    return NewBill(client=client, unbilled=unbilled, apply_by_default=practices.get_practice(tx).auto_apply_credit)
+    return NewBill(
+        client=client,
+        unbilled=unbilled,
+        apply_by_default=practices.get_practice(tx).auto_apply_credit,
+        household=households.client_household(tx, client_id=client_id),
+        spendable=billing.spendable_credit(tx, client_id=client_id),
+    )
 
 
 @router.get("/clients/{client_id}/bills/new")
