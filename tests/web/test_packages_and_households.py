@@ -217,3 +217,31 @@ def test_new_bill_says_what_a_sharing_household_lets_the_bill_draw_on(desk: Desk
 
     assert "Available Credit ($0.00)" in page
     assert "The Rivera family shares credit: this bill may draw on $200.00" in page
+
+
+def test_without_javascript_the_forms_are_pages_of_their_own(desk: Desk) -> None:
+    client = desk.ledger.client("Plain Page")
+
+    sell = desk.page(f"/clients/{client.id}/packages/new")
+    household = desk.page(f"/clients/{client.id}/household/new")
+
+    assert "<html" in sell and '<label for="package-price">Price</label>' in sell
+    assert "Optional: blank means any session." in sell and '<label for="package-amount">Amount paid</label>' in sell
+    assert "<html" in household and "Share credit" in household
+    assert desk.get("/households/hh_nothing").status_code == 404
+
+
+def test_a_package_paid_by_card_is_charged_to_the_card_chosen(desk: Desk) -> None:
+    client = desk.ledger.client("Card Carla")
+    fields = {"name": "Four sessions", "sessions": "4", "price": "400", "type": "card"}
+
+    assert desk.post(f"/clients/{client.id}/packages/new", {**fields, "payment_method": "pm_card_mastercard"}) == 303
+
+    assert "paid $400.00 by Credit Card" in desk.page(desk.last_location)
+    [package] = desk.ledger.packages(client.id)
+    payment = desk.ledger.get_payment(package.payment_id)
+    assert (payment.type, payment.captured, payment.card_last4) == ("card", 40000, "4444")
+    declined = {**fields, "payment_method": "pm_card_chargeDeclined"}
+    assert desk.post(f"/clients/{client.id}/packages/new", declined, htmx=True) == 402
+    assert 'role="alert"' in desk.last_text
+    assert len(desk.ledger.packages(client.id)) == 1
