@@ -22,9 +22,13 @@ from clientledger.clients.schemas import ClientCreate, ClientRead
 from clientledger.credits import service as credits
 from clientledger.credits.schemas import CreditRemove, ManualCreditCreate
 from clientledger.db import Database
+from clientledger.households import service as households
+from clientledger.households.schemas import HouseholdCreate
 from clientledger.insurance import service as insurance
 from clientledger.insurance.schemas import AdjustmentIn, InsurancePaymentCreate
 from clientledger.kit.processing import PaymentProcessor
+from clientledger.packages import service as packages
+from clientledger.packages.schemas import PackageCreate, PackagePayment
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import ClientPaymentCreate, RefundCreate
 from clientledger.practices import service as practices
@@ -115,6 +119,8 @@ def seed_cases(story: _Story) -> None:
     _credit_returned_and_removed(story)
     _opted_out(story)
     _insurance_overpayment(story)
+    _session_package(story)
+    _household(story)
 
 
 def _prepaid_sessions(story: _Story) -> None:
@@ -202,3 +208,30 @@ def _insurance_overpayment(story: _Story) -> None:
     )
     story(insurance.post_insurance_payment, bill_id=bill.id, data=decision)
     story.session(client.id, 13, fee=10000)
+
+
+def _session_package(story: _Story) -> None:
+    """A prepaid package: four sessions for $400 by card. Each $150 session takes the package's
+    $100 share and the other $50 as a discount; two are billed, two are left."""
+    client = story.client("Nina Novak", "nina@example.com")
+    data = PackageCreate(name="Four sessions", sessions=4, price=4 * 10000, payment=PackagePayment(type="card"))
+    story(packages.sell_package, client_id=client.id, data=data)
+    for n in (0, 7):
+        appt = story.session(client.id, n)
+        story.status(appt, "attended")
+        story.bill(client.id, appt, apply_credit=True)
+    story.session(client.id, 14)
+
+
+def _household(story: _Story) -> None:
+    """A household that shares credit: the parent prepaid $300 by check; the child's $150 session
+    is paid from the parent's credit, which its Payment details name."""
+    parent = story.client("Grace Chen", "grace@example.com")
+    child = story.client("Lily Chen", "lily.chen@example.com")
+    story.prepay(parent.id, "check", 2 * SESSION, memo="Check #2210, for the family")
+    family = HouseholdCreate(name="The Chen family", client_ids=[parent.id, child.id], share_credit=True)
+    story(households.create_household, data=family)
+    appt = story.session(child.id, 3)
+    story.status(appt, "attended")
+    story.bill(child.id, appt, apply_credit=True)
+    story.session(child.id, 10)

@@ -7,8 +7,11 @@ from sqlalchemy import create_engine, func, select, update
 from typer.testing import CliRunner
 
 from clientledger.cli import app
+from clientledger.clients.service import list_clients
 from clientledger.db import Database
+from clientledger.households.service import client_household
 from clientledger.models import cards, clients, payments, practices, users
+from clientledger.packages.service import list_packages
 from clientledger.payments.processors import get_processor
 from clientledger.practices.repository import list_practices
 from clientledger.service_layer import Actor, Runner
@@ -68,6 +71,35 @@ def test_demo_holds_every_case_and_verifies(database_url: str) -> None:
     engine.dispose()
     assert {"Priya Patel", "Marcus Lee", "Sofia Alvarez", "Jordan Kim", "Elena Rossi", "Sam Okafor"} <= names
     assert ("Marcus Lee", "mastercard", "4444", "4444") in saved  # his card on file paid his bill
+
+
+def test_demo_holds_a_package_half_used_and_a_household_sharing_credit(database_url: str) -> None:
+    assert _cli(database_url, "demo")[0] == 0
+    db = Database(database_url)
+    try:
+        [practice] = list_practices(db)
+        staff = Runner(db, get_processor())
+        owner = Actor(practice_id=practice.id, user_id=None, role="owner")
+        [nina] = staff.read(owner, list_clients, q="Nina Novak")
+        [package] = staff.read(owner, list_packages, client_id=nina.id).data
+        [grace] = staff.read(owner, list_clients, q="Grace Chen")
+        [lily] = staff.read(owner, list_clients, q="Lily Chen")
+        family = staff.read(owner, client_household, client_id=lily.id)
+    finally:
+        db.dispose()
+    # Four $100 sessions: two $150 sessions billed, each $100 from the package and $50 discount.
+    assert (package.name, package.sessions, package.sessions_used, package.sessions_remaining) == (
+        "Four sessions",
+        4,
+        2,
+        2,
+    )
+    assert (package.lot_remaining, nina.credit_balance, nina.balance_due) == (20000, 20000, 0)
+    assert family is not None and family.name == "The Chen family" and family.share_credit
+    assert {m.client_id for m in family.members} == {grace.id, lily.id}
+    # Grace prepaid $300; Lily's $150 session was paid from it.
+    assert (grace.credit_balance, lily.credit_balance, lily.balance_due) == (15000, 0, 0)
+    assert (family.credit_balance, family.shared_credit, family.balance_due) == (15000, 15000, 0)
 
 
 def test_verify_lists_a_balance_changed_without_a_journal_entry(database_url: str) -> None:

@@ -135,6 +135,17 @@ def _remove_card(desk: Desk, owner: Api) -> Form:
     return Form(f"/clients/{client.id}/billing/cards/{card.id}/remove", {})
 
 
+def _sell_package(desk: Desk, owner: Api) -> Form:
+    client = desk.ledger.client("Packaged")
+    fields = {"name": "Four sessions", "sessions": "4", "price": "400", "type": "cash"}
+    return Form(f"/clients/{client.id}/packages/new", fields)
+
+
+def _add_member(desk: Desk, owner: Api) -> Form:
+    household = desk.ledger.household([desk.ledger.client("Parent").id])
+    return Form(f"/households/{household.id}/members/new", {"client_id": desk.ledger.client("Child").id})
+
+
 def _delete_endpoint(desk: Desk, owner: Api) -> Form:
     endpoint = owner.post("/webhook-endpoints", {"url": "https://93.184.216.34/edge"}, expect=201)
     return Form(f"/settings/webhooks/{endpoint['id']}/delete", {})
@@ -150,6 +161,11 @@ FORMS: dict[str, FormSetup] = {
     ),
     "/appointments/{appointment_id}/status": _status,
     "/clients/{client_id}/bills/new": _bill,
+    "/clients/{client_id}/packages/new": _sell_package,
+    "/clients/{client_id}/household/new": lambda d, o: Form(
+        f"/clients/{d.ledger.client('Householder').id}/household/new", {"name": "The Holders", "share_credit": "on"}
+    ),
+    "/households/{household_id}/members/new": _add_member,
     "/bills/{bill_id}/payments/new": _bill_payment,
     "/bills/{bill_id}/apply-credit": _apply_credit,
     "/bills/{bill_id}/lines/{line_id}/refund": _refund,

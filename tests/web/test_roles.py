@@ -117,6 +117,21 @@ def _era_upload(ledger: Ledger) -> tuple[str, dict[str, str], dict[str, tuple[st
     return "/era-imports/new", {}, {"file": ("remit.835", (FIXTURES / "unmatched_claim.835").read_bytes())}
 
 
+def _sell_package(ledger: Ledger) -> tuple[str, dict[str, str], None]:
+    c = ledger.client("Role Pack")
+    return f"/clients/{c.id}/packages/new", {"name": "Two", "sessions": "2", "price": "200", "type": "cash"}, None
+
+
+def _new_household(ledger: Ledger) -> tuple[str, dict[str, str], None]:
+    c = ledger.client("Role Home")
+    return f"/clients/{c.id}/household/new", {"name": "The Homes", "share_credit": "on"}, None
+
+
+def _add_member(ledger: Ledger) -> tuple[str, dict[str, str], None]:
+    household = ledger.household([ledger.client("Role Mom").id])
+    return f"/households/{household.id}/members/new", {"client_id": ledger.client("Role Kid").id}, None
+
+
 def _settings(ledger: Ledger) -> tuple[str, dict[str, str], None]:
     return "/settings", {"auto_apply_credit": "on"}, None
 
@@ -135,6 +150,9 @@ FORMS: dict[str, Form] = {
     "post insurance payment": _insurance_payment,
     "import 835": _era_upload,
     "settings": _settings,
+    "sell package": _sell_package,
+    "add to household": _new_household,
+    "add member": _add_member,
 }
 
 
@@ -166,7 +184,7 @@ def test_a_clinician_sees_no_control_that_moves_money(owner: Api, db: Database, 
     bill = ledger.bill(c.id, [ledger.appointment(c.id, fee=15000).id], apply_credit=False)
     ledger.pay(bill.id, "cash", 5000)
     controls = {
-        f"/clients/{c.id}": ["New bill", "Add appointment", "Record payment", "Set status"],
+        f"/clients/{c.id}": ["New bill", "Add appointment", "Record payment", "Set status", "Sell package"],
         f"/bills/{bill.id}": ["Add payment", 'aria-label="More actions"'],
         f"/clients/{c.id}/billing": ["Add credit", "Remove credit"],
         "/clients": ["New client"],

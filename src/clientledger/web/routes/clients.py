@@ -15,6 +15,8 @@ from clientledger.billing import service as billing
 from clientledger.billing.schemas import BillRead
 from clientledger.clients import service as clients
 from clientledger.clients.schemas import ClientCreate, ClientRead
+from clientledger.households import service as households
+from clientledger.households.schemas import HouseholdRead
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.use_cases import Permission, use_case
 from clientledger.service_layer import Tx
@@ -35,13 +37,15 @@ class ClientPage:
     bills: list[BillRead]
     older_appointments: str | None  # the cursor of the next page, if there is one
     older_bills: str | None
+    household: HouseholdRead | None = None
 
 
 @use_case(Permission.READ)
 def client_page_data(
     tx: Tx, *, client_id: str, appointments_cursor: str | None = None, bills_cursor: str | None = None
 ) -> ClientPage:
-    """A client with a page of appointments (latest first) and a page of bills (newest first)."""
+    """A client with a page of appointments (latest first), a page of bills (newest first) and
+    the household the client belongs to, if any."""
     client = clients.get_client(tx, client_id=client_id)
     appts = appointments.list_client_appointments(
         tx, client_id=client_id, limit=CLIENT_PAGE_SIZE + 1, cursor=appointments_cursor
@@ -53,6 +57,7 @@ def client_page_data(
         bills=bills[:CLIENT_PAGE_SIZE],
         older_appointments=appts[CLIENT_PAGE_SIZE - 1].id if len(appts) > CLIENT_PAGE_SIZE else None,
         older_bills=bills[CLIENT_PAGE_SIZE - 1].id if len(bills) > CLIENT_PAGE_SIZE else None,
+        household=households.client_household(tx, client_id=client_id),
     )
 
 

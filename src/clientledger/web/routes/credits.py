@@ -1,4 +1,4 @@
-"""A client's Billing Settings: available credit, its lots and history; add and remove credit."""
+"""A client's Billing Settings: available credit, packages, lots and history; add and remove credit."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from clientledger.credits.schemas import CreditHistoryEntry, CreditRemove, Credi
 from clientledger.kit.errors import ClientLedgerError, ValidationFailed
 from clientledger.kit.money import format_cents
 from clientledger.kit.use_cases import Permission, use_case
+from clientledger.packages import service as packages
+from clientledger.packages.schemas import PackageRead
 from clientledger.payments import service as payments
 from clientledger.payments.schemas import PaymentRead
 from clientledger.service_layer import Tx
@@ -38,6 +40,7 @@ class BillingSettings:
     payments: dict[str, PaymentRead]
     history: list[HistoryLine] = field(default_factory=list)  # every lot's, oldest first
     cards: list[CardRead] = field(default_factory=list)  # cards on file, oldest first
+    packages: list[PackageRead] = field(default_factory=list)  # oldest first, the order sessions draw
 
     def lot_history(self, lot: LotRead) -> list[HistoryLine]:
         """Who did what to this lot, and when."""
@@ -69,6 +72,7 @@ def billing_settings_data(tx: Tx, *, client_id: str) -> BillingSettings:
         payments={pid: payments.get_payment(tx, payment_id=pid) for pid in payment_ids},
         history=history_lines(audit.object_history(tx, object_ids=[lot.id for lot in found.lots])),
         cards=cards.list_cards(tx, client_id=client_id).data,
+        packages=packages.list_packages(tx, client_id=client_id).data,
     )
 
 
