@@ -6,8 +6,9 @@ A package sells ``sessions`` sessions for ``price``; its payment's ``price`` is 
 the last one takes the remainder (``price - share * (sessions - 1)``): the last session left draws
 that share. A session never draws more than the client owes for it (what a smaller draw leaves in
 the lot stays the client's, refundable like any credit); when its share is below what the client
-owes, the rest is a discount on the session (the package's price, not the fee, is what it costs). ``sessions_left`` is the number of whole shares left in the lot, and never more than the
-sessions not yet used: a session refunded back to the package returns with its share, a session
+owes, the rest is a discount on the session (the package's price, not the fee, is what it costs).
+``sessions_left`` is the number of whole shares left in the lot, and never more than the sessions
+not yet used: a session refunded back to the package returns with its share, a session
 whose line was deleted is gone for good with its money, and money refunded from the lot takes the
 sessions it can no longer pay for.
 """

@@ -75,12 +75,13 @@ def test_three_sessions_for_10000_draw_3333_3333_then_3334() -> None:
     assert (after.used, after.remaining, after.left) == (3, 0, 0)
 
 
-def test_the_last_session_left_takes_all_the_lot_holds() -> None:
-    """After a smaller session the lot holds more than a share; the last session takes it all."""
+def test_the_last_session_left_takes_the_remainders_share_and_what_is_left_stays_credit() -> None:
+    """After a smaller session the lot holds more than a share; the last session still draws only
+    its own share (the remainder's), and the rest stays in the lot: the client's, refundable."""
     draws, after = _draw_all(_package(3, 10000), [1000, 15000, 15000])
 
-    assert [d.amount for d in draws] == [1000, 3333, 5667]
-    assert after.remaining == 0
+    assert [d.amount for d in draws] == [1000, 3333, 3334]
+    assert (after.left, after.remaining) == (0, 2333)
 
 
 def test_a_session_never_draws_more_than_the_client_owes_for_it() -> None:
@@ -187,12 +188,13 @@ def test_a_partial_refund_of_the_lot_takes_the_sessions_it_can_no_longer_pay_for
     assert replace(package, remaining=0).left == 0
 
 
-def test_a_refunded_lot_pays_its_last_session_with_all_it_holds() -> None:
-    """3 sessions for 10000, 3000 refunded: 7000 left is 2 whole shares, the second takes 3667."""
+def test_a_refunded_lot_pays_its_last_session_its_share() -> None:
+    """3 sessions for 10000, 3000 refunded: 7000 left is 2 whole shares, the second takes the
+    remainder's share (3334), and 333 stays the client's credit."""
     draws, after = _draw_all(_package(3, 10000, remaining=7000), [15000, 15000])
 
-    assert [d.amount for d in draws] == [3333, 3667]
-    assert (after.left, after.remaining) == (0, 0)
+    assert [d.amount for d in draws] == [3333, 3334]
+    assert (after.left, after.remaining) == (0, 333)
 
 
 def test_a_package_on_sale_is_checked() -> None:
