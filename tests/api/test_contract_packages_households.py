@@ -689,6 +689,11 @@ def test_a_partial_refund_of_a_shared_line_returns_to_the_lot_drawn_last(owner: 
     _household(owner, [parent["id"], child["id"]])
     bill = _session(owner, child["id"], fee=9000)
     [line] = _split(bill)[0]
+    drawn = [(lot["client_id"], lot["amount"]) for lot in line["lots"]]
+    # The lots in the order drawn: the member's own (newer) lot first, then the parent's.
+    assert drawn == [(child["id"], 3000), (parent["id"], 6000)]
+    read_back = next(x for x in owner.get(f"/bills/{bill['id']}")["lines"] if x["id"] == line["id"])
+    assert [(lot["client_id"], lot["amount"]) for lot in read_back["lots"]] == drawn
 
     owner.post(f"/bills/{bill['id']}/lines/{line['id']}/refund", {"amount": 1000}, expect=200)
 

@@ -222,13 +222,13 @@ def _written_bill(new: NewRows, bill_id: str) -> BillRead:
         client_paid=bill["client_paid"],
         balance_due=bill["balance_due"],
         insurance_due=bill["insurance_due"],
-        lines=[_written_line(new, line_id) for line_id in sorted(new.lines)],
+        lines=[_written_line(new, line_id, client_id=bill["client_id"]) for line_id in sorted(new.lines)],
         created_at=bill["created_at"],
     )
 
 
-def _written_line(new: NewRows, line_id: str) -> LineRead:
-    """A line just written, through the same mapping ``get_bill`` reads it back with."""
+def _written_line(new: NewRows, line_id: str, *, client_id: str) -> LineRead:
+    """A line just written on a bill of ``client_id``, through the same mapping ``get_bill`` reads it back with."""
     line = new.lines[line_id]
     payment = new.payments[line["payment_id"]] if line["payment_id"] else None
     record = BillLineRecord(
@@ -251,7 +251,7 @@ def _written_line(new: NewRows, line_id: str) -> LineRead:
         LotDrawRecord(line_id, d["lot_id"], d["amount"], new.lot_sources[d["lot_id"]], new.lot_owners[d["lot_id"]])
         for d in sorted((d for d in new.draws if d["line_id"] == line_id), key=lambda d: d["lot_id"])
     ]
-    return _line_read(line["bill_id"], record, draws)
+    return _line_read(line["bill_id"], record, draws, client_id=client_id)
 
 
 @use_case(Permission.TAKE_PAYMENT, charge=card_charge, precheck=precheck_payment)
@@ -327,7 +327,7 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         writes=writes,
     )
     writes.flush()
-    return _written_line(new, line_id)
+    return _written_line(new, line_id, client_id=client.id)
 
 
 def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, action: str) -> LineRead:
@@ -351,7 +351,7 @@ def _credit_line(tx: Tx, inputs: PaymentInputs, *, amount: int, deduct: bool, ac
     objects = [bill.id, line_id, client.id, *lots_in(lines)]
     record_event(tx, action=action, object_ids=objects, detail=detail, writes=writes)
     writes.flush()
-    return _written_line(new, line_id)
+    return _written_line(new, line_id, client_id=client.id)
 
 
 @use_case(Permission.READ)
@@ -530,15 +530,18 @@ def _bill_reads(tx: Tx, records: list[BillRecord]) -> list[BillRead]:
             client_paid=bill.client_paid,
             balance_due=bill.balance_due,
             insurance_due=bill.insurance_due,
-            lines=[_line_read(bill.id, r, draws.get(r.id, [])) for r in lines[bill.id]],
+            lines=[_line_read(bill.id, r, draws.get(r.id, []), client_id=bill.client_id) for r in lines[bill.id]],
             created_at=bill.created_at,
         )
         for bill in records
     ]
 
 
-def _line_read(bill_id: str, r: BillLineRecord, draws: list[LotDrawRecord]) -> LineRead:
+def _line_read(bill_id: str, r: BillLineRecord, draws: list[LotDrawRecord], *, client_id: str) -> LineRead:
+    """A line as staff see it; a credit line's lots in the order it drew them (the bill's client's
+    own, oldest first, then the other household members')."""
     is_credit = LineType(r.type).is_credit
+    draws = sorted(draws, key=lambda d: (d.client_id != client_id, d.lot_id))
     return LineRead(
         id=r.id,
         bill_id=bill_id,
