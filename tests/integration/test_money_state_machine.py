@@ -40,6 +40,7 @@ from hypothesis.stateful import (
 from clientledger.billing import service as billing_service
 from clientledger.db import Database
 from clientledger.households import service as households
+from clientledger.households.schemas import MemberAdd
 from clientledger.kit.errors import ClientLedgerError
 from tests.factories import Ledger, new_practice
 
@@ -51,7 +52,7 @@ REACH = (
     "session lines removed",
     "session discounts",
     "household credit",
-    "households",
+    "household members",
 )  # Counter.reached, by rule
 
 SOAK = os.environ.get("CLIENTLEDGER_SOAK", "") == "1"
@@ -322,6 +323,12 @@ class Model:
         self.households.append((members, share))
         for m in members:
             self.household_of[m] = len(self.households) - 1
+
+    def add_member(self, h: int, client: int) -> None:
+        if client in self.household_of:
+            raise Refused("already_in_household")
+        self.households[h][0].append(client)
+        self.household_of[client] = h
 
     def manual_credit(self, client: int, amount: int) -> None:
         self.new_lot(client, "manual", amount)
@@ -636,7 +643,7 @@ def make_machine(ledger: Ledger, counter: Counter) -> type[RuleBasedStateMachine
                     if line.discount is not None
                 ],
                 shared,
-                len(model.households),
+                sum(len(members) for members, _ in model.households),
             )
 
         @initialize(
@@ -737,6 +744,20 @@ def make_machine(ledger: Ledger, counter: Counter) -> type[RuleBasedStateMachine
             )
             if home is not None:
                 self.household_sids.append(home.id)
+
+        @precondition(lambda self: self.household_sids and self.household_tries < 3)
+        @rule(which=pick, client=CLIENT)
+        def add_member(self, which: int, client: int) -> None:
+            self.household_tries += 1
+            h = which % len(self.household_sids)
+            self.step(
+                lambda: self.model.add_member(h, client),
+                lambda: self.ledger.do(
+                    households.add_member,
+                    household_id=self.household_sids[h],
+                    data=MemberAdd(client_id=self.model.clients[client].sid),
+                ),
+            )
 
         @precondition(lambda self: any(lot.remaining > 0 for lot in self.model.lots))
         @rule(which=pick, how=st.sampled_from(["all", "part", "more"]), amount=amounts)
