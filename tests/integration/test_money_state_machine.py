@@ -113,6 +113,11 @@ class MPackage:
     def share(self) -> int:
         return self.price // self.sessions
 
+    @property
+    def last_share(self) -> int:
+        """The last session's share: the remainder of the price after the others'."""
+        return self.price - self.share * (self.sessions - 1)
+
     def covers(self, service_code: str) -> bool:
         return self.service_code is None or self.service_code == service_code
 
@@ -381,7 +386,10 @@ class Model:
             if k is None:
                 continue
             package, lot = self.packages[k], self.lots[self.packages[k].lot]
-            take = min(package.share if self.left(k) >= 2 else lot.remaining, item.client_resp)
+            # Each session its share, the last session left the remainder's, never more than the lot
+            # holds or the client owes for the session.
+            share = package.share if self.left(k) >= 2 else package.last_share
+            take = min(share, lot.remaining, item.client_resp)
             lot.remaining -= take
             bill.lines.append(MLine("client_credit", take, deduct=True, draws=[[package.lot, take]], package=k))
             if take < item.client_resp:
