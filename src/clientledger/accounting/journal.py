@@ -56,7 +56,7 @@ def record(
         queue.add(INSERT_ENTRY, [rows[0]])
         queue.add(INSERT_POSTINGS, rows[1])
         events.queue_paid_bills(queue, deltas)  # reads the bills' status before their UPDATE
-        projections.queue_updates(queue, deltas)
+        projections.queue_updates(queue, deltas, new.lot_sources if new is not None else None)
     events.queue_events(queue)  # after the UPDATEs: a credit event reads the balance it left
     if writes is None:
         queue.flush()

@@ -33,7 +33,7 @@ from clientledger.accounting.posting import Posting
 from clientledger.accounting.writes import Row, Statement, Writes
 from clientledger.db import Tx
 from clientledger.kit.ids import new_id
-from clientledger.kit.vocabulary import BillStatus
+from clientledger.kit.vocabulary import BillStatus, LotSource
 from clientledger.models import (
     bill_items,
     bill_lines,
@@ -297,8 +297,10 @@ def queue_new(writes: Writes, new: NewRows) -> None:
     writes.add(INSERT_REFUNDS, list(new.refunds.values()))
 
 
-def queue_updates(writes: Writes, d: Deltas) -> None:
-    """UPDATEs bringing every existing row ``d`` touches up to date."""
+def queue_updates(writes: Writes, d: Deltas, sources: dict[str, str] | None = None) -> None:
+    """UPDATEs bringing every existing row ``d`` touches up to date. ``sources``: the source of lots
+    the caller knows (``NewRows.lot_sources``): a known lot that is no package's needs no package
+    UPDATE; every other lot moved gets one."""
     p = writes.tx.practice_id
     writes.add(_LOT, [{"k": k, "d": v, "practice_id": p} for k, v in d.lot_remaining.items() if v])
     client_ids = d.client_credit.keys() | d.client_due.keys()
@@ -344,7 +346,10 @@ def queue_updates(writes: Writes, d: Deltas) -> None:
         _LINE_LOT, [{"k": line, "lot": lot, "d": v, "practice_id": p} for (line, lot), v in d.line_lot.items() if v < 0]
     )
     # Last: it reads the lots and their draws as this entry leaves them.
-    writes.add(_PACKAGE, [{"k": k, "practice_id": p} for k, v in d.lot_remaining.items() if v])
+    moved = [
+        k for k, v in d.lot_remaining.items() if v and (sources or {}).get(k, LotSource.PACKAGE) == LotSource.PACKAGE
+    ]
+    writes.add(_PACKAGE, [{"k": k, "practice_id": p} for k in moved])
 
 
 def apply(tx: Tx, postings: list[Posting]) -> None:
