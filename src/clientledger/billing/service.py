@@ -17,7 +17,7 @@ from clientledger.accounting.journal import record
 from clientledger.accounting.moves import apply_credit, move_to_credit, shrink_credit_line, shrink_discount
 from clientledger.accounting.posting import Posting, cr, dr, lots_in
 from clientledger.accounting.projections import NewRows
-from clientledger.accounting.repository import LineRecord, new_line_row, new_payment_row, open_credit_pool
+from clientledger.accounting.repository import LineRecord, new_line_row, open_credit_pool
 from clientledger.accounting.writes import Writes
 from clientledger.audit.service import record_event
 from clientledger.billing.repository import (
@@ -65,6 +65,7 @@ from clientledger.payments.repository import (
     mark_payment_voided,
     refund_rows,
 )
+from clientledger.payments.service import client_payment_row
 from clientledger.rules.bills import check_payable
 from clientledger.rules.credit import LotBalance, check_credit_payment, credit_to_apply, credit_to_spend
 from clientledger.rules.insurance import claim_ref_for
@@ -275,16 +276,8 @@ def add_payment(tx: Tx, *, bill_id: str, data: PaymentLineCreate, charge: Charge
         )
         return _credit_line(tx, inputs, amount=data.amount, deduct=deduct, action="bill.payment_added")
     split = split_payment(amount=data.amount, balance_due=bill.balance_due)
-    payment = new_payment_row(
-        tx,
-        client_id=client.id,
-        method=data.type,
-        amount=data.amount,
-        bill_id=bill.id,
-        processor=tx.processor.name if charge is not None else None,
-        charge_id=charge.charge_id if charge is not None else None,
-        card_last4=charge.card_last4 if charge is not None else None,
-        card_brand=charge.card_brand if charge is not None else None,
+    payment = client_payment_row(
+        tx, client_id=client.id, method=data.type, amount=data.amount, bill_id=bill.id, charge=charge
     )
     payment_id = payment["id"]
     new.payments[payment_id] = payment

@@ -14,7 +14,7 @@ from clientledger.accounting.journal import record
 from clientledger.accounting.moves import move_to_credit
 from clientledger.accounting.posting import Posting, cr, dr
 from clientledger.accounting.projections import NewRows
-from clientledger.accounting.repository import new_line_row, new_payment_row
+from clientledger.accounting.repository import new_line_row
 from clientledger.accounting.writes import Row, Writes
 from clientledger.audit.service import record_event
 from clientledger.cards.service import charge_request
@@ -32,6 +32,7 @@ from clientledger.packages.repository import (
 )
 from clientledger.packages.schemas import PackageCreate, PackageList, PackageRead
 from clientledger.payments.processors.base import Charge
+from clientledger.payments.service import client_payment_row
 from clientledger.rules.packages import SessionDraw, check_package
 
 
@@ -66,17 +67,8 @@ def sell_package(tx: Tx, *, client_id: str, data: PackageCreate, charge: Charge 
         raise ValueError("a card package needs a processor charge of the same amount")
     client = lock_client(tx, client_id)
     new = NewRows()
-    payment = new_payment_row(
-        tx,
-        client_id=client.id,
-        method=method,
-        amount=data.paid,
-        bill_id=None,
-        processor=tx.processor.name if charge is not None else None,
-        charge_id=charge.charge_id if charge is not None else None,
-        card_last4=charge.card_last4 if charge is not None else None,
-        card_brand=charge.card_brand if charge is not None else None,
-        memo=data.name,
+    payment = client_payment_row(
+        tx, client_id=client.id, method=method, amount=data.paid, bill_id=None, charge=charge, memo=data.name
     )
     payment_id = payment["id"]
     new.payments[payment_id] = payment

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from clientledger.accounting.accounts import cash
 from clientledger.accounting.journal import record
@@ -44,6 +44,31 @@ def check_client(tx: Tx, *, client_id: str, **_: object) -> None:
     get_client_row(tx, client_id)
 
 
+def client_payment_row(
+    tx: Tx,
+    *,
+    client_id: str,
+    method: str,
+    amount: int,
+    bill_id: str | None,
+    charge: Charge | None,
+    memo: str | None = None,
+) -> dict[str, Any]:
+    """A new client payment's row, with the processor's charge when it was one (a card)."""
+    return new_payment_row(
+        tx,
+        client_id=client_id,
+        method=method,
+        amount=amount,
+        bill_id=bill_id,
+        processor=tx.processor.name if charge is not None else None,
+        charge_id=charge.charge_id if charge is not None else None,
+        card_last4=charge.card_last4 if charge is not None else None,
+        card_brand=charge.card_brand if charge is not None else None,
+        memo=memo,
+    )
+
+
 def present_refund(tx: Tx, refund: RefundRead) -> RefundRead:
     """The refund once the processor has answered: settled, or failed with its reason."""
     return get_refund(tx, refund_id=refund.id)
@@ -60,17 +85,8 @@ def record_prepayment(
         raise ValueError("a card prepayment needs a processor charge of the same amount")
     client = lock_client(tx, client_id)
     new = NewRows()
-    payment = new_payment_row(
-        tx,
-        client_id=client.id,
-        method=data.type,
-        amount=data.amount,
-        bill_id=None,
-        processor=tx.processor.name if charge is not None else None,
-        charge_id=charge.charge_id if charge is not None else None,
-        card_last4=charge.card_last4 if charge is not None else None,
-        card_brand=charge.card_brand if charge is not None else None,
-        memo=data.memo,
+    payment = client_payment_row(
+        tx, client_id=client.id, method=data.type, amount=data.amount, bill_id=None, charge=charge, memo=data.memo
     )
     payment_id = payment["id"]
     new.payments[payment_id] = payment
