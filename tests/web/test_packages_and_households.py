@@ -94,6 +94,8 @@ def test_billing_settings_lists_each_package_with_its_sessions_used_and_left(des
     assert _cell(page, "sessions-used") == ["1", "0"]
     assert _cell(page, "sessions-left") == ["3", "2"]
     assert "$300.00" in page[four:two] and "$400.00" in page[four:two]  # money left, price
+    # The available credit says how much of it only the packages' sessions may spend.
+    assert re.search(r'data-testid="package-credit">\$600\.00 of it in packages, for their sessions only<', page)
 
 
 def test_a_client_without_packages_is_told_so(desk: Desk) -> None:
