@@ -251,17 +251,6 @@ def open_credit_pool(tx: Tx, client_id: str) -> CreditPool:
     return credit_pool(tx.conn.execute(OPEN_POOL, {"practice_id": tx.practice_id, "client_id": client_id}))
 
 
-def open_lots_with_source(tx: Tx, client_id: str) -> tuple[list[LotBalance], dict[str, str]]:
-    """Lots with credit left, oldest first, and each one's source (what a credit line shows of them)."""
-    return lots_with_source(tx.conn.execute(OPEN_LOTS, {"practice_id": tx.practice_id, "client_id": client_id}))
-
-
-def lots_with_source(rows: Iterable[Sequence[Any]]) -> tuple[list[LotBalance], dict[str, str]]:
-    """``OPEN_LOTS`` rows as the lots to draw from and each one's source."""
-    rows = list(rows)
-    return [LotBalance(r[0], r[1]) for r in rows], {r[0]: r[2] for r in rows}
-
-
 def new_lot_row(
     tx: Tx,
     *,

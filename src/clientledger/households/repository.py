@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select
 
@@ -158,8 +159,7 @@ def shared_pool(tx: Tx, *, client_id: str, household: tuple[str, bool] | None) -
         return None
     params = {"practice_id": tx.practice_id, "household_id": household[0], "client_id": client_id}
     _, lot_rows = read_together(tx, [(_LOCK_OTHERS, params), (_OTHERS_POOL, params)])
-    pool = credit_pool(lot_rows)
-    return CreditPool(pool.lots, pool.sources, pool.owners, [])
+    return _others(lot_rows)
 
 
 def shared_credit_now(tx: Tx, client_id: str) -> CreditPool | None:
@@ -169,5 +169,10 @@ def shared_credit_now(tx: Tx, client_id: str) -> CreditPool | None:
         return None
     params = {"practice_id": tx.practice_id, "household_id": household.id, "client_id": client_id}
     (lot_rows,) = read_together(tx, [(_OTHERS_POOL, params)])
+    return _others(lot_rows)
+
+
+def _others(lot_rows: list[tuple[Any, ...]]) -> CreditPool:
+    """The other members' lots as a pool: their packages are their own, so none is listed."""
     pool = credit_pool(lot_rows)
     return CreditPool(pool.lots, pool.sources, pool.owners, [])

@@ -100,15 +100,3 @@ def session_of_line(tx: Tx, line_id: str) -> SessionRecord | None:
         )
     ).first()
     return None if row is None else SessionRecord(*row)
-
-
-def package_names(tx: Tx, lot_ids: list[str]) -> dict[str, str]:
-    """``lot_id -> package name`` for the package lots among ``lot_ids``."""
-    if not lot_ids:
-        return {}
-    rows = tx.conn.execute(
-        select(packages.c.lot_id, packages.c.name).where(
-            packages.c.practice_id == tx.practice_id, packages.c.lot_id.in_(lot_ids)
-        )
-    )
-    return {r[0]: r[1] for r in rows}
